@@ -1,0 +1,105 @@
+"""Rasa NLU component that asks ShopDesk's classifier service for intent and entities.
+
+Why a component rather than Rasa's `nlu:` endpoint: with the endpoint, a failed call gives
+an empty intent silently and the pipeline (FallbackClassifier, `rasa test nlu`) is bypassed.
+Here a failure is logged, counted and turned into `nlu_fallback`, which the bot answers
+politely, and Rasa's own tools keep working on the same pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Dict, List, Optional, Text
+
+import requests
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+logger = logging.getLogger(__name__)
+
+
+def unavailable_parse() -> Dict[Text, Any]:
+    """What a message gets when the classifier cannot answer: Rasa's fallback intent."""
+    intent = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
+    return {INTENT: intent, INTENT_RANKING_KEY: [intent], ENTITIES: []}
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
+    is_trainable=False,
+)
+class ShopDeskClassifierClient(GraphComponent, IntentClassifier):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"url": "http://127.0.0.1:5006", "timeout_s": 5.0}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        url = os.environ.get("SHOPDESK_NLU_URL") or config["url"]
+        self.parse_url = url.rstrip("/") + "/model/parse"
+        self.timeout_s = float(os.environ.get("SHOPDESK_NLU_TIMEOUT_S") or config["timeout_s"])
+        self.session = requests.Session()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ShopDeskClassifierClient":
+        return cls(config)
+
+    def parse_text(self, text: Text) -> Dict[Text, Any]:
+        """The service's parse of `text`, or the fallback parse if it fails in any way."""
+        try:
+            response = self.session.post(self.parse_url, json={"text": text}, timeout=self.timeout_s)
+            response.raise_for_status()
+            result = response.json()
+            intent = result["intent"]
+            if not intent or not intent.get("name"):
+                raise ValueError("the classifier returned no intent")
+            return {
+                INTENT: intent,
+                INTENT_RANKING_KEY: result.get("intent_ranking", [intent]),
+                ENTITIES: result.get("entities", []),
+            }
+        except (requests.RequestException, ValueError, KeyError, TypeError) as error:
+            # The text is not logged: it may hold personal data.
+            logger.error("ShopDesk classifier at %s failed: %s", self.parse_url, type(error).__name__)
+            return unavailable_parse()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or text.startswith("/"):
+                continue  # "/intent" messages are Rasa's RegexMessageHandler's to parse
+            parsed = self.parse_text(text)
+            message.set(INTENT, parsed[INTENT], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, parsed[INTENT_RANKING_KEY], add_to_output=True)
+            message.set(ENTITIES, message.get(ENTITIES, []) + parsed[ENTITIES], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: Any) -> Any:
+        return training_data
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "ShopDeskClassifierClient":
+        return cls(config)
+
+    @classmethod
+    def required_packages(cls) -> Optional[List[Text]]:
+        return ["requests"]
