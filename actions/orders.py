@@ -61,8 +61,9 @@ class ActionOrderStatus(Action):
             with catalog_session() as session:
                 order = find_order(session, number)
                 reply = (
-                    describe(order) if order else
-                    f"I couldn't find an order with the number {number}. Please check the "
+                    describe(order)
+                    if order
+                    else f"I couldn't find an order with the number {number}. Please check the "
                     "number in your order confirmation e-mail."
                 )
         except SQLAlchemyError:

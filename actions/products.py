@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.catalog_access import UNAVAILABLE_TEXT, catalog_session, settings
-from catalog.search import ProductHit, search_products
+from catalog.search import ProductHit, describe_query, search_products
 from catalog.text import format_price
 
 log = logging.getLogger(__name__)
@@ -48,5 +48,5 @@ class ActionSearchProducts(Action):
             log.exception("catalog search failed")
             dispatcher.utter_message(text=UNAVAILABLE_TEXT)
             return []
-        dispatcher.utter_message(text=format_results(query, hits))
+        dispatcher.utter_message(text=format_results(describe_query(query) or query, hits))
         return []

@@ -85,7 +85,9 @@ class _Upserter:
         return found
 
 
-def _set_variants(product: Product, variants: list[tuple[str, str | None, str | None, int]]) -> None:
+def _set_variants(
+    product: Product, variants: list[tuple[str, str | None, str | None, int]]
+) -> None:
     existing = {v.sku: v for v in product.variants}
     kept: list[Variant] = []
     for sku, size, color, qty in variants:
@@ -112,7 +114,7 @@ def _import_apparel(path: Path, upsert: _Upserter, report: ImportReport) -> None
             report.rejected.append(f"{path.name}:{line}: {error}")
             continue
         product = upsert.product(row["sku"])
-        product.name = row["name"].strip()
+        product.name = plain_text(row["name"])
         product.description = plain_text(row["description"])
         product.price_cents = price
         product.url_key = row["url_key"] or slugify(product.name)
@@ -128,7 +130,9 @@ def _import_apparel(path: Path, upsert: _Upserter, report: ImportReport) -> None
             if child is None:
                 report.rejected.append(f"{path.name}:{line}: variant {spec.get('sku')} has no row")
                 continue
-            variants.append((child["sku"], spec.get("size"), spec.get("color"), int(child["qty"] or 0)))
+            variants.append(
+                (child["sku"], spec.get("size"), spec.get("color"), int(child["qty"] or 0))
+            )
         _set_variants(product, variants)
         report.products += 1
         report.variants += len(variants)
@@ -144,7 +148,7 @@ def _import_gear(path: Path, upsert: _Upserter, report: ImportReport) -> None:
             report.rejected.append(f"{path.name}:{line}: {error}")
             continue
         product = upsert.product(row["sku"])
-        product.name = row["name"].strip()
+        product.name = plain_text(row["name"])
         product.description = plain_text(row["description"])
         product.price_cents = price
         product.url_key = slugify(row.get("url_key") or product.name)
@@ -158,7 +162,9 @@ def _import_gear(path: Path, upsert: _Upserter, report: ImportReport) -> None:
         report.variants += 1
 
 
-def _import_orders(data_dir: Path, session: Session, upsert: _Upserter, report: ImportReport) -> None:
+def _import_orders(
+    data_dir: Path, session: Session, upsert: _Upserter, report: ImportReport
+) -> None:
     """The two Luma sample orders of Veronica Costello, numbered as Magento numbers them.
 
     The fixture has no dates or shipments: a refunded order becomes `refunded`, the other is
@@ -166,10 +172,10 @@ def _import_orders(data_dir: Path, session: Session, upsert: _Upserter, report: 
     """
     customers = {c.email: c for c in session.scalars(select(Customer))}
     for _, row in _rows(data_dir / "Customer__customer_profile.csv"):
-        customer = customers.get(row["email"]) or Customer(email=row["email"])
-        customer.first_name, customer.last_name = row["firstname"], row["lastname"]
-        session.add(customer)
-        customers[row["email"]] = customer
+        profile = customers.get(row["email"]) or Customer(email=row["email"])
+        profile.first_name, profile.last_name = row["firstname"], row["lastname"]
+        session.add(profile)
+        customers[row["email"]] = profile
     orders = {o.number: o for o in session.scalars(select(Order))}
     for index, (line, row) in enumerate(_rows(data_dir / "Sales__orders.csv"), start=1):
         item = json.loads(row["product"])

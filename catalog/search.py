@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog.models import Product, Variant
 
-STOPWORDS = frozenset(
-    """a an and any are can could do does for have got has i im i'm in is it looking me my
-    need of on or please show some something the there to want we with you your find buy get
-    would like id i'd hi hello search searching sell selling stock available""".split()
-)
+_STOPWORDS_TEXT = """
+a an and any are can could do does for have got has i im i'm in is it looking me my need
+of on or please show some something the there to want we with you your find buy get
+would like id i'd hi hello search searching sell selling stock available
+"""
+# Words that say how the shopper asks, not what they want.
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 NAME_WEIGHT, CATEGORY_WEIGHT, DESCRIPTION_WEIGHT = 3.0, 2.0, 0.5
 
@@ -51,6 +53,11 @@ def _words(text: str) -> list[str]:
 
 def query_terms(text: str) -> list[str]:
     return [w for w in _words(text) if w not in STOPWORDS]
+
+
+def describe_query(text: str) -> str:
+    """The words searching uses, as typed: 'do you have a red bag?' → 'red bag'."""
+    return " ".join(w for w in _WORD.findall(text.lower()) if _stem(w) not in STOPWORDS)
 
 
 def known_colors(session: Session) -> set[str]:

@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5006)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     try:
         settings = ClassifierSettings.from_env()
@@ -52,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         from nlu_models.model import IntentClassifier
         from nlu_models.service import parse
 
-        for result in parse(IntentClassifier.load(settings), args.texts):
-            print(json.dumps(result.model_dump()))
+        for parsed in parse(IntentClassifier.load(settings), args.texts):
+            print(json.dumps(parsed.model_dump()))
         return 0
     import uvicorn
 

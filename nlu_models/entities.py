@@ -24,8 +24,12 @@ class Entity(TypedDict):
 
 def _entity(name: str, value: str, start: int, end: int) -> Entity:
     return Entity(
-        entity=name, value=value, start=start, end=end,
-        extractor="ShopDeskPatterns", confidence_entity=1.0,
+        entity=name,
+        value=value,
+        start=start,
+        end=end,
+        extractor="ShopDeskPatterns",
+        confidence_entity=1.0,
     )
 
 

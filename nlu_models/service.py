@@ -98,8 +98,11 @@ def create_app(settings: ClassifierSettings, classifier: IntentClassifier | None
         started = time.monotonic()
         result = parse(classifier, [request.text])[0]
         log.info(
-            "parsed %d chars as %s (%.2f) in %.0f ms", len(request.text), result.intent.name,
-            result.intent.confidence, (time.monotonic() - started) * 1000,
+            "parsed %d chars as %s (%.2f) in %.0f ms",
+            len(request.text),
+            result.intent.name,
+            result.intent.confidence,
+            (time.monotonic() - started) * 1000,
         )
         return result
 

@@ -84,4 +84,3 @@ class ClassifierSettings:
             "lora": asdict(self.lora),
             "training": asdict(self.training),
         }
-

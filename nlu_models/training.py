@@ -69,16 +69,21 @@ def train(settings: ClassifierSettings, examples: list[Example], progress: bool 
     steps_per_epoch = -(-len(train_set) // config.batch_size)
     model.train()
     with tqdm(
-        total=config.epochs * steps_per_epoch, desc="training intent adapter",
-        unit="step", disable=not progress,
+        total=config.epochs * steps_per_epoch,
+        desc="training intent adapter",
+        unit="step",
+        disable=not progress,
     ) as bar:
         for epoch in range(config.epochs):
             order = torch.randperm(len(train_set), generator=generator).tolist()
             for start in range(0, len(order), config.batch_size):
                 batch = [train_set[i] for i in order[start : start + config.batch_size]]
                 inputs = tokenizer(
-                    [e.text for e in batch], padding=True, truncation=True,
-                    max_length=config.max_length, return_tensors="pt",
+                    [e.text for e in batch],
+                    padding=True,
+                    truncation=True,
+                    max_length=config.max_length,
+                    return_tensors="pt",
                 ).to(device())
                 targets = torch.tensor([index[e.intent] for e in batch], device=device())
                 loss = model(**inputs, labels=targets).loss

@@ -2,15 +2,15 @@
 
 Why a component rather than Rasa's `nlu:` endpoint: with the endpoint, a failed call gives
 an empty intent silently and the pipeline (FallbackClassifier, `rasa test nlu`) is bypassed.
-Here a failure is logged, counted and turned into `nlu_fallback`, which the bot answers
-politely, and Rasa's own tools keep working on the same pipeline.
+Here a failure is logged and turned into the intent `classifier_unavailable`, which the
+bot answers politely, and Rasa's own tools keep working on the same pipeline.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import requests
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -18,29 +18,35 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 logger = logging.getLogger(__name__)
 
 
-def unavailable_parse() -> Dict[Text, Any]:
-    """What a message gets when the classifier cannot answer: Rasa's fallback intent."""
-    intent = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
+# The intent a message gets when the classifier cannot answer; a rule answers it politely.
+UNAVAILABLE_INTENT = "classifier_unavailable"
+
+
+def unavailable_parse() -> dict[str, Any]:
+    """The parse of a message the classifier could not classify (down, slow, or broken)."""
+    intent = {"name": UNAVAILABLE_INTENT, "confidence": 1.0}
     return {INTENT: intent, INTENT_RANKING_KEY: [intent], ENTITIES: []}
 
 
 @DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
+    [
+        DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
+        DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
+    ],
     is_trainable=False,
 )
 class ShopDeskClassifierClient(GraphComponent, IntentClassifier):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"url": "http://127.0.0.1:5006", "timeout_s": 5.0}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         url = os.environ.get("SHOPDESK_NLU_URL") or config["url"]
         self.parse_url = url.rstrip("/") + "/model/parse"
         self.timeout_s = float(os.environ.get("SHOPDESK_NLU_TIMEOUT_S") or config["timeout_s"])
@@ -49,17 +55,19 @@ class ShopDeskClassifierClient(GraphComponent, IntentClassifier):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "ShopDeskClassifierClient":
+    ) -> ShopDeskClassifierClient:
         return cls(config)
 
-    def parse_text(self, text: Text) -> Dict[Text, Any]:
+    def parse_text(self, text: str) -> dict[str, Any]:
         """The service's parse of `text`, or the fallback parse if it fails in any way."""
         try:
-            response = self.session.post(self.parse_url, json={"text": text}, timeout=self.timeout_s)
+            response = self.session.post(
+                self.parse_url, json={"text": text}, timeout=self.timeout_s
+            )
             response.raise_for_status()
             result = response.json()
             intent = result["intent"]
@@ -72,10 +80,12 @@ class ShopDeskClassifierClient(GraphComponent, IntentClassifier):
             }
         except (requests.RequestException, ValueError, KeyError, TypeError) as error:
             # The text is not logged: it may hold personal data.
-            logger.error("ShopDesk classifier at %s failed: %s", self.parse_url, type(error).__name__)
+            logger.error(
+                "ShopDesk classifier at %s failed: %s", self.parse_url, type(error).__name__
+            )
             return unavailable_parse()
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
             if not text or text.startswith("/"):
@@ -92,14 +102,14 @@ class ShopDeskClassifierClient(GraphComponent, IntentClassifier):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "ShopDeskClassifierClient":
+    ) -> ShopDeskClassifierClient:
         return cls(config)
 
     @classmethod
-    def required_packages(cls) -> Optional[List[Text]]:
+    def required_packages(cls) -> list[str] | None:
         return ["requests"]

@@ -1,0 +1,22 @@
+# ShopDesk: `make run` brings the assistant up and chats; `make test` runs every check.
+.PHONY: help setup run chat test lint
+
+help:  ## what each target does
+	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+setup:  ## create or update both virtual environments (.venv 3.11, .venv-rasa 3.10)
+	scripts/bootstrap
+
+run: setup  ## load the catalog, train what is missing, start everything, chat; Ctrl-C stops all
+	.venv/bin/python -m launcher run
+
+chat:  ## chat with an assistant that is already running
+	.venv/bin/python -m launcher chat
+
+lint: setup  ## ruff and mypy
+	.venv/bin/ruff check .
+	.venv/bin/mypy .
+
+test: lint  ## lint, unit and end-to-end tests on both Python sides
+	.venv/bin/python -m pytest
+	.venv-rasa/bin/python -m pytest tests/bot

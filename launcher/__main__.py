@@ -1,0 +1,72 @@
+"""`python -m launcher run|chat|prepare`: one command that brings ShopDesk up and stops it."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from types import FrameType
+
+from launcher.chat import repl
+from launcher.stack import Stack, StackConfig, StackError, fail, missing_environments, prepare
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m launcher",
+        description="ShopDesk launcher. `run` loads the catalog, trains what is missing, starts "
+        "the classifier, the action server and Rasa on 127.0.0.1, and chats in this terminal; "
+        "Ctrl-C stops every process it started. Ports: SHOPDESK_RASA_PORT (5005), "
+        "SHOPDESK_ACTIONS_PORT (5055), SHOPDESK_NLU_PORT (5006).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="prepare, start everything, chat; Ctrl-C stops all")
+    run.add_argument("--no-chat", action="store_true", help="only serve; do not open the chat")
+    sub.add_parser("prepare", help="load the catalog and train what is missing, then exit")
+    sub.add_parser("chat", help="chat with an already running assistant")
+    args = parser.parse_args(argv)
+    config = StackConfig()
+
+    if args.command == "chat":
+        repl(config.chat_url)
+        return 0
+    if missing := missing_environments(config):
+        return fail("missing " + ", ".join(missing))
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stack = Stack(config)
+    try:
+        prepare(config)
+        if args.command == "prepare":
+            return 0
+        stack.start()
+        print(
+            f"\nShopDesk is up. Logs: {config.log_dir}\n"
+            f"  chat here, or run `make chat` in another terminal, or POST "
+            f'{{"sender": "me", "message": "hi"}} to {config.chat_url}\n'
+            "  Ctrl-C stops every process.\n",
+            flush=True,
+        )
+        if not args.no_chat and sys.stdin.isatty():
+            repl(config.chat_url)
+        else:
+            while all(
+                s.process is None or s.process.poll() is None for s in stack.services.values()
+            ):
+                time.sleep(1)
+            return fail("a process stopped; see the logs in " + str(config.log_dir))
+    except StackError as error:
+        return fail(str(error))
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

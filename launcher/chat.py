@@ -1,0 +1,41 @@
+"""A terminal chat with the running assistant over the REST channel."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+
+
+def send(chat_url: str, sender: str, text: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """One shopper turn; the bot's replies as Rasa's REST channel returns them."""
+    body = json.dumps({"sender": sender, "message": text}).encode("utf-8")
+    request = urllib.request.Request(
+        chat_url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        replies: list[dict[str, Any]] = json.loads(response.read().decode("utf-8"))
+    return replies
+
+
+def repl(chat_url: str) -> None:
+    sender = f"terminal-{uuid.uuid4().hex[:12]}"
+    print("Type a message for the Luma shop assistant (Ctrl-D or Ctrl-C to stop).")
+    while True:
+        try:
+            text = input("you> ").strip()
+        except EOFError:
+            print()
+            return
+        if not text:
+            continue
+        try:
+            replies = send(chat_url, sender, text)
+        except (urllib.error.URLError, OSError) as error:
+            print(f"(the assistant is not reachable: {error})")
+            continue
+        for reply in replies:
+            if "text" in reply:
+                print("bot>", reply["text"].replace("\n", "\n     "))

@@ -1,0 +1,264 @@
+"""The ShopDesk stack as processes: prepare what is missing, start, wait until healthy, stop.
+
+Used by `python -m launcher run` and by the end-to-end tests, so tests run the real thing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Ports, places and the environment the processes share. Defaults come from SHOPDESK_*."""
+
+    rasa_port: int = int(os.environ.get("SHOPDESK_RASA_PORT", "5005"))
+    actions_port: int = int(os.environ.get("SHOPDESK_ACTIONS_PORT", "5055"))
+    nlu_port: int = int(os.environ.get("SHOPDESK_NLU_PORT", "5006"))
+    python: Path = ROOT / ".venv" / "bin" / "python"
+    rasa_venv: Path = ROOT / ".venv-rasa"
+    rasa_model_dir: Path = ROOT / "models" / "rasa"
+    log_dir: Path = ROOT / "var" / "logs"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{HOST}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{HOST}:{self.actions_port}"
+
+    @property
+    def nlu_url(self) -> str:
+        return f"http://{HOST}:{self.nlu_port}"
+
+    @property
+    def chat_url(self) -> str:
+        return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bot")]),
+                "PYTHONUNBUFFERED": "1",
+                "SHOPDESK_NLU_URL": self.nlu_url,
+                "SHOPDESK_ACTIONS_URL": f"{self.actions_url}/webhook",
+                "SANIC_HOST": HOST,  # rasa_sdk binds to 0.0.0.0 unless told
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+
+class StackError(RuntimeError):
+    """A step failed; the message says which and where its log is."""
+
+
+def run_step(title: str, command: Sequence[str], config: StackConfig) -> None:
+    """A preparation step in the foreground, its output (progress bars) shown as it runs."""
+    print(f"==> {title}", flush=True)
+    started = time.monotonic()
+    result = subprocess.run(list(command), cwd=ROOT, env=config.env(), check=False)
+    if result.returncode != 0:
+        raise StackError(f"{title} failed (exit {result.returncode})")
+    print(f"    {title}: done in {time.monotonic() - started:.1f}s", flush=True)
+
+
+def prepare(config: StackConfig) -> None:
+    """Load the catalog, train the classifier and the Rasa model if they are missing or stale."""
+    run_step("loading the catalog", [str(config.python), "-m", "catalog.cli", "load"], config)
+    run_step(
+        "classifier (trained only if missing or stale)",
+        [str(config.python), "-m", "nlu_models", "ensure"],
+        config,
+    )
+    run_step(
+        "Rasa model (trained only if its data changed)",
+        [
+            str(config.rasa_venv / "bin" / "rasa"),
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "bot/domain.yml",
+            "--data",
+            "bot/data",
+            "--out",
+            str(config.rasa_model_dir),
+            "--fixed-model-name",
+            "shopdesk",
+        ],
+        config,
+    )
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return bool(200 <= response.status < 300)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    health_url: str
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    def log_tail(self, lines: int = 30) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Stack:
+    """Context manager: the classifier, the action server and Rasa, healthy, then stopped."""
+
+    def __init__(self, config: StackConfig, startup_timeout_s: float = 240.0) -> None:
+        self.config = config
+        self.startup_timeout_s = startup_timeout_s
+        rasa = str(config.rasa_venv / "bin" / "rasa")
+        self.services = {
+            "classifier": Service(
+                "classifier",
+                [str(config.python), "-m", "nlu_models", "serve", "--port", str(config.nlu_port)],
+                f"{config.nlu_url}/health",
+            ),
+            "actions": Service(
+                "actions",
+                [
+                    str(config.python),
+                    "-m",
+                    "rasa_sdk",
+                    "--actions",
+                    "actions",
+                    "--port",
+                    str(config.actions_port),
+                ],
+                f"{config.actions_url}/health",
+            ),
+            "rasa": Service(
+                "rasa",
+                [
+                    rasa,
+                    "run",
+                    "--interface",
+                    HOST,
+                    "--port",
+                    str(config.rasa_port),
+                    "--model",
+                    str(config.rasa_model_dir),
+                    "--endpoints",
+                    "bot/endpoints.yml",
+                    "--credentials",
+                    "bot/credentials.yml",
+                ],
+                f"{config.rasa_url}/webhooks/rest/",
+            ),
+        }
+
+    def start(self, only: Sequence[str] | None = None) -> None:
+        names = list(only or self.services)
+        self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            self.start_service(name)
+        deadline = time.monotonic() + self.startup_timeout_s
+        for name in names:
+            self.wait_healthy(name, deadline)
+
+    def start_service(self, name: str) -> None:
+        service = self.services[name]
+        service.log_path = self.config.log_dir / f"{name}.log"
+        log = service.log_path.open("ab")
+        service.process = subprocess.Popen(
+            service.command,
+            cwd=ROOT,
+            env=self.config.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def wait_healthy(self, name: str, deadline: float) -> None:
+        service = self.services[name]
+        print(f"==> waiting for {name} at {service.health_url}", flush=True)
+        while time.monotonic() < deadline:
+            if service.process is not None and service.process.poll() is not None:
+                raise StackError(
+                    f"{name} exited with {service.process.returncode}; log {service.log_path}:\n"
+                    + service.log_tail()
+                )
+            if http_ok(service.health_url):
+                return
+            time.sleep(0.5)
+        raise StackError(
+            f"{name} not healthy in time; log {service.log_path}:\n{service.log_tail()}"
+        )
+
+    def stop_service(self, name: str, timeout_s: float = 15.0) -> None:
+        process = self.services[name].process
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def stop(self) -> None:
+        for name in reversed(list(self.services)):
+            self.stop_service(name)
+
+    def pids(self) -> dict[str, int]:
+        return {n: s.process.pid for n, s in self.services.items() if s.process is not None}
+
+    def __enter__(self) -> Stack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def missing_environments(config: StackConfig) -> list[str]:
+    missing = []
+    if not config.python.exists():
+        missing.append(f"{config.python} (run scripts/bootstrap)")
+    if not (config.rasa_venv / "bin" / "rasa").exists():
+        missing.append(f"{config.rasa_venv}/bin/rasa (run scripts/bootstrap)")
+    return missing
+
+
+def fail(message: str) -> int:
+    print(f"shopdesk: {message}", file=sys.stderr)
+    return 1
