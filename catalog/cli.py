@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from catalog.db import migrate, session_scope
-from catalog.luma import import_luma
+from catalog.luma import CatalogImportError, import_luma
 from catalog.settings import LUMA_DATA_DIR, CatalogSettings
 
 
@@ -33,8 +33,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.data_dir.is_dir():
             print(f"catalog: no such folder {args.data_dir}", file=sys.stderr)
             return 2
-        with session_scope(settings.database_url) as session:
-            report = import_luma(session, args.data_dir)
+        try:
+            with session_scope(settings.database_url) as session:
+                report = import_luma(session, args.data_dir)
+        except CatalogImportError as error:
+            print(f"catalog: nothing imported: {error}", file=sys.stderr)
+            return 1
         print(f"catalog: {report.summary()} in {time.monotonic() - started:.1f}s")
     else:
         print("catalog: schema is up to date")

@@ -23,6 +23,17 @@ log = logging.getLogger(__name__)
 
 GEAR_FILES = "Catalog__SimpleProduct__products_gear_*.csv"
 APPAREL_FILE = "Configurable__products.csv"
+APPAREL_COLUMNS = {
+    "sku", "product_type", "name", "description", "price", "url_key", "base_image",
+    "categories", "configurable_variations", "qty",
+}  # fmt: skip
+GEAR_COLUMNS = {"sku", "name", "description", "price", "category", "qty"}
+CUSTOMER_COLUMNS = {"email", "firstname", "lastname"}
+ORDER_COLUMNS = {"customer_email", "currency", "shipping_method", "payment", "product", "refund"}
+
+
+class CatalogImportError(Exception):
+    """A file cannot be imported at all; the message names the file and what is wrong."""
 
 
 @dataclass
@@ -39,12 +50,19 @@ class ImportReport:
         )
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """CSV rows with the line number a person would look at (header is line 1)."""
+def _rows(path: Path, required: set[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """CSV rows with the line each starts on (the header is line 1); checks the columns."""
+    if not path.is_file():
+        raise CatalogImportError(f"{path.name}: file not found in {path.parent}")
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
+        missing = required - set(reader.fieldnames or [])
+        if missing:
+            raise CatalogImportError(f"{path.name}: missing columns {', '.join(sorted(missing))}")
+        start = 2
         for row in reader:
-            yield reader.line_num, row
+            yield start, row
+            start = reader.line_num + 1
 
 
 def _attributes(encoded: str) -> dict[str, str]:
@@ -100,7 +118,7 @@ def _set_variants(
 def _import_apparel(path: Path, upsert: _Upserter, report: ImportReport) -> None:
     simple_rows: dict[str, dict[str, str]] = {}
     parents: list[tuple[int, dict[str, str]]] = []
-    for line, row in _rows(path):
+    for line, row in _rows(path, APPAREL_COLUMNS):
         if row["product_type"] == "configurable":
             parents.append((line, row))
         else:
@@ -139,7 +157,7 @@ def _import_apparel(path: Path, upsert: _Upserter, report: ImportReport) -> None
 
 
 def _import_gear(path: Path, upsert: _Upserter, report: ImportReport) -> None:
-    for line, row in _rows(path):
+    for line, row in _rows(path, GEAR_COLUMNS):
         try:
             price = price_to_cents(row["price"])
             if not row["name"].strip():
@@ -171,13 +189,15 @@ def _import_orders(
     invoiced but not yet shipped, which Magento calls `processing`.
     """
     customers = {c.email: c for c in session.scalars(select(Customer))}
-    for _, row in _rows(data_dir / "Customer__customer_profile.csv"):
+    for _, row in _rows(data_dir / "Customer__customer_profile.csv", CUSTOMER_COLUMNS):
         profile = customers.get(row["email"]) or Customer(email=row["email"])
         profile.first_name, profile.last_name = row["firstname"], row["lastname"]
         session.add(profile)
         customers[row["email"]] = profile
     orders = {o.number: o for o in session.scalars(select(Order))}
-    for index, (line, row) in enumerate(_rows(data_dir / "Sales__orders.csv"), start=1):
+    for index, (line, row) in enumerate(
+        _rows(data_dir / "Sales__orders.csv", ORDER_COLUMNS), start=1
+    ):
         item = json.loads(row["product"])
         product = upsert.products.get(item["sku"])
         customer = customers.get(row["customer_email"])

@@ -15,13 +15,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog.models import Product, Variant
 
-_STOPWORDS_TEXT = """
-a an and any are can could do does for have got has i im i'm in is it looking me my need
-of on or please show some something the there to want we with you your find buy get
-would like id i'd hi hello search searching sell selling stock available
-"""
-# Words that say how the shopper asks, not what they want.
-STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 NAME_WEIGHT, CATEGORY_WEIGHT, DESCRIPTION_WEIGHT = 3.0, 2.0, 0.5
 
@@ -37,14 +30,27 @@ class ProductHit:
 
 
 def _stem(word: str) -> str:
-    """Plural to singular, enough for 'hoodies', 'shorts'→'short' matching 'Shorts' too."""
-    if len(word) > 3 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("es") and word[-3] in "sxz":
-        return word[:-2]
-    if len(word) > 2 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
+    """A light stemmer that maps singular and plural to the same form.
+
+    'hoodies'/'hoodie' → 'hoodi', 'watches'/'watch' → 'watch', 'accessories'/'accessory' →
+    'accessori'. Both the query and the catalog go through it, so only agreement matters.
+    """
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) > 3 and word.endswith("y"):
+        word = word[:-1] + "i"
     return word
+
+
+_STOPWORDS_TEXT = """
+a an and any are can could do does for have got has i im i'm in is it looking me my need
+of on or please show some something the there to want we with you your find buy get
+would like id i'd hi hello search searching sell selling stock available
+"""
+# Words that say how the shopper asks, not what they want.
+STOPWORDS = frozenset(_stem(w) for w in _STOPWORDS_TEXT.split())
 
 
 def _words(text: str) -> list[str]:
@@ -62,7 +68,7 @@ def describe_query(text: str) -> str:
 
 def known_colors(session: Session) -> set[str]:
     colors = session.scalars(select(Variant.color).where(Variant.color.is_not(None)).distinct())
-    return {c.lower() for c in colors if c}
+    return {_stem(c.lower()) for c in colors if c}
 
 
 def search_products(session: Session, text: str, limit: int = 5) -> list[ProductHit]:
@@ -79,7 +85,7 @@ def search_products(session: Session, text: str, limit: int = 5) -> list[Product
     hits: list[ProductHit] = []
     for product in products:
         in_stock = [v for v in product.variants if v.qty > 0]
-        available_colors = {v.color.lower() for v in in_stock if v.color}
+        available_colors = {_stem(v.color.lower()) for v in in_stock if v.color}
         if wanted_colors and not wanted_colors <= available_colors:
             continue
         name_words = set(_words(product.name))

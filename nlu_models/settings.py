@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -77,10 +78,18 @@ class ClassifierSettings:
         return cls(**overrides)
 
     def fingerprint(self) -> dict[str, Any]:
-        """What decides the trained weights besides the data: stored beside the adapter."""
-        return {
-            "base_model": Path(self.base_model).name,
-            "quantization": self.quantization,
-            "lora": asdict(self.lora),
-            "training": asdict(self.training),
-        }
+        """What decides the trained weights besides the data: stored beside the adapter.
+
+        In JSON form (lists, not tuples) so it compares equal after a round trip.
+        """
+        normalised: dict[str, Any] = json.loads(
+            json.dumps(
+                {
+                    "base_model": Path(self.base_model).name,
+                    "quantization": self.quantization,
+                    "lora": asdict(self.lora),
+                    "training": asdict(self.training),
+                }
+            )
+        )
+        return normalised

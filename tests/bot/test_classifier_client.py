@@ -1,0 +1,105 @@
+"""The Rasa-side client of the classifier service (runs in the Python 3.10 Rasa venv).
+
+A small HTTP server in the test stands in for the service here; the real service is
+exercised end to end in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+from shopdesk_rasa.classifier_client import UNAVAILABLE_INTENT, ShopDeskClassifierClient
+
+PARSE = {
+    "text": "where is 000000001",
+    "intent": {"name": "track_order", "confidence": 0.97},
+    "intent_ranking": [
+        {"name": "track_order", "confidence": 0.97},
+        {"name": "greet", "confidence": 0.03},
+    ],
+    "entities": [{"entity": "order_number", "value": "000000001", "start": 9, "end": 18}],
+}
+
+
+def serve(status: int, body: bytes) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def healthy_url() -> Iterator[str]:
+    yield from serve(200, json.dumps(PARSE).encode())
+
+
+@pytest.fixture
+def failing_url() -> Iterator[str]:
+    yield from serve(500, b'{"detail": "boom"}')
+
+
+@pytest.fixture
+def garbage_url() -> Iterator[str]:
+    yield from serve(200, b'{"intent": null}')
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def classify(url: str, text: str = "where is 000000001") -> Message:
+    client = ShopDeskClassifierClient({"url": url, "timeout_s": 2.0})
+    [message] = client.process([Message.build(text=text)])
+    return message
+
+
+def test_sets_intent_ranking_and_entities(healthy_url: str, monkeypatch) -> None:
+    monkeypatch.delenv("SHOPDESK_NLU_URL", raising=False)
+    message = classify(healthy_url)
+    assert message.get("intent") == {"name": "track_order", "confidence": 0.97}
+    assert message.get("intent_ranking") == PARSE["intent_ranking"]
+    assert message.get("entities") == PARSE["entities"]
+
+
+@pytest.mark.parametrize("kind", ["failing", "garbage", "down"])
+def test_any_failure_becomes_the_unavailable_intent(
+    kind: str, request: pytest.FixtureRequest, monkeypatch, caplog
+) -> None:
+    monkeypatch.delenv("SHOPDESK_NLU_URL", raising=False)
+    url = closed_port_url() if kind == "down" else request.getfixturevalue(f"{kind}_url")
+    message = classify(url, text="my e-mail is jo@example.com")
+    assert message.get("intent") == {"name": UNAVAILABLE_INTENT, "confidence": 1.0}
+    assert message.get("entities") == []
+    assert "classifier" in caplog.text and "jo@example.com" not in caplog.text
+
+
+def test_environment_overrides_the_configured_url(healthy_url: str, monkeypatch) -> None:
+    monkeypatch.setenv("SHOPDESK_NLU_URL", healthy_url)
+    message = classify(closed_port_url())
+    assert message.get("intent")["name"] == "track_order"
+
+
+def test_slash_commands_are_left_to_rasa() -> None:
+    client = ShopDeskClassifierClient({"url": closed_port_url(), "timeout_s": 1.0})
+    [message] = client.process([Message.build(text="/greet")])
+    assert message.get("intent") is None

@@ -1,0 +1,113 @@
+"""The real stack: both venvs, the classifier service, Rasa, the action server and SQLite.
+
+Started with the same launcher `make run` uses, on free ports and a fresh SQLite catalog.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from catalog.db import session_scope
+from catalog.models import Product
+from launcher.chat import send
+from launcher.stack import Stack, StackConfig, missing_environments, prepare
+from tests.conftest import skip_or_fail
+
+pytestmark = pytest.mark.e2e
+PRODUCT_LINE = re.compile(r"^\d\. (.+) — \$\d+\.\d\d — https?://\S+\.html$")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    work = tmp_path_factory.mktemp("stack")
+    config = StackConfig(
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        nlu_port=free_port(),
+        log_dir=work / "logs",
+        extra_env={"SHOPDESK_DB_PATH": str(work / "shop.sqlite3")},
+    )
+    if missing := missing_environments(config):
+        skip_or_fail("the virtual environments are missing: " + ", ".join(missing))
+    prepare(config)
+    with Stack(config) as running:
+        yield running
+
+
+def chat(stack: Stack, text: str, sender: str | None = None) -> list[str]:
+    replies = send(stack.config.chat_url, sender or f"test-{uuid.uuid4().hex[:8]}", text)
+    return [r["text"] for r in replies if "text" in r]
+
+
+def black_hoodies(db_path: str) -> set[str]:
+    with session_scope(f"sqlite:///{Path(db_path).resolve()}") as session:
+        products = session.scalars(select(Product).options(selectinload(Product.variants)))
+        return {
+            p.name
+            for p in products
+            if "Hoodie" in p.name and any(v.color == "Black" and v.qty > 0 for v in p.variants)
+        }
+
+
+def test_black_hoodie_lists_real_hoodies_from_the_catalog(stack: Stack) -> None:
+    [reply] = chat(stack, "do you have a black hoodie?")
+    names = [m[1] for m in map(PRODUCT_LINE.match, reply.splitlines()[1:]) if m]
+    assert 1 <= len(names) <= 5, reply
+    catalog_hoodies = black_hoodies(stack.config.extra_env["SHOPDESK_DB_PATH"])
+    assert set(names) <= catalog_hoodies, reply
+
+
+def test_where_is_my_order(stack: Stack) -> None:
+    sender = f"test-{uuid.uuid4().hex[:8]}"
+    [ask] = chat(stack, "where is my order?", sender)
+    assert "order number" in ask
+    [status] = chat(stack, "000000002", sender)
+    assert status.startswith("Your order 000000002 was refunded.")
+
+
+def test_greeting_and_out_of_scope(stack: Stack) -> None:
+    assert chat(stack, "hello")[0].startswith("Hi! I'm the Luma shop assistant.")
+    assert chat(stack, "what's the weather in Paris?")[0].startswith(
+        "Sorry, I can't help with that."
+    )
+
+
+def test_action_server_down_gets_a_polite_answer(stack: Stack) -> None:
+    stack.stop_service("actions")
+    try:
+        replies = chat(stack, "do you have a black hoodie?")
+        assert len(replies) == 1
+        assert replies[0].startswith("Sorry, I can't answer that right now")
+    finally:
+        stack.start_service("actions")
+        stack.wait_healthy("actions", time.monotonic() + 60)
+    assert "Hoodie" in chat(stack, "do you have a black hoodie?")[0]
+
+
+def test_classifier_down_gets_a_polite_answer(stack: Stack) -> None:
+    stack.stop_service("classifier")
+    try:
+        replies = chat(stack, "do you have a black hoodie?")
+        assert replies == [
+            "Sorry, I'm having trouble understanding messages right now. Please try again in a "
+            "moment, or use our Contact Us page to reach our team."
+        ]
+    finally:
+        stack.start_service("classifier")
+        stack.wait_healthy("classifier", time.monotonic() + 120)
+    assert "Hoodie" in chat(stack, "do you have a black hoodie?")[0]
