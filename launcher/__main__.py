@@ -43,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         prepare(config)
         if args.command == "prepare":
             return 0
-        stack.start()
+        ready = stack.start()
         print(
-            f"\nShopDesk is up. Logs: {config.log_dir}\n"
+            f"\nShopDesk is up ({', '.join(f'{n} {s:.1f}s' for n, s in ready.items())}). "
+            f"Logs: {config.log_dir}\n"
             f"  chat here, or run `make chat` in another terminal, or POST "
             f'{{"sender": "me", "message": "hi"}} to {config.chat_url}\n'
             "  Ctrl-C stops every process.\n",

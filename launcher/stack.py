@@ -176,14 +176,25 @@ class Stack:
             ),
         }
 
-    def start(self, only: Sequence[str] | None = None) -> None:
+    def start(self, only: Sequence[str] | None = None) -> dict[str, float]:
+        """Start the services together; seconds until each answered its health check."""
         names = list(only or self.services)
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
         for name in names:
             self.start_service(name)
-        deadline = time.monotonic() + self.startup_timeout_s
-        for name in names:
-            self.wait_healthy(name, deadline)
+        print(f"==> waiting for {', '.join(names)} to be healthy", flush=True)
+        deadline = started + self.startup_timeout_s
+        ready: dict[str, float] = {}
+        while len(ready) < len(names):
+            for name in names:
+                if name not in ready and self.is_healthy(name):
+                    ready[name] = round(time.monotonic() - started, 2)
+            if time.monotonic() > deadline:
+                late = [n for n in names if n not in ready]
+                raise StackError(f"not healthy in time: {', '.join(late)}; " + self._logs(late))
+            time.sleep(0.25)
+        return ready
 
     def start_service(self, name: str) -> None:
         service = self.services[name]
@@ -199,20 +210,24 @@ class Stack:
         )
         log.close()
 
-    def wait_healthy(self, name: str, deadline: float) -> None:
+    def is_healthy(self, name: str) -> bool:
+        """True once the service answers; StackError if its process has exited."""
         service = self.services[name]
-        print(f"==> waiting for {name} at {service.health_url}", flush=True)
-        while time.monotonic() < deadline:
-            if service.process is not None and service.process.poll() is not None:
-                raise StackError(
-                    f"{name} exited with {service.process.returncode}; log {service.log_path}:\n"
-                    + service.log_tail()
-                )
-            if http_ok(service.health_url):
-                return
-            time.sleep(0.5)
-        raise StackError(
-            f"{name} not healthy in time; log {service.log_path}:\n{service.log_tail()}"
+        if service.process is not None and service.process.poll() is not None:
+            raise StackError(
+                f"{name} exited with {service.process.returncode}; " + self._logs([name])
+            )
+        return http_ok(service.health_url)
+
+    def wait_healthy(self, name: str, deadline: float) -> None:
+        while not self.is_healthy(name):
+            if time.monotonic() > deadline:
+                raise StackError(f"{name} not healthy in time; " + self._logs([name]))
+            time.sleep(0.25)
+
+    def _logs(self, names: list[str]) -> str:
+        return "\n".join(
+            f"log {self.services[n].log_path}:\n{self.services[n].log_tail()}" for n in names
         )
 
     def stop_service(self, name: str, timeout_s: float = 15.0) -> None:
