@@ -71,6 +71,14 @@ def _attributes(encoded: str) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
+def _stock(value: str) -> int:
+    """Magento writes quantities as '100' or '100.0000'; blank or unreadable counts as none."""
+    try:
+        return max(0, int(float(value or 0)))
+    except ValueError:
+        return 0
+
+
 def _gender_from(values: list[str]) -> str | None:
     adult = {v for v in values if v in {"Men", "Women"}}
     if len(adult) == 2 or "Unisex" in values:
@@ -115,6 +123,25 @@ def _set_variants(
     product.variants = kept
 
 
+def _upsert_product(
+    row: dict[str, str], where: str, upsert: _Upserter, report: ImportReport
+) -> Product | None:
+    """The product of a row with its name, description and price; None (and reported) if the
+    row has no usable name or price."""
+    try:
+        price = price_to_cents(row["price"])
+        if not row["name"].strip():
+            raise ValueError("name is empty")
+    except ValueError as error:
+        report.rejected.append(f"{where}: {error}")
+        return None
+    product = upsert.product(row["sku"])
+    product.name = plain_text(row["name"])
+    product.description = plain_text(row["description"])
+    product.price_cents = price
+    return product
+
+
 def _import_apparel(path: Path, upsert: _Upserter, report: ImportReport) -> None:
     simple_rows: dict[str, dict[str, str]] = {}
     parents: list[tuple[int, dict[str, str]]] = []
@@ -124,17 +151,9 @@ def _import_apparel(path: Path, upsert: _Upserter, report: ImportReport) -> None
         else:
             simple_rows[row["sku"]] = row
     for line, row in parents:
-        try:
-            price = price_to_cents(row["price"])
-            if not row["name"].strip():
-                raise ValueError("name is empty")
-        except ValueError as error:
-            report.rejected.append(f"{path.name}:{line}: {error}")
+        product = _upsert_product(row, f"{path.name}:{line}", upsert, report)
+        if product is None:
             continue
-        product = upsert.product(row["sku"])
-        product.name = plain_text(row["name"])
-        product.description = plain_text(row["description"])
-        product.price_cents = price
         product.url_key = row["url_key"] or slugify(product.name)
         product.image = row["base_image"] or None
         paths = [c.removeprefix("Default Category/") for c in row["categories"].split(",")]
@@ -149,7 +168,7 @@ def _import_apparel(path: Path, upsert: _Upserter, report: ImportReport) -> None
                 report.rejected.append(f"{path.name}:{line}: variant {spec.get('sku')} has no row")
                 continue
             variants.append(
-                (child["sku"], spec.get("size"), spec.get("color"), int(child["qty"] or 0))
+                (child["sku"], spec.get("size"), spec.get("color"), _stock(child["qty"]))
             )
         _set_variants(product, variants)
         report.products += 1
@@ -158,24 +177,16 @@ def _import_apparel(path: Path, upsert: _Upserter, report: ImportReport) -> None
 
 def _import_gear(path: Path, upsert: _Upserter, report: ImportReport) -> None:
     for line, row in _rows(path, GEAR_COLUMNS):
-        try:
-            price = price_to_cents(row["price"])
-            if not row["name"].strip():
-                raise ValueError("name is empty")
-        except ValueError as error:
-            report.rejected.append(f"{path.name}:{line}: {error}")
+        product = _upsert_product(row, f"{path.name}:{line}", upsert, report)
+        if product is None:
             continue
-        product = upsert.product(row["sku"])
-        product.name = plain_text(row["name"])
-        product.description = plain_text(row["description"])
-        product.price_cents = price
         product.url_key = slugify(row.get("url_key") or product.name)
         product.image = None
         product.categories = [upsert.category("/".join(row["category"].split("\n")))]
         product.gender = _gender_from(row.get("gender", "").split("\n"))
         color = row.get("color") or None
         size = row.get("size") or None
-        _set_variants(product, [(row["sku"], size, color, int(row["qty"] or 0))])
+        _set_variants(product, [(row["sku"], size, color, _stock(row["qty"]))])
         report.products += 1
         report.variants += 1
 
