@@ -60,15 +60,16 @@ class ActionOrderStatus(Action):
         try:
             with catalog_session() as session:
                 order = find_order(session, number)
-                reply = (
-                    describe(order)
-                    if order
-                    else f"I couldn't find an order with the number {number}. Please check the "
-                    "number in your order confirmation e-mail."
-                )
+                reply = describe(order) if order else None
         except SQLAlchemyError:
             log.exception("order lookup failed")
             dispatcher.utter_message(text=UNAVAILABLE_TEXT)
             return []
+        if reply is None:
+            dispatcher.utter_message(
+                text=f"I couldn't find an order with the number {number}. Please check the "
+                "number in your order confirmation e-mail."
+            )
+            return [SlotSet("order_number", None)]
         dispatcher.utter_message(text=reply)
         return [SlotSet("order_number", number)]

@@ -61,9 +61,10 @@ def query_terms(text: str) -> list[str]:
     return [w for w in _words(text) if w not in STOPWORDS]
 
 
-def describe_query(text: str) -> str:
-    """The words searching uses, as typed: 'do you have a red bag?' → 'red bag'."""
-    return " ".join(w for w in _WORD.findall(text.lower()) if _stem(w) not in STOPWORDS)
+def describe_query(text: str, max_words: int = 8) -> str:
+    """The words searching uses, as typed, each once: 'do you have a red bag?' → 'red bag'."""
+    words = [w for w in _WORD.findall(text.lower()) if _stem(w) not in STOPWORDS]
+    return " ".join(list(dict.fromkeys(words))[:max_words])
 
 
 def known_colors(session: Session) -> set[str]:

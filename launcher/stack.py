@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +33,9 @@ class StackConfig:
     rasa_venv: Path = ROOT / ".venv-rasa"
     rasa_model_dir: Path = ROOT / "models" / "rasa"
     log_dir: Path = ROOT / "var" / "logs"
+    tracker_db: Path = Path(
+        os.environ.get("SHOPDESK_TRACKER_DB", str(ROOT / "var" / "rasa_tracker.sqlite3"))
+    )
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -58,6 +62,7 @@ class StackConfig:
                 "PYTHONUNBUFFERED": "1",
                 "SHOPDESK_NLU_URL": self.nlu_url,
                 "SHOPDESK_ACTIONS_URL": f"{self.actions_url}/webhook",
+                "SHOPDESK_TRACKER_DB": str(self.tracker_db),
                 "SANIC_HOST": HOST,  # rasa_sdk binds to 0.0.0.0 unless told
                 "TF_CPP_MIN_LOG_LEVEL": "2",
             }
@@ -116,10 +121,16 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((HOST, port)) == 0
+
+
 @dataclass
 class Service:
     name: str
     command: list[str]
+    port: int
     health_url: str
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
@@ -141,6 +152,7 @@ class Stack:
             "classifier": Service(
                 "classifier",
                 [str(config.python), "-m", "nlu_models", "serve", "--port", str(config.nlu_port)],
+                config.nlu_port,
                 f"{config.nlu_url}/health",
             ),
             "actions": Service(
@@ -154,6 +166,7 @@ class Stack:
                     "--port",
                     str(config.actions_port),
                 ],
+                config.actions_port,
                 f"{config.actions_url}/health",
             ),
             "rasa": Service(
@@ -172,6 +185,7 @@ class Stack:
                     "--credentials",
                     "bot/credentials.yml",
                 ],
+                config.rasa_port,
                 f"{config.rasa_url}/webhooks/rest/",
             ),
         }
@@ -179,7 +193,17 @@ class Stack:
     def start(self, only: Sequence[str] | None = None) -> dict[str, float]:
         """Start the services together; seconds until each answered its health check."""
         names = list(only or self.services)
+        busy = [
+            f"{n} ({self.services[n].port})" for n in names if port_in_use(self.services[n].port)
+        ]
+        if busy:
+            raise StackError(
+                f"ports already in use: {', '.join(busy)}. Is ShopDesk already running? "
+                "Stop it, or choose other ports with SHOPDESK_RASA_PORT, SHOPDESK_ACTIONS_PORT "
+                "and SHOPDESK_NLU_PORT."
+            )
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        self.config.tracker_db.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         for name in names:
             self.start_service(name)

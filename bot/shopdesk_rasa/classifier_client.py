@@ -22,6 +22,8 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 logger = logging.getLogger(__name__)
+# The service refuses longer texts; the classifier reads only the first 64 tokens anyway.
+MAX_TEXT_LENGTH = 2000
 
 
 # The intent a message gets when the classifier cannot answer; a rule answers it politely.
@@ -66,7 +68,7 @@ class ShopDeskClassifierClient(GraphComponent, IntentClassifier):
         """The service's parse of `text`, or the fallback parse if it fails in any way."""
         try:
             response = self.session.post(
-                self.parse_url, json={"text": text}, timeout=self.timeout_s
+                self.parse_url, json={"text": text[:MAX_TEXT_LENGTH]}, timeout=self.timeout_s
             )
             response.raise_for_status()
             result = response.json()

@@ -29,4 +29,4 @@ def test_unknown_order_number(catalog_env, tracker_from) -> None:
     )
     events = ActionOrderStatus().run(dispatcher, tracker, {})
     assert "couldn't find an order with the number 123456789" in dispatcher.messages[0]["text"]
-    assert events == [SlotSet("order_number", "123456789")]
+    assert events == [SlotSet("order_number", None)]

@@ -51,3 +51,8 @@ def test_query_words() -> None:
     assert query_terms("Do you have HOODIES?") == query_terms("a hoodie")
     assert query_terms("watches") == query_terms("watch")
     assert describe_query("do you have a black hoodie?") == "black hoodie"
+
+
+def test_described_query_is_short_and_has_no_repeats() -> None:
+    assert describe_query("hoodie " * 2000) == "hoodie"
+    assert len(describe_query(" ".join(f"word{i}" for i in range(100))).split()) == 8

@@ -41,7 +41,12 @@ def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
     }
     if missing := missing_environments(StackConfig()):
         skip_or_fail("the virtual environments are missing: " + ", ".join(missing))
-    env = {**os.environ, **ports, "SHOPDESK_DB_PATH": str(tmp_path / "shop.sqlite3")}
+    env = {
+        **os.environ,
+        **ports,
+        "SHOPDESK_DB_PATH": str(tmp_path / "shop.sqlite3"),
+        "SHOPDESK_TRACKER_DB": str(tmp_path / "tracker.sqlite3"),
+    }
     launcher = subprocess.Popen(
         [sys.executable, "-m", "launcher", "run", "--no-chat"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from catalog.db import session_scope
 from catalog.models import Product
 from launcher.chat import send
-from launcher.stack import Stack, StackConfig, missing_environments, prepare
+from launcher.stack import Stack, StackConfig, StackError, missing_environments, prepare
 from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +40,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         actions_port=free_port(),
         nlu_port=free_port(),
         log_dir=work / "logs",
+        tracker_db=work / "tracker.sqlite3",
         extra_env={"SHOPDESK_DB_PATH": str(work / "shop.sqlite3")},
     )
     if missing := missing_environments(config):
@@ -85,6 +86,28 @@ def test_greeting_and_out_of_scope(stack: Stack) -> None:
     assert chat(stack, "what's the weather in Paris?")[0].startswith(
         "Sorry, I can't help with that."
     )
+
+
+def test_a_conversation_survives_a_rasa_restart(stack: Stack) -> None:
+    sender = f"test-{uuid.uuid4().hex[:8]}"
+    assert chat(stack, "where is my order 000000001?", sender)[0].startswith("Your order 000000001")
+    stack.stop_service("rasa")
+    stack.start_service("rasa")
+    stack.wait_healthy("rasa", time.monotonic() + 120)
+    # The order number was kept in the conversation's tracker (SQLite), so it is not asked again.
+    [reply] = chat(stack, "where is my order?", sender)
+    assert reply.startswith("Your order 000000001"), reply
+
+
+def test_a_second_stack_on_busy_ports_is_refused(stack: Stack) -> None:
+    with pytest.raises(StackError, match="ports already in use"):
+        Stack(stack.config).start()
+
+
+def test_very_long_and_odd_messages_get_answers(stack: Stack) -> None:
+    assert chat(stack, "hoodie " * 2000)
+    assert chat(stack, "<script>alert(1)</script>'; DROP TABLE products; --")
+    assert chat(stack, "🙂")
 
 
 def test_action_server_down_gets_a_polite_answer(stack: Stack) -> None:
