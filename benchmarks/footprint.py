@@ -77,7 +77,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def stack_numbers(rounds: int) -> dict[str, Any]:
-    config = StackConfig()
+    config = StackConfig.from_env()
     prepare(config)
     stack = Stack(config)
     try:

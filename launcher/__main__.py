@@ -30,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("prepare", help="load the catalog and train what is missing, then exit")
     sub.add_parser("chat", help="chat with an already running assistant")
     args = parser.parse_args(argv)
-    config = StackConfig()
+    try:
+        config = StackConfig.from_env()
+    except StackError as error:
+        return fail(str(error))
 
     if args.command == "chat":
         repl(config.chat_url)

@@ -22,21 +22,44 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 
 
+class StackError(RuntimeError):
+    """A step failed; the message says which and where its log is."""
+
+
+def _port_from_env(variable: str, default: int) -> int:
+    value = os.environ.get(variable)
+    if value is None:
+        return default
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise StackError(f"{variable} must be a port number, not {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class StackConfig:
-    """Ports, places and the environment the processes share. Defaults come from SHOPDESK_*."""
+    """Ports, places and the environment the processes share (`from_env` reads SHOPDESK_*)."""
 
-    rasa_port: int = int(os.environ.get("SHOPDESK_RASA_PORT", "5005"))
-    actions_port: int = int(os.environ.get("SHOPDESK_ACTIONS_PORT", "5055"))
-    nlu_port: int = int(os.environ.get("SHOPDESK_NLU_PORT", "5006"))
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    nlu_port: int = 5006
     python: Path = ROOT / ".venv" / "bin" / "python"
     rasa_venv: Path = ROOT / ".venv-rasa"
     rasa_model_dir: Path = ROOT / "models" / "rasa"
     log_dir: Path = ROOT / "var" / "logs"
-    tracker_db: Path = Path(
-        os.environ.get("SHOPDESK_TRACKER_DB", str(ROOT / "var" / "rasa_tracker.sqlite3"))
-    )
+    tracker_db: Path = ROOT / "var" / "rasa_tracker.sqlite3"
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        """SHOPDESK_RASA_PORT, SHOPDESK_ACTIONS_PORT, SHOPDESK_NLU_PORT, SHOPDESK_TRACKER_DB."""
+        default = cls()
+        tracker_db = os.environ.get("SHOPDESK_TRACKER_DB")
+        return cls(
+            rasa_port=_port_from_env("SHOPDESK_RASA_PORT", default.rasa_port),
+            actions_port=_port_from_env("SHOPDESK_ACTIONS_PORT", default.actions_port),
+            nlu_port=_port_from_env("SHOPDESK_NLU_PORT", default.nlu_port),
+            tracker_db=Path(tracker_db) if tracker_db else default.tracker_db,
+        )
 
     @property
     def rasa_url(self) -> str:
@@ -69,10 +92,6 @@ class StackConfig:
         )
         env.update(self.extra_env)
         return env
-
-
-class StackError(RuntimeError):
-    """A step failed; the message says which and where its log is."""
 
 
 def run_step(title: str, command: Sequence[str], config: StackConfig) -> None:
