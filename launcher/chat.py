@@ -22,6 +22,12 @@ def send(chat_url: str, sender: str, text: str, timeout: float = 30.0) -> list[d
 
 def repl(chat_url: str) -> None:
     sender = f"terminal-{uuid.uuid4().hex[:12]}"
+    health_url = chat_url.rsplit("/", 1)[0] + "/"
+    try:
+        urllib.request.urlopen(health_url, timeout=5).close()
+    except (urllib.error.URLError, OSError):
+        print(f"The assistant is not running at {health_url}: start it with `make run`.")
+        return
     print("Type a message for the Luma shop assistant (Ctrl-D or Ctrl-C to stop).")
     while True:
         try:

@@ -1,0 +1,34 @@
+"""Rasa's own validator on the domain, NLU data and rules (runs in the Rasa venv)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# Set by the classifier client when the classifier cannot answer, so never in the NLU data.
+EXPECTED_WARNINGS = {
+    "The intent 'classifier_unavailable' is listed in the domain file, but is not found in "
+    "the NLU training data."
+}
+
+
+def test_domain_data_and_rules_are_consistent() -> None:
+    rasa = Path(sys.executable).parent / "rasa"
+    result = subprocess.run(
+        [str(rasa), "data", "validate", "--domain", "bot/domain.yml", "--data", "bot/data",
+         "--config", "config.yml"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "bot")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    warnings = {w.strip() for w in re.findall(r"UserWarning: (.*)", output)}
+    assert warnings - EXPECTED_WARNINGS == set()
+    assert "No story structure conflicts found" in output
