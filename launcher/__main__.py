@@ -9,7 +9,12 @@ import time
 from types import FrameType
 
 from launcher.chat import repl
-from launcher.stack import Stack, StackConfig, StackError, fail, missing_environments, prepare
+from launcher.stack import Stack, StackConfig, StackError, missing_environments, prepare
+
+
+def fail(message: str) -> int:
+    print(f"shopdesk: {message}", file=sys.stderr)
+    return 1
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -315,8 +314,3 @@ def missing_environments(config: StackConfig) -> list[str]:
     if not (config.rasa_venv / "bin" / "rasa").exists():
         missing.append(f"{config.rasa_venv}/bin/rasa (run scripts/bootstrap)")
     return missing
-
-
-def fail(message: str) -> int:
-    print(f"shopdesk: {message}", file=sys.stderr)
-    return 1

@@ -7,7 +7,7 @@ import random
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -93,19 +93,18 @@ def train(settings: ClassifierSettings, examples: list[Example], progress: bool 
                 bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
                 bar.update()
 
+    fingerprint = settings.fingerprint()
     artifact = Artifact(
         labels=labels,
-        data_hash=data_hash(examples, settings.fingerprint()),
-        settings=settings.fingerprint(),
+        data_hash=data_hash(examples, fingerprint),
+        settings=fingerprint,
         validation_accuracy=None,
     )
     if held_out:
         classifier = IntentClassifier(model, tokenizer, artifact, config.max_length)
         predictions = classifier.predict([e.text for e in held_out])
         correct = sum(p.intent == e.intent for p, e in zip(predictions, held_out, strict=True))
-        artifact = Artifact(
-            labels, artifact.data_hash, artifact.settings, round(correct / len(held_out), 4)
-        )
+        artifact = replace(artifact, validation_accuracy=round(correct / len(held_out), 4))
     _save_atomically(model, artifact, settings.model_dir)
     return artifact
 
