@@ -1,5 +1,5 @@
-"""Time and memory of the stack: cold start, reply latency, RSS per process, and the
-classifier's latency with the 8-bit and the fp32 base.
+"""Time and memory of the stack: cold start, reply latency, RSS per process, and
+how long a reply takes over REST.
 
 `python -m benchmarks.footprint` writes benchmarks/results/footprint.json and .md.
 """
@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 import uuid
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks.measure import machine, percentile
 from launcher.chat import send
 from launcher.stack import Stack, StackConfig, prepare
 
@@ -29,23 +27,6 @@ MESSAGES = [
     "000000001",
     "how much is shipping?",
 ]
-
-
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "python": platform.python_version(),
-        "system": platform.platform(),
-    }
 
 
 def memory_mib(pid: int) -> dict[str, float]:
@@ -69,11 +50,6 @@ def memory_mib(pid: int) -> dict[str, float]:
             elif line.startswith("VmHWM:"):
                 peak += int(line.split()[1])
     return {"rss_mib": round(rss / 1024, 1), "peak_rss_mib": round(peak / 1024, 1)}
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def stack_numbers(rounds: int) -> dict[str, Any]:
@@ -105,30 +81,6 @@ def stack_numbers(rounds: int) -> dict[str, Any]:
     }
 
 
-def classifier_numbers(repeats: int) -> dict[str, Any]:
-    from nlu_models.model import IntentClassifier
-    from nlu_models.settings import ClassifierSettings
-
-    settings = ClassifierSettings.from_env()
-    numbers: dict[str, Any] = {}
-    for quantization in ("8bit", "none"):
-        classifier = IntentClassifier.load(replace(settings, quantization=quantization))
-        classifier.predict(["warm up"])
-        single = []
-        for index in range(repeats):
-            t0 = time.perf_counter()
-            classifier.predict([MESSAGES[index % len(MESSAGES)]])
-            single.append((time.perf_counter() - t0) * 1000)
-        t0 = time.perf_counter()
-        classifier.predict(MESSAGES * 5)
-        batch_ms = (time.perf_counter() - t0) * 1000
-        numbers[quantization] = {
-            "single_message_median_ms": round(statistics.median(single), 2),
-            "batch_of_30_ms": round(batch_ms, 1),
-        }
-    return numbers
-
-
 def markdown(result: dict[str, Any]) -> str:
     m = result["machine"]
     s = result["stack"]
@@ -150,14 +102,9 @@ def markdown(result: dict[str, Any]) -> str:
         f"Reply latency over the REST channel, one shopper at a time, {lat['messages']} "
         f"messages: median {lat['median']} ms, p95 {lat['p95']} ms.",
         "",
-        "| classifier base | one message, median (ms) | batch of 30 (ms) |",
-        "|---|---|---|",
+        "The classifier's own latency and memory, 8-bit and fp32: "
+        "[classifiers.md](classifiers.md).",
     ]
-    for quantization, numbers in result["classifier"].items():
-        lines.append(
-            f"| {quantization} | {numbers['single_message_median_ms']} | "
-            f"{numbers['batch_of_30_ms']} |"
-        )
     return "\n".join(lines) + "\n"
 
 
@@ -165,17 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.footprint",
         description="Start the real stack on the default ports, measure cold start, reply "
-        "latency and memory per process, and the classifier's latency on the 8-bit and fp32 "
-        "bases; write benchmarks/results/footprint.{json,md}.",
+        "latency and memory per process; write benchmarks/results/footprint.{json,md}.",
     )
     parser.add_argument("--rounds", type=int, default=5, help="conversations of 6 messages")
-    parser.add_argument("--repeats", type=int, default=50, help="classifier calls per base")
     args = parser.parse_args(argv)
     result = {
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": machine(),
         "stack": stack_numbers(args.rounds),
-        "classifier": classifier_numbers(args.repeats),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "footprint.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -1,4 +1,4 @@
-"""Command line of the classifier: ensure (train if stale), train, predict, serve."""
+"""Command line of the classifiers: ensure, train, evaluate, predict, serve."""
 
 from __future__ import annotations
 
@@ -6,56 +6,132 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
+from pathlib import Path
 
-from nlu_models.settings import ClassifierSettings
+from nlu_models.settings import TASKS, ClassifierSettings
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m nlu_models",
-        description="ShopDesk intent classifier: a LoRA adapter on an 8-bit all-MiniLM-L6-v2, "
-        "trained from the Rasa NLU YAML in bot/data. Settings come from SHOPDESK_NLU_* "
+        description="ShopDesk classifiers: LoRA adapters for shopper intent and product "
+        "category on one 8-bit all-MiniLM-L6-v2. Settings come from SHOPDESK_NLU_* "
         "variables (see README).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("ensure", help="train only if the saved adapter is missing or stale")
-    sub.add_parser("train", help="train the adapter now, even if a current one exists")
+    ensure = sub.add_parser(
+        "ensure", help="train each adapter whose data or settings changed; refresh entities"
+    )
+    ensure.add_argument("--task", choices=TASKS, action="append", help="default: every task")
+    train = sub.add_parser("train", help="train one adapter now, even if a current one exists")
+    train.add_argument("--task", choices=TASKS, default="intent")
+    train.add_argument(
+        "--data",
+        type=Path,
+        help="Rasa NLU folder or file, or CSV (text,label); "
+        "default: bot/data for intent, the catalog for category",
+    )
+    train.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
+    evaluate = sub.add_parser("evaluate", help="score an adapter on labelled data")
+    evaluate.add_argument("--task", choices=TASKS, default="intent")
+    evaluate.add_argument("--data", type=Path, required=True, help="NLU folder/file or CSV")
+    evaluate.add_argument("--out", type=Path, help="folder for evaluation.json and .md")
     predict = sub.add_parser("predict", help="classify texts given as arguments")
+    predict.add_argument("--task", choices=TASKS, default="intent")
     predict.add_argument("texts", nargs="+")
-    serve = sub.add_parser("serve", help="serve /model/parse and /health over HTTP")
+    serve = sub.add_parser("serve", help="serve /model/parse, /classify and /health over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5006)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from nlu_models.data import DataError
 
     try:
         settings = ClassifierSettings.from_env()
-    except ValueError as error:
+        return _run(args, settings)
+    except (ValueError, DataError, FileNotFoundError) as error:
         print(f"nlu_models: {error}", file=sys.stderr)
         return 2
-    if args.command in {"ensure", "train"}:
-        from nlu_models.data import read_nlu_dir
-        from nlu_models.training import ensure_trained, train
 
-        if args.command == "train":
-            artifact = train(settings, read_nlu_dir(settings.data_dir))
-            print(f"nlu_models: trained; held-out accuracy {artifact.validation_accuracy}")
-        else:
-            result = ensure_trained(settings)
+
+def _run(args: argparse.Namespace, settings: ClassifierSettings) -> int:
+    if args.command == "ensure":
+        from nlu_models.tasks import ensure_all
+
+        ensured = ensure_all(settings, tuple(args.task or TASKS))
+        for task, result in ensured.results.items():
             verb = "trained" if result.trained else "reused current adapter"
             print(
-                f"nlu_models: {verb} ({len(result.artifact.labels)} intents, held-out accuracy "
-                f"{result.artifact.validation_accuracy}) in {result.seconds:.1f}s"
+                f"nlu_models: {task}: {verb} ({len(result.artifact.labels)} labels, validation "
+                f"{result.artifact.validation}) in {result.seconds:.1f}s"
             )
+        words = ensured.vocabulary
+        print(
+            f"nlu_models: vocabulary: {len(words.products)} product names, "
+            f"{len(set(words.categories.values()))} categories, {len(words.sizes)} sizes, "
+            f"{len(set(words.colors.values()))} colours"
+        )
+        return 0
+    if args.command == "train":
+        from nlu_models.data import read_examples
+        from nlu_models.tasks import training_examples
+        from nlu_models.training import train
+
+        if args.epochs:
+            settings = replace(
+                settings, training=replace(settings.training, max_epochs=args.epochs)
+            )
+        examples = read_examples(args.data) if args.data else training_examples(settings, args.task)
+        artifact = train(settings, args.task, examples)
+        print(
+            f"nlu_models: {args.task}: trained on {artifact.examples} examples, best epoch "
+            f"{artifact.best_epoch}/{artifact.epochs_run}, out-of-scope threshold "
+            f"{artifact.oos_threshold}, validation {artifact.validation}"
+        )
+        return 0
+    if args.command == "evaluate":
+        from nlu_models.classifier import Classifier
+        from nlu_models.data import read_examples
+        from nlu_models.evaluation import evaluate
+
+        examples = read_examples(args.data)
+        if not examples:
+            raise ValueError(f"{args.data}: no labelled examples")
+        classifier = Classifier.load(settings, [args.task])
+        predictions = classifier.predict(args.task, [e.text for e in examples])
+        oos_label = classifier.tasks[args.task].artifact.oos_label
+        report = evaluate([e.label for e in examples], [p.label for p in predictions], oos_label)
+        title = f"{args.task} adapter on {args.data}"
+        if args.out:
+            json_path, md_path = report.write(args.out, title)
+            print(f"nlu_models: wrote {json_path} and {md_path}", file=sys.stderr)
+        print(report.to_markdown(title))
         return 0
     if args.command == "predict":
-        from nlu_models.model import IntentClassifier
-        from nlu_models.service import parse
+        from nlu_models.classifier import Classifier
+        from nlu_models.entities import extract_entities
+        from nlu_models.vocabulary import Vocabulary
 
-        for parsed in parse(IntentClassifier.load(settings), args.texts):
-            print(json.dumps(parsed.model_dump()))
+        classifier = Classifier.load(settings, [args.task])
+        vocabulary = Vocabulary.load(settings.model_root)
+        for text, prediction in zip(
+            args.texts, classifier.predict(args.task, args.texts), strict=True
+        ):
+            print(json.dumps({
+                "text": text,
+                "label": prediction.label,
+                "confidence": round(prediction.confidence, 4),
+                "out_of_scope": prediction.out_of_scope,
+                "ranking": [[n, round(c, 4)] for n, c in prediction.ranking[:5]],
+                "entities": extract_entities(text, vocabulary),
+            }))  # fmt: skip
         return 0
     import uvicorn
 

@@ -1,12 +1,18 @@
-"""Training examples from Rasa NLU YAML: the one source both Rasa and the classifier read."""
+"""Labelled examples from Rasa NLU YAML (the one source both Rasa and the classifier read) or CSV.
+
+A CSV has a header with `text` and `label` columns (other columns are ignored), the shape
+most labelled sets and spreadsheet exports already have.
+"""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import random
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +25,7 @@ _ANNOTATION = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)|\[([^\]]+)\]\{[^}]+\}")
 @dataclass(frozen=True)
 class Example:
     text: str
-    intent: str
+    label: str
 
 
 def strip_annotations(text: str) -> str:
@@ -28,7 +34,12 @@ def strip_annotations(text: str) -> str:
 
 
 def read_nlu_file(path: Path) -> list[Example]:
-    document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise DataError(f"{path}: not valid YAML ({error})") from error
+    if not isinstance(document, dict):
+        raise DataError(f"{path}: expected a Rasa NLU document with an `nlu:` list")
     examples: list[Example] = []
     for block in document.get("nlu", []) or []:
         intent = block.get("intent")
@@ -39,27 +50,65 @@ def read_nlu_file(path: Path) -> list[Example]:
             if line.startswith("- "):
                 text = strip_annotations(line[2:]).strip()
                 if text:
-                    examples.append(Example(text=text, intent=intent))
+                    examples.append(Example(text=text, label=intent))
     return examples
 
 
 def read_nlu_dir(data_dir: Path) -> list[Example]:
     """All intent examples of the YAML files in `data_dir`, deduplicated, in a stable order."""
+    return deduplicated(
+        example for path in sorted(data_dir.rglob("*.yml")) for example in read_nlu_file(path)
+    )
+
+
+def read_csv(path: Path) -> list[Example]:
+    """Examples of a CSV file with `text` and `label` columns; blank rows are skipped."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"text", "label"} - set(reader.fieldnames or [])
+        if missing:
+            raise DataError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        rows = [(row["text"] or "", row["label"] or "") for row in reader]
+    return deduplicated(
+        Example(text=text.strip(), label=label.strip())
+        for text, label in rows
+        if text.strip() and label.strip()
+    )
+
+
+def read_examples(path: Path) -> list[Example]:
+    """A Rasa NLU folder or YAML file, or a CSV file, by what `path` is."""
+    if path.is_dir():
+        return read_nlu_dir(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file or folder")
+    if path.suffix.lower() == ".csv":
+        return read_csv(path)
+    if path.suffix.lower() in {".yml", ".yaml"}:
+        return deduplicated(read_nlu_file(path))
+    raise DataError(f"{path}: expected a folder of Rasa NLU YAML, a .yml file or a .csv file")
+
+
+class DataError(ValueError):
+    """Training or evaluation data that cannot be read; the message says where and why."""
+
+
+def deduplicated(examples: Iterable[Example]) -> list[Example]:
+    """First occurrence of each (text, label), texts compared case-insensitively."""
     seen: set[tuple[str, str]] = set()
-    examples: list[Example] = []
-    for path in sorted(data_dir.rglob("*.yml")):
-        for example in read_nlu_file(path):
-            key = (example.text.lower(), example.intent)
-            if key not in seen:
-                seen.add(key)
-                examples.append(example)
-    return examples
+    kept: list[Example] = []
+    for example in examples:
+        key = (example.text.lower(), example.label)
+        if key not in seen:
+            seen.add(key)
+            kept.append(example)
+    return kept
 
 
 def data_hash(examples: list[Example], fingerprint: dict[str, Any]) -> str:
     """Changes when the examples or the training settings change: a stale adapter shows."""
     payload = json.dumps(
-        {"examples": sorted((e.intent, e.text) for e in examples), "settings": fingerprint},
+        {"examples": sorted((e.label, e.text) for e in examples), "settings": fingerprint},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -68,10 +117,10 @@ def data_hash(examples: list[Example], fingerprint: dict[str, Any]) -> str:
 def stratified_split(
     examples: list[Example], fraction: float, seed: int
 ) -> tuple[list[Example], list[Example]]:
-    """A seeded split that keeps at least one training example of every intent."""
+    """A seeded split that keeps at least one training example of every label."""
     by_intent: dict[str, list[Example]] = defaultdict(list)
     for example in examples:
-        by_intent[example.intent].append(example)
+        by_intent[example.label].append(example)
     rng = random.Random(seed)
     train: list[Example] = []
     held_out: list[Example] = []

@@ -1,7 +1,10 @@
-"""Entities found by pattern: order numbers and e-mail addresses.
+"""Entities the actions need, found by pattern and by the catalog's own vocabulary.
 
-Patterns, not a learned tagger: these entities have a fixed shape, and a pattern is exact,
-explainable and needs no training data. Offsets follow Rasa's entity contract.
+Why patterns and a gazetteer rather than a learned tagger: order numbers, e-mail addresses and
+prices have a fixed shape, and colours, sizes, categories and product names come from a closed
+list that the catalog owns. Matching them is exact, explainable, needs no annotated data and
+follows the catalog the moment it is imported. A learned tagger would need labelled spans we do
+not have and would still miss product names it never saw. Offsets follow Rasa's contract.
 """
 
 from __future__ import annotations
@@ -9,35 +12,134 @@ from __future__ import annotations
 import re
 from typing import TypedDict
 
-ORDER_NUMBER = re.compile(r"(?<![\w.@])#?(\d{5,20})(?![\w@])")
+from nlu_models.vocabulary import Vocabulary
+
+EXTRACTOR = "ShopDeskEntities"
+ORDER_NUMBER = re.compile(r"(?<![\w.@$])#?(\d{5,20})(?![\w@])")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_AMOUNT = (
+    r"(?:\$|usd\s?|€|£)?\s?(\d{1,4}(?:[.,]\d{1,2})?)(?!\d)\s?(?:\$|dollars?|bucks|usd|euros?)?"
+)
+PRICE_RANGE = re.compile(
+    rf"\b(?:between|from)\s+{_AMOUNT}\s*(?:and|to|-|–)\s*{_AMOUNT}"
+    rf"|(?:\$\s?(\d{{1,4}}(?:[.,]\d{{1,2}})?)\s*(?:-|–|to)\s*{_AMOUNT})",
+    re.IGNORECASE,
+)
+PRICE_MAX = re.compile(
+    rf"\b(?:under|below|less than|cheaper than|max(?:imum)?|at most|up to|no more than|"
+    rf"not more than|within|budget(?: of| is)?)\s+{_AMOUNT}",
+    re.IGNORECASE,
+)
+PRICE_MIN = re.compile(
+    rf"\b(?:over|above|more than|at least|starting at|min(?:imum)?|from)\s+{_AMOUNT}",
+    re.IGNORECASE,
+)
+SIZE_WORDS = {"extra small": "XS", "extra-small": "XS", "small": "S", "medium": "M",
+              "large": "L", "extra large": "XL", "extra-large": "XL"}  # fmt: skip
+SIZE_IN_CONTEXT = re.compile(
+    r"\b(?:size|sz|in(?: an?| a size)?)\s+(extra[- ]small|extra[- ]large|small|medium|large|"
+    r"xxl|xl|xs|s|m|l|\d{2})\b",
+    re.IGNORECASE,
+)
+SIZE_ALONE = re.compile(r"\b(XXL|XL|XS)\b|(?<![\w'’])([SML])(?![\w'’&])", re.IGNORECASE)
+# When spans overlap the first listed wins, then the longer span.
+PRIORITY = ("email", "order_number", "price", "product", "category", "size", "color", "gender")
 
 
 class Entity(TypedDict):
     entity: str
-    value: str
+    value: str | float
     start: int
     end: int
     extractor: str
     confidence_entity: float
 
 
-def _entity(name: str, value: str, start: int, end: int) -> Entity:
+def _entity(name: str, value: str | float, start: int, end: int) -> Entity:
     return Entity(
-        entity=name,
-        value=value,
-        start=start,
-        end=end,
-        extractor="ShopDeskPatterns",
-        confidence_entity=1.0,
+        entity=name, value=value, start=start, end=end, extractor=EXTRACTOR, confidence_entity=1.0
     )
 
 
-def extract_entities(text: str) -> list[Entity]:
-    found = [_entity("email", m.group(0), m.start(), m.end()) for m in EMAIL.finditer(text)]
-    emails = [(e["start"], e["end"]) for e in found]
-    for match in ORDER_NUMBER.finditer(text):
-        if any(start <= match.start(1) < end for start, end in emails):
+def _amount(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def _prices(text: str) -> list[tuple[str, list[Entity]]]:
+    """Price spans as groups: a range gives price_min and price_max for one span."""
+    found: list[tuple[str, list[Entity]]] = []
+    for match in PRICE_RANGE.finditer(text):
+        numbers = [g for g in match.groups() if g]
+        low, high = sorted((_amount(numbers[0]), _amount(numbers[1])))
+        found.append(("price", [
+            _entity("price_min", low, match.start(), match.end()),
+            _entity("price_max", high, match.start(), match.end()),
+        ]))  # fmt: skip
+    for pattern, name in ((PRICE_MAX, "price_max"), (PRICE_MIN, "price_min")):
+        for match in pattern.finditer(text):
+            found.append(
+                ("price", [_entity(name, _amount(match.group(1)), match.start(), match.end())])
+            )
+    return found
+
+
+def _gazetteer(text: str, name: str, aliases: dict[str, str]) -> list[tuple[str, list[Entity]]]:
+    if not aliases:
+        return []
+    pattern = re.compile(
+        r"(?<![\w-])("
+        + "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
+        + r")(?![\w-])",
+        re.IGNORECASE,
+    )
+    return [
+        (name, [_entity(name, aliases[m.group(1).lower()], m.start(), m.end())])
+        for m in pattern.finditer(text)
+    ]
+
+
+def _sizes(text: str, sizes: list[str]) -> list[tuple[str, list[Entity]]]:
+    known = {s.upper() for s in sizes}
+    found: list[tuple[str, list[Entity]]] = []
+    for match in SIZE_IN_CONTEXT.finditer(text):
+        raw = match.group(1).lower()
+        value = SIZE_WORDS.get(raw, raw.upper())
+        if value in known:
+            found.append(("size", [_entity("size", value, match.start(1), match.end(1))]))
+    for match in SIZE_ALONE.finditer(text):
+        raw = match.group(1) or match.group(2)
+        if match.group(2) and not raw.isupper():
+            continue  # a lone lower-case "s", "m" or "l" is too often not a size
+        if raw.upper() in known:
+            found.append(("size", [_entity("size", raw.upper(), match.start(), match.end())]))
+    return found
+
+
+def extract_entities(text: str, vocabulary: Vocabulary | None = None) -> list[Entity]:
+    """Entities in `text`, non-overlapping, in reading order."""
+    candidates: list[tuple[str, list[Entity]]] = [
+        ("email", [_entity("email", m.group(0), m.start(), m.end())]) for m in EMAIL.finditer(text)
+    ]
+    candidates += [
+        ("order_number", [_entity("order_number", m.group(1), m.start(1), m.end(1))])
+        for m in ORDER_NUMBER.finditer(text)
+    ]
+    candidates += _prices(text)
+    if vocabulary is not None:
+        candidates += _gazetteer(text, "product", vocabulary.products)
+        candidates += _gazetteer(text, "category", vocabulary.categories)
+        candidates += _sizes(text, vocabulary.sizes)
+        candidates += _gazetteer(text, "color", vocabulary.colors)
+        candidates += _gazetteer(text, "gender", vocabulary.genders)
+    candidates.sort(
+        key=lambda c: (PRIORITY.index(c[0]), -(c[1][0]["end"] - c[1][0]["start"]), c[1][0]["start"])
+    )
+    taken: list[tuple[int, int]] = []
+    kept: list[Entity] = []
+    for _, group in candidates:
+        start, end = group[0]["start"], group[0]["end"]
+        if any(start < t_end and t_start < end for t_start, t_end in taken):
             continue
-        found.append(_entity("order_number", match.group(1), match.start(1), match.end(1)))
-    return sorted(found, key=lambda e: e["start"])
+        taken.append((start, end))
+        kept += group
+    return sorted(kept, key=lambda e: (e["start"], e["entity"]))

@@ -1,28 +1,35 @@
-"""The classifier over HTTP, speaking Rasa's `/model/parse` contract, with a health check.
+"""The classifiers over HTTP: Rasa's `/model/parse` contract, a batch `/classify`, `/health`.
 
-Loaded once per process. While the model is not loaded the service answers 503, so the
-launcher waits for it and Rasa's client turns the failure into a polite fallback.
+Loaded once per process. While the model is not loaded the service answers 503 with the
+reason, so the launcher waits for it and Rasa's client turns a failure into a polite
+fallback. A slow call is logged as a warning and counted on /health.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from nlu_models.classifier import Classifier, Prediction
 from nlu_models.entities import extract_entities
-from nlu_models.model import IntentClassifier
-from nlu_models.settings import ClassifierSettings
+from nlu_models.oos import OOS_LABELS
+from nlu_models.settings import TASKS, ClassifierSettings
+from nlu_models.vocabulary import Vocabulary
 
 log = logging.getLogger("nlu_models.service")
 MAX_TEXT_LENGTH = 2000
+MAX_BATCH = 64
 RANKING_SIZE = 10
+OUT_OF_SCOPE_INTENT = OOS_LABELS[0]  # what the bot's domain calls it
 
 
 class ParseRequest(BaseModel):
@@ -35,75 +42,179 @@ class Intent(BaseModel):
     confidence: float
 
 
+class Scored(BaseModel):
+    name: str
+    confidence: float
+
+
 class ParseResult(BaseModel):
     text: str
     intent: Intent
     intent_ranking: list[Intent]
     entities: list[dict[str, Any]]
+    out_of_scope: bool = False  # True when the classifier judged the message none of its intents
+    product_category: list[Scored] = []  # top categories, for product search
 
 
-def parse(classifier: IntentClassifier, texts: list[str]) -> list[ParseResult]:
-    """The batch form of `/model/parse`: one forward pass for all texts."""
+class ClassifyRequest(BaseModel):
+    task: Literal["intent", "category"]
+    texts: list[str] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class Classified(BaseModel):
+    label: str
+    confidence: float
+    out_of_scope: bool
+    ranking: list[Scored]
+
+
+@dataclass
+class ServiceState:
+    classifier: Classifier | None = None
+    vocabulary: Vocabulary | None = None
+    error: str | None = None
+    slow_calls: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+
+
+def intent_of(prediction: Prediction) -> tuple[Intent, list[Intent]]:
+    """The intent Rasa gets: out_of_scope, not a confident wrong intent, when judged so."""
+    ranking = [Intent(name=n, confidence=c) for n, c in prediction.ranking[:RANKING_SIZE]]
+    if not prediction.out_of_scope:
+        return Intent(name=prediction.label, confidence=prediction.confidence), ranking
+    in_ranking = dict(prediction.ranking).get(OUT_OF_SCOPE_INTENT, 0.0)
+    confidence = max(in_ranking, 1.0 - prediction.confidence)
+    oos = Intent(name=OUT_OF_SCOPE_INTENT, confidence=round(confidence, 4))
+    return oos, [oos] + [i for i in ranking if i.name != OUT_OF_SCOPE_INTENT]
+
+
+def parse(
+    classifier: Classifier, texts: list[str], vocabulary: Vocabulary | None = None
+) -> list[ParseResult]:
+    """The batch form of `/model/parse`: one forward pass per task for all texts."""
+    intents = classifier.predict("intent", texts)
+    categories = classifier.predict("category", texts) if "category" in classifier.tasks else None
     results = []
-    for text, prediction in zip(texts, classifier.predict(texts), strict=True):
+    for position, (text, prediction) in enumerate(zip(texts, intents, strict=True)):
+        intent, ranking = intent_of(prediction)
+        top_categories = (
+            [Scored(name=n, confidence=c) for n, c in categories[position].ranking[:3]]
+            if categories is not None
+            else []
+        )
         results.append(
             ParseResult(
                 text=text,
-                intent=Intent(name=prediction.intent, confidence=prediction.confidence),
-                intent_ranking=[
-                    Intent(name=n, confidence=c) for n, c in prediction.ranking[:RANKING_SIZE]
-                ],
-                entities=[dict(e) for e in extract_entities(text)],
+                intent=intent,
+                intent_ranking=ranking,
+                entities=[dict(e) for e in extract_entities(text, vocabulary)],
+                out_of_scope=prediction.out_of_scope,
+                product_category=top_categories,
             )
         )
     return results
 
 
-def create_app(settings: ClassifierSettings, classifier: IntentClassifier | None = None) -> FastAPI:
-    state: dict[str, Any] = {"classifier": classifier, "error": None}
+def create_app(
+    settings: ClassifierSettings,
+    classifier: Classifier | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> FastAPI:
+    state = ServiceState(classifier=classifier, vocabulary=vocabulary)
+    slow_ms = float(os.environ.get("SHOPDESK_NLU_SLOW_MS", "500"))
+
+    def load() -> None:
+        state.vocabulary = state.vocabulary or Vocabulary.load(settings.model_root)
+        if state.vocabulary is None:
+            log.warning("no entity vocabulary in %s: catalog entities are off", settings.model_root)
+        state.classifier = Classifier.load(settings, TASKS)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if state["classifier"] is None:
+        if state.classifier is None:
             started = time.monotonic()
             try:
-                state["classifier"] = await run_in_threadpool(IntentClassifier.load, settings)
-                log.info("classifier loaded in %.1fs", time.monotonic() - started)
+                await run_in_threadpool(load)
+                log.info("classifiers loaded in %.1fs", time.monotonic() - started)
             except Exception as error:  # shown on /health; the process stays up to say why
-                log.exception("classifier failed to load")
-                state["error"] = f"{type(error).__name__}: {error}"
+                log.exception("classifiers failed to load")
+                state.error = f"{type(error).__name__}: {error}"
         yield
 
     app = FastAPI(title="ShopDesk classifier", lifespan=lifespan)
 
-    def loaded() -> IntentClassifier:
-        if state["classifier"] is None:
-            raise HTTPException(503, detail=state["error"] or "classifier is loading")
-        found: IntentClassifier = state["classifier"]
-        return found
+    def loaded() -> Classifier:
+        if state.classifier is None:
+            raise HTTPException(503, detail=state.error or "classifier is loading")
+        return state.classifier
+
+    def timed(started: float, what: str) -> None:
+        elapsed = (time.monotonic() - started) * 1000
+        state.latencies_ms = [*state.latencies_ms, elapsed][-100:]
+        if elapsed > slow_ms:
+            state.slow_calls += 1
+            log.warning(
+                "slow classifier call: %s took %.0f ms (limit %.0f)", what, elapsed, slow_ms
+            )
 
     @app.get("/health")
     def health() -> dict[str, Any]:
         classifier = loaded()
+        recent = sorted(state.latencies_ms)
         return {
             "status": "ok",
-            "intents": len(classifier.labels),
-            "data_hash": classifier.artifact.data_hash,
-            "quantization": classifier.artifact.settings.get("quantization"),
+            "tasks": {
+                task: {
+                    "labels": len(model.artifact.labels),
+                    "data_hash": model.artifact.data_hash,
+                    "oos_threshold": model.artifact.oos_threshold,
+                }
+                for task, model in classifier.tasks.items()
+            },
+            "quantization": next(iter(classifier.tasks.values())).artifact.settings["quantization"],
+            "kernel": classifier.kernel,
+            "device": classifier.device,
+            "vocabulary": state.vocabulary is not None,
+            "slow_calls": state.slow_calls,
+            "median_ms": round(recent[len(recent) // 2], 1) if recent else None,
         }
 
     @app.post("/model/parse", response_model=ParseResult)
     def model_parse(request: ParseRequest) -> ParseResult:
         classifier = loaded()
         started = time.monotonic()
-        result = parse(classifier, [request.text])[0]
+        result = parse(classifier, [request.text], state.vocabulary)[0]
+        timed(started, "parse")
+        # The text is not logged: it may hold personal data.
         log.info(
-            "parsed %d chars as %s (%.2f) in %.0f ms",
+            "parsed %d chars as %s (%.2f)%s",
             len(request.text),
             result.intent.name,
             result.intent.confidence,
-            (time.monotonic() - started) * 1000,
+            " out of scope" if result.out_of_scope else "",
         )
         return result
+
+    @app.post("/classify", response_model=list[Classified])
+    def classify(request: ClassifyRequest) -> list[Classified]:
+        classifier = loaded()
+        if request.task not in classifier.tasks:
+            raise HTTPException(404, detail=f"task {request.task!r} is not loaded")
+        if any(len(text) > MAX_TEXT_LENGTH for text in request.texts):
+            raise HTTPException(
+                422, detail=f"each text must be at most {MAX_TEXT_LENGTH} characters"
+            )
+        started = time.monotonic()
+        predictions = classifier.predict(request.task, request.texts)
+        timed(started, f"classify {request.task} x{len(request.texts)}")
+        return [
+            Classified(
+                label=p.label,
+                confidence=p.confidence,
+                out_of_scope=p.out_of_scope,
+                ranking=[Scored(name=n, confidence=c) for n, c in p.ranking[:RANKING_SIZE]],
+            )
+            for p in predictions
+        ]
 
     return app

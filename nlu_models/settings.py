@@ -1,14 +1,22 @@
-"""Typed settings of the intent classifier; every field can be set from the environment."""
+"""Typed settings of the classifiers; every field a shop would change can come from the environment.
+
+Training settings decide the weights and go into the adapter's fingerprint; serving settings
+(device, CPU int8 kernel) do not.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TASKS = ("intent", "category")
+Quantization = Literal["8bit", "none"]
+ClassWeighting = Literal["balanced", "none"]
+CpuKernel = Literal["fbgemm", "bitsandbytes"]
 
 
 def default_base_model() -> str:
@@ -23,58 +31,78 @@ class LoraSettings:
     rank: int = 8
     alpha: int = 16
     dropout: float = 0.1
-    # Every linear layer of the encoder (and the pooler): on MiniLM, query+value alone left
-    # short messages ("hi", "bye") near 0.5 confidence; all layers gave 0.98 (notes, issue 2).
+    # Every linear layer of the encoder: on MiniLM, query+value alone left short messages
+    # ("hi", "bye") near 0.5 confidence; all layers gave 0.98 (notes, issue 2).
     target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
 
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    epochs: int = 8
+    max_epochs: int = 10
     learning_rate: float = 1e-3
-    batch_size: int = 16
+    batch_size: int = 32
     max_length: int = 64
     seed: int = 13
+    # Held out (stratified) for early stopping and the out-of-scope threshold; 0 trains on all
+    # and runs `max_epochs`.
     validation_fraction: float = 0.1
+    patience: int = 2  # epochs without a better validation macro-F1 before stopping
+    class_weighting: ClassWeighting = "balanced"
+    # The out-of-scope threshold may cost at most this much in-scope validation accuracy.
+    oos_max_in_scope_loss: float = 0.01
 
 
 @dataclass(frozen=True)
 class ClassifierSettings:
-    """Where the base model, training data and artifacts are, and how the base is loaded.
+    """Where the base model, the data and the adapters are, and how the base is loaded.
 
     `quantization` is "8bit" (bitsandbytes LLM.int8, the design's default) or "none" (fp32),
-    kept as a switch so both paths can be compared on the same adapter.
+    a switch so both paths can be compared on the same data. `cpu_kernel` picks how an 8-bit
+    model runs on a CPU: "fbgemm" (PyTorch's int8 GEMM on the same int8 weights, fast) or
+    "bitsandbytes" (its own CPU path, slower); on a GPU bitsandbytes always runs.
     """
 
     base_model: str = field(default_factory=default_base_model)
-    quantization: str = "8bit"
-    data_dir: Path = PROJECT_ROOT / "bot" / "data"
-    model_dir: Path = PROJECT_ROOT / "models" / "nlu" / "intent"
+    quantization: Quantization = "8bit"
+    device: str = "auto"  # "auto" takes CUDA when present
+    cpu_kernel: CpuKernel = "fbgemm"
+    intent_data: Path = PROJECT_ROOT / "bot" / "data"
+    model_root: Path = PROJECT_ROOT / "models" / "nlu"
     lora: LoraSettings = LoraSettings()
     training: TrainingSettings = TrainingSettings()
 
+    def model_dir(self, task: str) -> Path:
+        return self.model_root / task
+
     @classmethod
     def from_env(cls) -> ClassifierSettings:
-        """SHOPDESK_NLU_BASE_MODEL, _QUANTIZATION, _DATA_DIR, _MODEL_DIR, _EPOCHS, _SEED."""
+        """SHOPDESK_NLU_* variables; see the README's settings table."""
         env = os.environ
         overrides: dict[str, Any] = {}
         if value := env.get("SHOPDESK_NLU_BASE_MODEL"):
             overrides["base_model"] = value
         if value := env.get("SHOPDESK_NLU_QUANTIZATION"):
-            if value not in {"8bit", "none"}:
-                raise ValueError("SHOPDESK_NLU_QUANTIZATION must be '8bit' or 'none'")
-            overrides["quantization"] = value
+            overrides["quantization"] = _choice("SHOPDESK_NLU_QUANTIZATION", value, "8bit", "none")
+        if value := env.get("SHOPDESK_NLU_DEVICE"):
+            overrides["device"] = _choice("SHOPDESK_NLU_DEVICE", value, "auto", "cpu", "cuda")
+        if value := env.get("SHOPDESK_NLU_CPU_KERNEL"):
+            overrides["cpu_kernel"] = _choice(
+                "SHOPDESK_NLU_CPU_KERNEL", value, "fbgemm", "bitsandbytes"
+            )
         if value := env.get("SHOPDESK_NLU_DATA_DIR"):
-            overrides["data_dir"] = Path(value)
-        if value := env.get("SHOPDESK_NLU_MODEL_DIR"):
-            overrides["model_dir"] = Path(value)
+            overrides["intent_data"] = Path(value)
+        if value := env.get("SHOPDESK_NLU_MODEL_ROOT"):
+            overrides["model_root"] = Path(value)
         training: dict[str, Any] = {}
-        if value := env.get("SHOPDESK_NLU_EPOCHS"):
-            training["epochs"] = int(value)
-        if value := env.get("SHOPDESK_NLU_SEED"):
-            training["seed"] = int(value)
+        for name, key in (
+            ("SHOPDESK_NLU_EPOCHS", "max_epochs"),
+            ("SHOPDESK_NLU_SEED", "seed"),
+            ("SHOPDESK_NLU_BATCH_SIZE", "batch_size"),
+        ):
+            if value := env.get(name):
+                training[key] = _positive_int(name, value)
         if training:
-            overrides["training"] = TrainingSettings(**training)
+            overrides["training"] = replace(TrainingSettings(), **training)
         return cls(**overrides)
 
     def fingerprint(self) -> dict[str, Any]:
@@ -93,3 +121,19 @@ class ClassifierSettings:
             )
         )
         return normalised
+
+
+def _choice(name: str, value: str, *allowed: str) -> Any:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    return value
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise ValueError(f"{name} must be a positive whole number (got {value!r})")
+    return number

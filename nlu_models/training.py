@@ -1,4 +1,9 @@
-"""LoRA training of the intent adapter on the (8-bit) base, with progress and a fixed seed."""
+"""LoRA training of one task's adapter and head on the (8-bit) base.
+
+A fixed seed, a progress bar, class weighting, a linear learning-rate schedule, early
+stopping on the validation macro-F1 (the best epoch's weights are kept), an out-of-scope
+threshold tuned on the same validation data, and an atomic save.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,26 @@ import random
 import shutil
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
-from peft import LoraConfig, TaskType, get_peft_model
+from peft import LoraConfig, PeftModel, get_peft_model
 from tqdm import tqdm
 
-from nlu_models.data import Example, data_hash, read_nlu_dir, stratified_split
-from nlu_models.model import (
-    CLASSIFIER_HEAD,
-    Artifact,
-    IntentClassifier,
-    device,
-    load_base_model,
-    load_tokenizer,
-)
+from nlu_models.artifact import Artifact
+from nlu_models.classifier import Classifier, TaskModel
+from nlu_models.data import Example, data_hash, stratified_split
+from nlu_models.encoder import Head, load_encoder, load_tokenizer, mean_pool, resolve_device
+from nlu_models.evaluation import evaluate
+from nlu_models.oos import find_oos_label, tune_threshold
 from nlu_models.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)
+WARMUP_FRACTION = 0.06
+BUCKET_BATCHES = 50  # batches drawn together and sorted by length: less padding, same mix
 
 
 @dataclass(frozen=True)
@@ -35,100 +41,226 @@ class TrainingResult:
     seconds: float
 
 
-def _seed_everything(seed: int) -> None:
+def seed_everything(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
 
 
-def train(settings: ClassifierSettings, examples: list[Example], progress: bool = True) -> Artifact:
-    """Train an adapter and save it (safetensors) atomically into `settings.model_dir`."""
+def class_weights(labels: list[str], examples: Sequence[Example], mode: str) -> torch.Tensor:
+    """'balanced': each class weighs total / (classes × its count), so rare intents count."""
+    if mode == "none":
+        return torch.ones(len(labels))
+    counts = Counter(e.label for e in examples)
+    total = len(examples)
+    return torch.tensor([total / (len(labels) * max(counts[label], 1)) for label in labels])
+
+
+def length_bucketed_batches(
+    lengths: list[int], batch_size: int, generator: torch.Generator
+) -> Iterator[list[int]]:
+    """Shuffled batches of indices; each batch holds texts of similar length."""
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    chunk = batch_size * BUCKET_BATCHES
+    batches: list[list[int]] = []
+    for start in range(0, len(order), chunk):
+        group = sorted(order[start : start + chunk], key=lambda i: lengths[i])
+        batches += [group[i : i + batch_size] for i in range(0, len(group), batch_size)]
+    for position in torch.randperm(len(batches), generator=generator).tolist():
+        yield batches[position]
+
+
+def train(
+    settings: ClassifierSettings,
+    task: str,
+    examples: list[Example],
+    validation: list[Example] | None = None,
+    progress: bool = True,
+) -> Artifact:
+    """Train `task`'s adapter and head and save them into `settings.model_dir(task)`.
+
+    Without `validation`, a stratified `validation_fraction` of `examples` is held out.
+    """
     if not examples:
-        raise ValueError(f"no intent examples found in {settings.data_dir}")
+        raise ValueError(f"no training examples for the {task} task")
+    started = time.monotonic()
     config = settings.training
-    _seed_everything(config.seed)
-    labels = sorted({e.intent for e in examples})
+    seed_everything(config.seed)
+    labels = sorted({e.label for e in examples} | {e.label for e in validation or []})
+    if len(labels) < 2:
+        raise ValueError(f"the {task} task needs at least two labels, found {labels}")
     index = {label: i for i, label in enumerate(labels)}
-    train_set, held_out = stratified_split(examples, config.validation_fraction, config.seed)
+    fingerprint = settings.fingerprint()
+    hash_ = data_hash(examples + list(validation or []), fingerprint)
+    if validation is None:
+        train_set, held_out = stratified_split(examples, config.validation_fraction, config.seed)
+    else:
+        train_set, held_out = examples, validation
 
+    device = resolve_device(settings.device)
     tokenizer = load_tokenizer(settings)
+    encoder = load_encoder(settings, device)
     model = get_peft_model(
-        load_base_model(settings, num_labels=len(labels)),
+        encoder,
         LoraConfig(
-            task_type=TaskType.SEQ_CLS,
             r=settings.lora.rank,
             lora_alpha=settings.lora.alpha,
             lora_dropout=settings.lora.dropout,
             target_modules=list(settings.lora.target_modules),
-            modules_to_save=[CLASSIFIER_HEAD],
         ),
     )
-    optimizer = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=config.learning_rate
-    )
-    generator = torch.Generator().manual_seed(config.seed)
+    head = Head(encoder.config.hidden_size, len(labels)).to(device)
+    parameters = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
+    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate)
     steps_per_epoch = -(-len(train_set) // config.batch_size)
-    model.train()
+    total_steps = config.max_epochs * steps_per_epoch
+    warmup = max(1, int(total_steps * WARMUP_FRACTION))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: min(
+            (step + 1) / warmup, max(0.0, (total_steps - step) / (total_steps - warmup))
+        ),
+    )
+    loss_fn = torch.nn.CrossEntropyLoss(
+        weight=class_weights(labels, train_set, config.class_weighting).to(device)
+    )
+    encoded = tokenizer([e.text for e in train_set], truncation=True, max_length=config.max_length)[
+        "input_ids"
+    ]
+    lengths = [len(ids) for ids in encoded]
+    generator = torch.Generator().manual_seed(config.seed)
+
+    provisional = Artifact(
+        task=task, labels=labels, data_hash=hash_, settings=fingerprint,
+        examples=len(train_set), epochs_run=0, best_epoch=0, training_seconds=0.0,
+    )  # fmt: skip
+    scorer = Classifier(model, tokenizer, {task: TaskModel("default", head, provisional)}, device)
+    best_f1, best_epoch, best_state = -1.0, 0, _trainable_state(model, head)
+    epochs_run = 0
     with tqdm(
-        total=config.epochs * steps_per_epoch,
-        desc="training intent adapter",
-        unit="step",
-        disable=not progress,
+        total=total_steps, desc=f"training {task} adapter", unit="step", disable=not progress
     ) as bar:
-        for epoch in range(config.epochs):
-            order = torch.randperm(len(train_set), generator=generator).tolist()
-            for start in range(0, len(order), config.batch_size):
-                batch = [train_set[i] for i in order[start : start + config.batch_size]]
+        for epoch in range(1, config.max_epochs + 1):
+            model.train()
+            head.train()
+            for batch_indices in length_bucketed_batches(lengths, config.batch_size, generator):
+                batch = [train_set[i] for i in batch_indices]
                 inputs = tokenizer(
                     [e.text for e in batch],
                     padding=True,
                     truncation=True,
                     max_length=config.max_length,
                     return_tensors="pt",
-                ).to(device())
-                targets = torch.tensor([index[e.intent] for e in batch], device=device())
-                loss = model(**inputs, labels=targets).loss
+                ).to(device)
+                hidden = model(**inputs).last_hidden_state
+                logits = head(mean_pool(hidden, inputs["attention_mask"]))
+                targets = torch.tensor([index[e.label] for e in batch], device=device)
+                loss = loss_fn(logits, targets)
                 loss.backward()
                 optimizer.step()
+                scheduler.step()
                 optimizer.zero_grad()
-                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
                 bar.update()
+            epochs_run = epoch
+            if not held_out:
+                best_epoch, best_state = epoch, _trainable_state(model, head)
+                continue
+            model.eval()
+            head.eval()
+            predictions = scorer.predict(task, [e.text for e in held_out])
+            f1 = evaluate([e.label for e in held_out], [p.label for p in predictions]).macro_f1
+            bar.write(f"{task}: epoch {epoch} validation macro-F1 {f1:.4f}")
+            if f1 > best_f1:
+                best_f1, best_epoch, best_state = f1, epoch, _trainable_state(model, head)
+            elif epoch - best_epoch >= config.patience:
+                bar.write(f"{task}: no better for {config.patience} epochs, stopping early")
+                break
 
-    fingerprint = settings.fingerprint()
-    artifact = Artifact(
-        labels=labels,
-        data_hash=data_hash(examples, fingerprint),
-        settings=fingerprint,
-        validation_accuracy=None,
-    )
-    if held_out:
-        classifier = IntentClassifier(model, tokenizer, artifact, config.max_length)
-        predictions = classifier.predict([e.text for e in held_out])
-        correct = sum(p.intent == e.intent for p, e in zip(predictions, held_out, strict=True))
-        artifact = replace(artifact, validation_accuracy=round(correct / len(held_out), 4))
-    _save_atomically(model, artifact, settings.model_dir)
+    _restore_state(model, head, best_state)
+    model.eval()
+    head.eval()
+    artifact = replace(provisional, epochs_run=epochs_run, best_epoch=best_epoch)
+    artifact = _with_validation(scorer, task, artifact, held_out, config.oos_max_in_scope_loss)
+    artifact = replace(artifact, training_seconds=round(time.monotonic() - started, 1))
+    _save_atomically(model, head, artifact, settings.model_dir(task))
     return artifact
 
 
-def _save_atomically(model: torch.nn.Module, artifact: Artifact, model_dir: Path) -> None:
+def _trainable_state(model: torch.nn.Module, head: Head) -> dict[str, torch.Tensor]:
+    state = {
+        f"model.{n}": p.detach().clone() for n, p in model.named_parameters() if p.requires_grad
+    }
+    state |= {f"head.{n}": p.detach().clone() for n, p in head.named_parameters()}
+    return state
+
+
+def _restore_state(model: torch.nn.Module, head: Head, state: dict[str, torch.Tensor]) -> None:
+    with torch.no_grad():
+        for prefix, module in (("model.", model), ("head.", head)):
+            for name, parameter in module.named_parameters():
+                if prefix + name in state:
+                    parameter.copy_(state[prefix + name])
+
+
+def _with_validation(
+    scorer: Classifier,
+    task: str,
+    artifact: Artifact,
+    held_out: list[Example],
+    max_in_scope_loss: float,
+) -> Artifact:
+    """The artifact with its out-of-scope threshold and validation metrics filled in."""
+    oos_label = find_oos_label(artifact.labels)
+    artifact = replace(artifact, oos_label=oos_label)
+    scorer.tasks[task] = replace(scorer.tasks[task], artifact=artifact)
+    if not held_out:
+        return artifact
+    gold = [e.label for e in held_out]
+    raw = scorer.predict(task, [e.text for e in held_out])
+    threshold = 0.0
+    if oos_label is not None:
+        threshold = tune_threshold(
+            [p.ranking[0][0] for p in raw], [p.confidence for p in raw], gold, oos_label,
+            max_in_scope_loss,
+        )  # fmt: skip
+    artifact = replace(artifact, oos_threshold=threshold)
+    scorer.tasks[task] = replace(scorer.tasks[task], artifact=artifact)
+    final = scorer.predict(task, [e.text for e in held_out])
+    report = evaluate(gold, [p.label for p in final], oos_label)
+    validation = {
+        "examples": report.examples,
+        "accuracy": report.accuracy,
+        "macro_f1": report.macro_f1,
+        "in_scope_accuracy": report.in_scope_accuracy,
+        "oos_recall": report.oos_recall,
+    }
+    return replace(artifact, validation=validation)
+
+
+def _save_atomically(model: PeftModel, head: Head, artifact: Artifact, model_dir: Path) -> None:
     """Write into a sibling folder, then swap it in: a crash never leaves half an adapter."""
     model_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".training-", dir=model_dir.parent))
-    model.save_pretrained(str(staging), safe_serialization=True)  # type: ignore[operator]
+    staging = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}-", dir=model_dir.parent))
+    model.save_pretrained(str(staging), safe_serialization=True)
+    head.save(staging)
     artifact.write(staging)
     if model_dir.exists():
         shutil.rmtree(model_dir)
     staging.rename(model_dir)
 
 
-def ensure_trained(settings: ClassifierSettings, progress: bool = True) -> TrainingResult:
-    """Reuse the saved adapter if it was trained on this data and these settings, else train."""
+def ensure_trained(
+    settings: ClassifierSettings, task: str, examples: list[Example], progress: bool = True
+) -> TrainingResult:
+    """Reuse the saved adapter if it was trained on these examples and settings, else train."""
     started = time.monotonic()
-    examples = read_nlu_dir(settings.data_dir)
     wanted = data_hash(examples, settings.fingerprint())
-    saved = Artifact.read(settings.model_dir)
+    saved = Artifact.read(settings.model_dir(task))
     if saved is not None and saved.data_hash == wanted:
         return TrainingResult(False, saved, time.monotonic() - started)
     if saved is not None:
-        log.info("training data or settings changed since the saved adapter: retraining")
-    artifact = train(settings, examples, progress=progress)
+        log.info("%s: training data or settings changed since the saved adapter: retraining", task)
+    artifact = train(settings, task, examples, progress=progress)
     return TrainingResult(True, artifact, time.monotonic() - started)

@@ -37,11 +37,32 @@ def test_split_is_seeded_and_keeps_every_intent() -> None:
     examples = [Example(f"text {i}", "many") for i in range(20)] + [Example("only", "single")]
     train, held = stratified_split(examples, 0.25, seed=3)
     assert (train, held) == stratified_split(examples, 0.25, seed=3)
-    assert len(held) == 5 and {e.intent for e in train} == {"many", "single"}
+    assert len(held) == 5 and {e.label for e in train} == {"many", "single"}
 
 
 def test_project_training_data_is_readable(project_root: Path) -> None:
     examples = read_nlu_dir(project_root / "bot" / "data")
-    intents = {e.intent for e in examples}
+    intents = {e.label for e in examples}
     assert {"greet", "goodbye", "search_product", "track_order", "out_of_scope"} <= intents
     assert not [e for e in examples if "](" in e.text]
+
+
+def test_csv_with_text_and_label_columns(tmp_path: Path) -> None:
+    from nlu_models.data import read_examples
+
+    path = tmp_path / "data.csv"
+    path.write_text('text,label,source\nhi,greet,x\n"hello, you",greet,y\nHi,greet,z\n,greet,\n')
+    assert read_examples(path) == [Example("hi", "greet"), Example("hello, you", "greet")]
+
+
+def test_unreadable_data_is_refused_with_the_reason(tmp_path: Path) -> None:
+    import pytest
+
+    from nlu_models.data import DataError, read_examples
+
+    (tmp_path / "bad.yml").write_text("nlu: [\n", encoding="utf-8")
+    with pytest.raises(DataError, match="not valid YAML"):
+        read_examples(tmp_path / "bad.yml")
+    (tmp_path / "notes.txt").write_text("hi", encoding="utf-8")
+    with pytest.raises(DataError, match="expected a folder"):
+        read_examples(tmp_path / "notes.txt")

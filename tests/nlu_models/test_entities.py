@@ -1,6 +1,13 @@
 from nlu_models.entities import extract_entities
 
 
+def spans(text: str, vocabulary=None) -> list[tuple[str, object, str]]:
+    return [
+        (e["entity"], e["value"], text[e["start"] : e["end"]])
+        for e in extract_entities(text, vocabulary)
+    ]
+
+
 def test_order_numbers() -> None:
     entities = extract_entities("where is order #000000001 please")
     assert [(e["entity"], e["value"], e["start"], e["end"]) for e in entities] == [
@@ -9,9 +16,58 @@ def test_order_numbers() -> None:
 
 
 def test_email_digits_are_not_order_numbers() -> None:
-    entities = extract_entities("mail me at jo12345678@example.com")
-    assert [e["entity"] for e in entities] == ["email"]
+    assert [e["entity"] for e in extract_entities("mail me at jo12345678@example.com")] == ["email"]
 
 
-def test_short_numbers_and_prices_are_not_order_numbers() -> None:
-    assert extract_entities("a hoodie under 60 dollars, size 42") == []
+def test_prices_and_ranges() -> None:
+    assert spans("a hoodie under 60 dollars") == [("price_max", 60.0, "under 60 dollars")]
+    assert spans("between 30 and 60") == [
+        ("price_max", 60.0, "between 30 and 60"),
+        ("price_min", 30.0, "between 30 and 60"),
+    ]
+    assert spans("from $45 to $20") == [
+        ("price_max", 45.0, "from $45 to $20"),
+        ("price_min", 20.0, "from $45 to $20"),
+    ]
+    assert spans("at least $19.99") == [("price_min", 19.99, "at least $19.99")]
+    assert spans("order 000000001 under 50")[0] == ("order_number", "000000001", "000000001")
+
+
+def test_catalog_words(luma_vocabulary) -> None:
+    assert spans("black hoodie for men under $60", luma_vocabulary) == [
+        ("color", "Black", "black"),
+        ("category", "Hoodies & Sweatshirts", "hoodie"),
+        ("gender", "Men", "men"),
+        ("price_max", 60.0, "under $60"),
+    ]
+    assert spans("a grey t-shirt size xl for ladies", luma_vocabulary) == [
+        ("color", "Gray", "grey"),
+        ("category", "Tees", "t-shirt"),
+        ("size", "XL", "xl"),
+        ("gender", "Women", "ladies"),
+    ]
+    assert spans("is the Chaz Kangeroo Hoodie in red?", luma_vocabulary) == [
+        ("product", "Chaz Kangeroo Hoodie", "Chaz Kangeroo Hoodie"),
+        ("color", "Red", "red"),
+    ]
+    assert spans("do you have it in M?", luma_vocabulary) == [("size", "M", "M")]
+    assert spans("size 32 pants", luma_vocabulary) == [
+        ("size", "32", "32"),
+        ("category", "Pants", "pants"),
+    ]
+
+
+def test_ordinary_words_are_not_sizes(luma_vocabulary) -> None:
+    assert spans("i'm looking for something, I am a small shop", luma_vocabulary) == []
+    assert spans("it is 12345 m long", luma_vocabulary)[0][0] == "order_number"
+
+
+def test_hostile_text_gives_no_entities_and_no_error(luma_vocabulary) -> None:
+    for text in [
+        "'; DROP TABLE orders; --",
+        "<script>alert(1)</script>",
+        "\x00\x1f",
+        "",
+        "$" * 500,
+    ]:
+        assert extract_entities(text, luma_vocabulary) == []

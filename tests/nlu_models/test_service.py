@@ -1,45 +1,83 @@
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
-from nlu_models.service import MAX_TEXT_LENGTH, create_app
+from nlu_models.artifact import Artifact
+from nlu_models.classifier import Classifier
+from nlu_models.service import MAX_BATCH, MAX_TEXT_LENGTH, create_app
 from nlu_models.settings import ClassifierSettings
 
 
-def test_parse_follows_rasas_contract(trained_small) -> None:
-    settings, artifact = trained_small
-    with TestClient(create_app(settings)) as client:
-        health = client.get("/health")
-        assert health.status_code == 200
-        assert health.json()["status"] == "ok"
-        assert health.json()["data_hash"] == artifact.data_hash
-        assert health.json()["quantization"] == "8bit"
-
-        response = client.post("/model/parse", json={"text": "where is order 000000001?"})
-        assert response.status_code == 200
-        body = response.json()
-        assert body["text"] == "where is order 000000001?"
-        assert body["intent"]["name"] == "track_order"
-        assert 0 < body["intent"]["confidence"] <= 1
-        assert next(i["name"] for i in body["intent_ranking"]) == "track_order"
-        assert body["entities"][0]["entity"] == "order_number"
-        assert body["entities"][0]["value"] == "000000001"
+@pytest.fixture(scope="module")
+def client(trained_small, luma_vocabulary):
+    app = create_app(trained_small, Classifier.load(trained_small), luma_vocabulary)
+    with TestClient(app) as test_client:
+        yield test_client
 
 
-def test_bad_requests_get_clear_errors(trained_small) -> None:
-    settings, _ = trained_small
-    with TestClient(create_app(settings)) as client:
-        assert client.post("/model/parse", json={}).status_code == 422
-        assert client.post("/model/parse", json={"text": 42}).status_code == 422
-        too_long = {"text": "x" * (MAX_TEXT_LENGTH + 1)}
-        assert client.post("/model/parse", json=too_long).status_code == 422
-        assert client.post("/model/parse", content=b"not json").status_code == 422
+def test_parse_follows_rasas_contract(client, trained_small) -> None:
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["quantization"] == "8bit"
+    assert health["kernel"] == "fbgemm" and health["vocabulary"]
+    intent_artifact = Artifact.read(trained_small.model_dir("intent"))
+    assert intent_artifact is not None
+    assert health["tasks"]["intent"]["data_hash"] == intent_artifact.data_hash
+    assert set(health["tasks"]) == {"intent", "category"}
+
+    body = client.post("/model/parse", json={"text": "where is order 000000001?"}).json()
+    assert body["text"] == "where is order 000000001?"
+    assert body["intent"]["name"] == "track_order"
+    assert 0 < body["intent"]["confidence"] <= 1
+    assert body["intent_ranking"][0]["name"] == "track_order"
+    assert body["entities"][0]["entity"] == "order_number"
+    assert body["entities"][0]["value"] == "000000001"
+    assert len(body["product_category"]) == 3
+
+
+def test_parse_finds_catalog_entities_and_the_category(client) -> None:
+    body = client.post("/model/parse", json={"text": "a black backpack under $50"}).json()
+    found = {(e["entity"], e["value"]) for e in body["entities"]}
+    assert {("color", "Black"), ("category", "Bags"), ("price_max", 50.0)} <= found
+    assert body["product_category"][0]["name"] == "Gear/Bags"
+
+
+def test_classify_answers_a_batch_per_task(client) -> None:
+    response = client.post(
+        "/classify", json={"task": "category", "texts": ["gym bag", "warm jacket for men"]}
+    )
+    assert response.status_code == 200
+    assert [r["label"] for r in response.json()] == ["Gear/Bags", "Men/Tops/Jackets"]
+    intents = client.post("/classify", json={"task": "intent", "texts": ["hi"]}).json()
+    assert intents[0]["label"] == "greet" and intents[0]["ranking"][0]["name"] == "greet"
+
+
+def test_bad_requests_get_clear_errors(client) -> None:
+    assert client.post("/model/parse", json={}).status_code == 422
+    assert client.post("/model/parse", json={"text": 42}).status_code == 422
+    too_long = {"text": "x" * (MAX_TEXT_LENGTH + 1)}
+    assert client.post("/model/parse", json=too_long).status_code == 422
+    assert client.post("/model/parse", content=b"not json").status_code == 422
+    assert client.post("/classify", json={"task": "weather", "texts": ["x"]}).status_code == 422
+    assert client.post("/classify", json={"task": "intent", "texts": []}).status_code == 422
+    many = {"task": "intent", "texts": ["x"] * (MAX_BATCH + 1)}
+    assert client.post("/classify", json=many).status_code == 422
+    long_item = {"task": "intent", "texts": ["x" * (MAX_TEXT_LENGTH + 1)]}
+    assert client.post("/classify", json=long_item).status_code == 422
+
+
+def test_a_slow_call_is_logged_and_counted(trained_small, monkeypatch, caplog) -> None:
+    monkeypatch.setenv("SHOPDESK_NLU_SLOW_MS", "0")
+    with TestClient(create_app(trained_small, Classifier.load(trained_small, ["intent"]))) as c:
+        c.post("/model/parse", json={"text": "hi"})
+        assert c.get("/health").json()["slow_calls"] == 1
+    assert "slow classifier call" in caplog.text
 
 
 def test_a_missing_model_shows_on_health_and_parse(tmp_path: Path) -> None:
-    settings = ClassifierSettings(model_dir=tmp_path / "nothing-here")
+    settings = ClassifierSettings(model_root=tmp_path / "nothing-here")
     with TestClient(create_app(settings)) as client:
         health = client.get("/health")
         assert health.status_code == 503
-        assert "no trained classifier" in health.json()["detail"]
+        assert "no trained intent adapter" in health.json()["detail"]
         assert client.post("/model/parse", json={"text": "hi"}).status_code == 503
