@@ -88,6 +88,18 @@ def test_greeting_and_out_of_scope(stack: Stack) -> None:
     )
 
 
+def test_unknown_topics_get_the_out_of_scope_answer_not_a_wrong_intent(stack: Stack) -> None:
+    polite = ("Sorry, I can't help with that.", "Sorry, I didn't quite get that.")
+    for text in (
+        "how many calories are in a banana",  # CLINC150 out-of-scope test queries, never trained on
+        "who is the president of france",
+        "what is the square root of 144",
+        "'; DROP TABLE orders; --",  # was cancel_order at 0.80 before out-of-scope detection
+    ):
+        [reply] = chat(stack, text)
+        assert reply.startswith(polite), (text, reply)
+
+
 def test_a_conversation_survives_a_rasa_restart(stack: Stack) -> None:
     sender = f"test-{uuid.uuid4().hex[:8]}"
     assert chat(stack, "where is my order 000000001?", sender)[0].startswith("Your order 000000001")
