@@ -245,7 +245,23 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {run['batch32_p50_ms']} / {run['batch32_p95_ms']} | {run['load_seconds']} "
             f"| {run['serving_peak_rss_mib']:.0f} |"
         )
+    if result.get("notes"):
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in result["notes"]]
     return "\n".join(lines) + "\n"
+
+
+def _without_notes(arguments: list[str]) -> list[str]:
+    """The command line as recorded: the notes are shown under the tables instead."""
+    kept: list[str] = []
+    skip = False
+    for argument in arguments:
+        if skip:
+            skip = False
+        elif argument == "--note":
+            skip = True
+        else:
+            kept.append(argument)
+    return kept
 
 
 def _pct(value: float | None) -> str:
@@ -270,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--output", default="classifiers", help="name of the result files")
     parser.add_argument("--resume", action="store_true", help="reuse finished runs in var/")
+    parser.add_argument(
+        "--note", action="append", default=[], help="a remark printed under the tables"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--child-output", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -287,10 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": "python -m benchmarks.classifiers "
-        + " ".join(argv if argv is not None else sys.argv[1:]),
+        + " ".join(_without_notes(argv if argv is not None else sys.argv[1:])),
         "machine": machine(),
         "runs": [],
         "latency": [],
+        "notes": args.note,
     }
 
     def save() -> None:
