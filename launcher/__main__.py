@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     if missing := missing_environments(config):
         return fail("missing " + ", ".join(missing))
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Ctrl-C stops the stack even when SIGINT came in ignored (a job started in the background
+    # by a non-interactive shell inherits it ignored, and Python then leaves it so).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     stack = Stack(config)
     try:
         prepare(config)
