@@ -123,9 +123,8 @@ class Classifier:
         self, task: str, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE
     ) -> list[Prediction]:
         """Label, confidence, ranking and the out-of-scope decision for each text."""
-        artifact = self.tasks[task].artifact if task in self.tasks else None
-        probabilities = self.probabilities(task, texts, batch_size)
-        assert artifact is not None
+        probabilities = self.probabilities(task, texts, batch_size)  # refuses an unknown task
+        artifact = self.tasks[task].artifact
         oos_name = artifact.oos_label or OOS_LABELS[0]
         predictions = []
         for row in probabilities.tolist():
