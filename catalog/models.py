@@ -1,11 +1,28 @@
 """Typed SQLAlchemy models of the catalog and the order book.
 
 Prices are stored as integer cents so sums and comparisons are exact on every database.
+Ratings, review counts and popularity are kept on the product (refreshed by every import)
+because search ranks on them for every query and must not aggregate reviews each time.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -22,11 +39,16 @@ product_categories = Table(
 
 
 class Category(Base):
+    """A node of the category tree; `path` names it from the root: "Men/Tops/Jackets"."""
+
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    path: Mapped[str] = mapped_column(String(255), unique=True)  # "Men/Tops/Hoodies & Sweatshirts"
+    path: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id])
 
 
 class Product(Base):
@@ -39,20 +61,50 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
     price_cents: Mapped[int] = mapped_column(Integer)
+    special_price_cents: Mapped[int | None] = mapped_column(Integer)
+    special_from: Mapped[date | None] = mapped_column(Date)
+    special_to: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
     url_key: Mapped[str] = mapped_column(String(255))
     image: Mapped[str | None] = mapped_column(String(255))
     gender: Mapped[str | None] = mapped_column(String(40))
+    brand: Mapped[str | None] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(40), default="magento")  # which importer owns it
+    rating_avg: Mapped[float | None] = mapped_column(Float)
+    review_count: Mapped[int] = mapped_column(Integer, default=0)
+    units_sold: Mapped[int] = mapped_column(Integer, default=0)
 
     categories: Mapped[list[Category]] = relationship(secondary=product_categories)
     variants: Mapped[list[Variant]] = relationship(
         back_populates="product", cascade="all, delete-orphan"
     )
+    attributes: Mapped[list[ProductAttribute]] = relationship(
+        back_populates="product", cascade="all, delete-orphan"
+    )
+    images: Mapped[list[ProductImage]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="ProductImage.position"
+    )
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="product", cascade="all, delete-orphan"
+    )
+
+    def price_on(self, day: date) -> int:
+        """The price a shopper pays on `day`: the special price while it runs, if lower."""
+        special = self.special_price_cents
+        if special is None or special >= self.price_cents:
+            return self.price_cents
+        if (self.special_from and day < self.special_from) or (
+            self.special_to and day > self.special_to
+        ):
+            return self.price_cents
+        return special
 
 
 class Variant(Base):
     """A sellable size/colour of a product, with its stock."""
 
     __tablename__ = "variants"
+    __table_args__ = (Index("ix_variants_product_id", "product_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
@@ -62,6 +114,80 @@ class Variant(Base):
     qty: Mapped[int] = mapped_column(Integer, default=0)
 
     product: Mapped[Product] = relationship(back_populates="variants")
+
+
+class ProductAttribute(Base):
+    """One value of a descriptive attribute: material=Cotton, activity=Running (multi-valued)."""
+
+    __tablename__ = "product_attributes"
+    __table_args__ = (
+        UniqueConstraint("product_id", "name", "value"),
+        Index("ix_product_attributes_name_value", "name", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(255))
+
+    product: Mapped[Product] = relationship(back_populates="attributes")
+
+
+class ProductImage(Base):
+    __tablename__ = "product_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(500))
+    label: Mapped[str | None] = mapped_column(String(255))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    product: Mapped[Product] = relationship(back_populates="images")
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_product_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(Integer)  # 1..5
+    title: Mapped[str] = mapped_column(String(255), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    reviewer: Mapped[str] = mapped_column(String(120), default="")
+
+    product: Mapped[Product] = relationship(back_populates="reviews")
+
+
+class ProductLink(Base):
+    """A merchandiser's link: `related`, `upsell` or `crosssell`."""
+
+    __tablename__ = "product_links"
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    linked_product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProductEmbedding(Base):
+    """A sentence embedding of a product's text, for "more like this".
+
+    `text_hash` says which text it was made from, so an import re-embeds only what changed.
+    """
+
+    __tablename__ = "product_embeddings"
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(120))
+    text_hash: Mapped[str] = mapped_column(String(64))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
 
 
 class Customer(Base):
@@ -83,9 +209,16 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(String(3))
     shipping_method: Mapped[str] = mapped_column(String(64))
     payment_method: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     customer: Mapped[Customer] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan"
+    )
+    shipments: Mapped[list[Shipment]] = relationship(
+        back_populates="order", cascade="all, delete-orphan"
+    )
+    returns: Mapped[list[Return]] = relationship(
         back_populates="order", cascade="all, delete-orphan"
     )
 
@@ -95,9 +228,54 @@ class OrderLine(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
     sku: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(255))
     qty: Mapped[int] = mapped_column(Integer)
     price_cents: Mapped[int] = mapped_column(Integer)
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    carrier: Mapped[str] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))  # label_created, in_transit, delivered
+    shipped_at: Mapped[datetime | None] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    order: Mapped[Order] = relationship(back_populates="shipments")
+
+
+class Return(Base):
+    """A return of some of an order's items (a request, then its progress)."""
+
+    __tablename__ = "returns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    order_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("order_lines.id", ondelete="SET NULL")
+    )
+    qty: Mapped[int] = mapped_column(Integer, default=1)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(32))  # requested, received, refunded, rejected
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    order: Mapped[Order] = relationship(back_populates="returns")
+
+
+class SearchWord(Base):
+    """Every word of the search index with the number of products that have it.
+
+    Typo correction looks here (trigram similarity on PostgreSQL, edit distance on SQLite).
+    """
+
+    __tablename__ = "search_words"
+
+    word: Mapped[str] = mapped_column(String(64), primary_key=True)
+    products: Mapped[int] = mapped_column(Integer)
