@@ -4,6 +4,31 @@ One module per conversation area; each stays thin: it calls the catalog and buil
 """
 
 from actions.orders import ActionOrderStatus
-from actions.products import ActionSearchProducts
+from actions.product_details import (
+    ActionCheckAvailability,
+    ActionCompareProducts,
+    ActionProductQuestion,
+    ActionProductReviews,
+    ActionSelectProduct,
+)
+from actions.products import ActionRefineSearch, ActionSearchProducts, ActionShowMore
+from actions.recommendations import (
+    ActionComplementaryProducts,
+    ActionRecommendForMe,
+    ActionSimilarProducts,
+)
 
-__all__ = ["ActionOrderStatus", "ActionSearchProducts"]
+__all__ = [
+    "ActionCheckAvailability",
+    "ActionCompareProducts",
+    "ActionComplementaryProducts",
+    "ActionOrderStatus",
+    "ActionProductQuestion",
+    "ActionProductReviews",
+    "ActionRecommendForMe",
+    "ActionRefineSearch",
+    "ActionSearchProducts",
+    "ActionSelectProduct",
+    "ActionShowMore",
+    "ActionSimilarProducts",
+]

@@ -1,114 +1,575 @@
-"""Product search for the walking skeleton: words of the shopper matched against the catalog.
+"""Product search: full-text relevance, filters, synonyms, typo correction and recovery.
 
-Colour words become a filter on in-stock variants; the other words are scored against the
-product name (strongest), its categories and its description. Ranking is by score, then by
-price, so results are stable. The full-text search of the catalog issue replaces the scorer.
+A request is words plus filters. The words go to the database's full-text index (FTS5 with
+BM25 on SQLite, a weighted tsvector with ts_rank_cd on PostgreSQL), each word widened by its
+synonyms; the filters become SQL conditions on the same query. Up to `CANDIDATES` matches are
+then re-ranked here by text relevance, the category classifier's belief about what kind of
+product the shopper wants, and rating and sales. When nothing matches, the search recovers
+step by step (any word instead of all, then dropping filters in `RELAX_ORDER`, then the
+predicted category alone) and says what it relaxed, so the shopper hears why.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import Session
 
-from catalog.models import Product, Variant
+from catalog.models import Category, Product, ProductAttribute, SearchWord, Variant
+from catalog.models import product_categories as product_category_table
+from catalog.synonyms import synonyms_of
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-NAME_WEIGHT, CATEGORY_WEIGHT, DESCRIPTION_WEIGHT = 3.0, 2.0, 0.5
+CANDIDATES = 200
+# The index table of catalog/search_index.py; its columns differ by dialect, these are the keys.
+SEARCH_TABLE = table("product_search", column("rowid"), column("product_id"))
+# Relevance weights: name, categories, keywords (colours, attributes, gender), description.
+SQLITE_COLUMN_WEIGHTS = (10.0, 5.0, 2.5, 1.0)
+POSTGRES_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"  # D, C, B, A as ts_rank_cd wants them
+TEXT_WEIGHT, CATEGORY_WEIGHT, RATING_WEIGHT, POPULARITY_WEIGHT = 1.0, 0.8, 0.1, 0.1
+RELAX_ORDER = (
+    "size", "color", "price_max_cents", "price_min_cents", "attributes", "min_rating",
+    "gender", "category",
+)  # fmt: skip
+FILTER_LABELS = {
+    "size": "size", "color": "colour", "price_max_cents": "maximum price",
+    "price_min_cents": "minimum price", "attributes": "features", "min_rating": "rating",
+    "gender": "men/women", "category": "category", "words": "some of your words",
+}  # fmt: skip
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_STOPWORDS_TEXT = """a an and any are anything can could do does for from have got has i im i'm
+in is it looking me my need of on or please show some something the there to want we with you
+your find buy get would like id i'd hi hello search searching sell selling stock available also
+more one ones that this these those what which good nice new pair"""
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Conditions every result meets. Colour and size mean a variant in stock with them."""
+
+    category: str | None = None  # a path ("Men/Tops/Jackets") or a name ("Jackets")
+    gender: str | None = None  # "Men" or "Women"; unisex and ungendered products match both
+    color: str | None = None
+    size: str | None = None
+    price_min_cents: int | None = None
+    price_max_cents: int | None = None
+    attributes: tuple[tuple[str, str], ...] = ()  # (name, value): ("activity", "Running")
+    min_rating: float | None = None
+
+    def active(self) -> list[str]:
+        return [f.name for f in fields(self) if getattr(self, f.name) not in (None, ())]
+
+    def without(self, name: str) -> SearchFilters:
+        cleared: dict[str, Any] = {name: () if name == "attributes" else None}
+        return replace(self, **cleared)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, only the filters that are set (what a conversation slot stores)."""
+        values = {name: getattr(self, name) for name in self.active()}
+        if "attributes" in values:
+            values["attributes"] = [list(pair) for pair in self.attributes]
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> SearchFilters:
+        known = {f.name for f in fields(cls)}
+        clean = {key: value for key, value in values.items() if key in known}
+        if "attributes" in clean:
+            clean["attributes"] = tuple(tuple(pair) for pair in clean["attributes"])
+        return cls(**clean)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    text: str = ""
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    # The category classifier's top predictions: (category path, probability).
+    category_scores: tuple[tuple[str, float], ...] = ()
+    limit: int = 5
+    offset: int = 0
+    exclude_skus: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ProductHit:
+    id: int
     sku: str
     name: str
-    price_cents: int
+    price_cents: int  # what the shopper pays today
+    regular_price_cents: int
+    currency: str
     url_key: str
-    colors: tuple[str, ...]
+    image: str | None
+    rating: float | None
+    review_count: int
+    in_stock: bool
+    colors: tuple[str, ...]  # in stock
+    sizes: tuple[str, ...]  # in stock
+    categories: tuple[str, ...]
     score: float
 
 
-def _stem(word: str) -> str:
-    """A light stemmer that maps singular and plural to the same form.
-
-    'hoodies'/'hoodie' → 'hoodi', 'watches'/'watch' → 'watch', 'accessories'/'accessory' →
-    'accessori'. Both the query and the catalog go through it, so only agreement matters.
-    """
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        word = word[:-1]
-    if len(word) > 3 and word.endswith("e"):
-        word = word[:-1]
-    if len(word) > 3 and word.endswith("y"):
-        word = word[:-1] + "i"
-    return word
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[ProductHit]
+    total: int  # matches found (at most CANDIDATES), for "show more"
+    relaxed: tuple[str, ...] = ()  # what was dropped to find anything: filter names, "words"
+    corrections: tuple[tuple[str, str], ...] = ()  # (typed, searched instead)
+    terms: tuple[str, ...] = ()  # the words searched, after corrections
 
 
-_STOPWORDS_TEXT = """
-a an and any are can could do does for have got has i im i'm in is it looking me my need
-of on or please show some something the there to want we with you your find buy get
-would like id i'd hi hello search searching sell selling stock available
-"""
-# Words that say how the shopper asks, not what they want.
-STOPWORDS = frozenset(_stem(w) for w in _STOPWORDS_TEXT.split())
-
-
-def _words(text: str) -> list[str]:
-    return [_stem(w) for w in _WORD.findall(text.lower())]
+def effective_price(today: date) -> ColumnElement[int]:
+    """The price as SQL: the special price while it runs and undercuts the regular one."""
+    running = and_(
+        Product.special_price_cents.is_not(None),
+        Product.special_price_cents < Product.price_cents,
+        or_(Product.special_from.is_(None), Product.special_from <= today),
+        or_(Product.special_to.is_(None), Product.special_to >= today),
+    )
+    return case((running, Product.special_price_cents), else_=Product.price_cents)
 
 
 def query_terms(text: str) -> list[str]:
-    return [w for w in _words(text) if w not in STOPWORDS]
+    """The words that say what the shopper wants, multi-word synonyms kept together."""
+    tokens = [t for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
+    terms: list[str] = []
+    skip = False
+    for first, second in zip(tokens, [*tokens[1:], ""], strict=False):
+        if skip:
+            skip = False
+            continue
+        pair = f"{first} {second}"
+        if second and len(synonyms_of(pair)) > 1:
+            terms.append(pair)
+            skip = True
+        else:
+            terms.append(first)
+    return list(dict.fromkeys(terms))
 
 
 def describe_query(text: str, max_words: int = 8) -> str:
     """The words searching uses, as typed, each once: 'do you have a red bag?' → 'red bag'."""
-    words = [w for w in _WORD.findall(text.lower()) if _stem(w) not in STOPWORDS]
-    return " ".join(list(dict.fromkeys(words))[:max_words])
+    return " ".join(query_terms(text)[:max_words])
 
 
-def known_colors(session: Session) -> set[str]:
-    colors = session.scalars(select(Variant.color).where(Variant.color.is_not(None)).distinct())
-    return {_stem(c.lower()) for c in colors if c}
+def _category_ids(session: Session, wanted: str) -> list[int]:
+    """A path and everything under it; a bare name matches that name at any depth."""
+    rows = session.execute(select(Category.id, Category.path)).all()
+    lowered = wanted.lower().strip("/")
+    roots = [
+        path.lower()
+        for _, path in rows
+        if path.lower() == lowered or path.lower().endswith("/" + lowered)
+    ]
+    return [
+        category_id
+        for category_id, path in rows
+        if any(path.lower() == root or path.lower().startswith(root + "/") for root in roots)
+    ]
 
 
-def search_products(session: Session, text: str, limit: int = 5) -> list[ProductHit]:
-    """Up to `limit` products for the shopper's words, best first; [] when nothing matches."""
-    terms = query_terms(text)
-    colors = known_colors(session)
-    wanted_colors = {t for t in terms if t in colors}
-    words = [t for t in terms if t not in colors]
-    if not words and not wanted_colors:
-        return []
-    products = session.scalars(
-        select(Product).options(selectinload(Product.variants), selectinload(Product.categories))
-    ).all()
-    hits: list[ProductHit] = []
-    for product in products:
-        in_stock = [v for v in product.variants if v.qty > 0]
-        available_colors = {_stem(v.color.lower()) for v in in_stock if v.color}
-        if wanted_colors and not wanted_colors <= available_colors:
-            continue
-        name_words = set(_words(product.name))
-        category_words = {w for c in product.categories for w in _words(c.path)}
-        description_words = set(_words(product.description))
-        score = sum(
-            NAME_WEIGHT * (w in name_words)
-            + CATEGORY_WEIGHT * (w in category_words)
-            + DESCRIPTION_WEIGHT * (w in description_words)
-            for w in words
-        )
-        if words and not any(w in name_words or w in category_words for w in words):
-            continue
-        hits.append(
-            ProductHit(
-                sku=product.sku,
-                name=product.name,
-                price_cents=product.price_cents,
-                url_key=product.url_key,
-                colors=tuple(sorted({v.color for v in in_stock if v.color})),
-                score=score,
+def _filter_conditions(
+    session: Session, filters: SearchFilters, today: date
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.category:
+        ids = _category_ids(session, filters.category)
+        conditions.append(
+            exists().where(
+                product_category_table.c.product_id == Product.id,
+                product_category_table.c.category_id.in_(ids or [-1]),
             )
         )
-    hits.sort(key=lambda hit: (-hit.score, hit.price_cents, hit.name))
-    return hits[:limit]
+    if filters.gender:
+        conditions.append(
+            or_(Product.gender.in_([filters.gender, "Unisex"]), Product.gender.is_(None))
+        )
+    if filters.color or filters.size:
+        variant = [Variant.product_id == Product.id, Variant.qty > 0]
+        if filters.color:
+            variant.append(func.lower(Variant.color) == filters.color.lower())
+        if filters.size:
+            variant.append(func.upper(Variant.size) == filters.size.upper())
+        conditions.append(exists().where(*variant))
+    price = effective_price(today)
+    if filters.price_min_cents is not None:
+        conditions.append(price >= filters.price_min_cents)
+    if filters.price_max_cents is not None:
+        conditions.append(price <= filters.price_max_cents)
+    for name, value in filters.attributes:
+        conditions.append(
+            exists().where(
+                ProductAttribute.product_id == Product.id,
+                ProductAttribute.name == name,
+                func.lower(ProductAttribute.value) == value.lower(),
+            )
+        )
+    if filters.min_rating is not None:
+        conditions.append(Product.rating_avg >= filters.min_rating)
+    return conditions
+
+
+def _fts5_phrase(term: str) -> str:
+    return '"' + " ".join(_TOKEN.findall(term.lower())) + '"'
+
+
+def _text_match_sqlite(
+    groups: list[tuple[str, ...]], attempt: Attempt
+) -> tuple[ColumnElement[bool], ColumnElement[float]]:
+    joiner = " OR " if attempt.any_word else " AND "
+    scope = "" if attempt.in_description else "{name categories keywords} : "
+    match = joiner.join(
+        f"{scope}(" + " OR ".join(_fts5_phrase(word) for word in group) + ")" for group in groups
+    )
+    weights = ", ".join(str(w) for w in SQLITE_COLUMN_WEIGHTS)
+    condition = literal_column("product_search").op("MATCH")(bindparam("fts_query", match))
+    # BM25 is negative, better is lower; negated here so that higher is better everywhere.
+    rank: ColumnElement[float] = literal_column(f"-bm25(product_search, {weights})")
+    return condition, rank
+
+
+def _text_match_postgresql(
+    groups: list[tuple[str, ...]], attempt: Attempt
+) -> tuple[ColumnElement[bool], ColumnElement[float]]:
+    def tsquery(word: str) -> ColumnElement[Any]:
+        return func.plainto_tsquery(literal_column("'english'"), word)
+
+    parts = []
+    for group in groups:
+        alternatives = tsquery(group[0])
+        for word in group[1:]:
+            alternatives = alternatives.op("||")(tsquery(word))
+        parts.append(alternatives)
+    query = parts[0]
+    for part in parts[1:]:
+        query = query.op("||" if attempt.any_word else "&&")(part)
+    document: ColumnElement[Any] = literal_column("product_search.document")
+    condition: ColumnElement[bool] = document.op("@@")(query)
+    if not attempt.in_description:
+        # The index finds candidates; ts_filter then keeps those matching outside the
+        # description (weights A-C).
+        strict = func.ts_filter(document, literal_column("'{a,b,c}'::\"char\"[]"))
+        condition = and_(condition, strict.op("@@")(query))
+    rank = func.ts_rank_cd(literal_column(f"'{POSTGRES_WEIGHTS}'::real[]"), document, query)
+    return condition, rank
+
+
+def _candidates(
+    session: Session,
+    groups: list[tuple[str, ...]],
+    attempt: Attempt,
+    exclude: Sequence[str],
+    today: date,
+) -> list[tuple[int, float]]:
+    """(product id, text relevance) of up to CANDIDATES matches, best text match first."""
+    conditions = _filter_conditions(session, attempt.filters, today)
+    if exclude:
+        conditions.append(Product.sku.not_in(exclude))
+    statement: Select[int, float]
+    if groups:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        build = _text_match_postgresql if postgres else _text_match_sqlite
+        condition, rank = build(groups, attempt)
+        key = SEARCH_TABLE.c.product_id if postgres else SEARCH_TABLE.c.rowid
+        statement = (
+            select(Product.id, rank)
+            .select_from(Product)
+            .join(SEARCH_TABLE, key == Product.id)
+            .where(condition, *conditions)
+            .order_by(rank.desc())
+        )
+    else:
+        statement = (
+            select(Product.id, literal_column("1.0", Float))
+            .where(*conditions)
+            .order_by(Product.units_sold.desc(), Product.review_count.desc(), Product.id)
+        )
+    rows = session.execute(statement.limit(CANDIDATES)).all()
+    return [(int(product_id), float(rank)) for product_id, rank in rows]
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein (optimal string alignment): a swap of two letters costs one."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def _known(session: Session, words: Sequence[str]) -> set[str]:
+    found = session.scalars(select(SearchWord.word).where(SearchWord.word.in_(words)))
+    return set(found)
+
+
+def correct_word(session: Session, word: str) -> str | None:
+    """The index word the shopper most likely meant, or None if nothing is close enough.
+
+    Candidates come from pg_trgm's trigram index on PostgreSQL and from a length and
+    first-letters filter on SQLite; on both, a candidate must be within one edit (two for
+    words of 8+ letters) and the most common of the closest wins.
+    """
+    allowed = 1 if len(word) <= 7 else 2
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text(
+                "SELECT word, products FROM search_words WHERE word % :word "
+                "ORDER BY similarity(word, :word) DESC LIMIT 20"
+            ),
+            {"word": word},
+        ).all()
+    else:
+        rows = session.execute(
+            select(SearchWord.word, SearchWord.products).where(
+                func.length(SearchWord.word).between(len(word) - allowed, len(word) + allowed),
+                SearchWord.word.like(word[0] + "%") | SearchWord.word.like("_" + word[1] + "%"),
+            )
+        ).all()
+    scored = [(_edit_distance(word, candidate), -count, candidate) for candidate, count in rows]
+    best = min(scored, default=None)
+    return str(best[2]) if best and best[0] <= allowed else None
+
+
+def _corrected_terms(session: Session, terms: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Unknown single words replaced by their closest index word (4+ letters only)."""
+    variants = {t: {t, t.rstrip("s"), t + "s", *synonyms_of(t)} for t in terms}
+    known = _known(session, sorted({v for vs in variants.values() for v in vs}))
+    corrected, corrections = [], []
+    for term in terms:
+        if variants[term] & known or " " in term or len(term) < 4 or term.isdigit():
+            corrected.append(term)
+            continue
+        guess = correct_word(session, term)
+        if guess and guess != term:
+            corrections.append((term, guess))
+            corrected.append(guess)
+        else:
+            corrected.append(term)
+    return corrected, corrections
+
+
+def _bayesian_rating(average: float | None, count: int) -> float:
+    """0..1; a few reviews move a product only a little away from an average 3 stars."""
+    prior_weight, prior = 2.0, 3.0
+    return ((average or 0.0) * count + prior * prior_weight) / (count + prior_weight) / 5.0
+
+
+def _rank(
+    session: Session, candidates: list[tuple[int, float]], request: SearchRequest
+) -> list[tuple[int, float]]:
+    if not candidates:
+        return []
+    ids = [product_id for product_id, _ in candidates]
+    paths: dict[int, list[str]] = defaultdict(list)
+    for product_id, path in session.execute(
+        select(product_category_table.c.product_id, Category.path)
+        .join(Category, Category.id == product_category_table.c.category_id)
+        .where(product_category_table.c.product_id.in_(ids))
+    ):
+        paths[product_id].append(path)
+    signals = {
+        row.id: row
+        for row in session.execute(
+            select(Product.id, Product.rating_avg, Product.review_count, Product.units_sold).where(
+                Product.id.in_(ids)
+            )
+        )
+    }
+    best_text = max((rank for _, rank in candidates), default=0.0) or 1.0
+    most_sold = max((row.units_sold for row in signals.values()), default=0)
+    predicted = dict(request.category_scores)
+    scored = []
+    for product_id, rank in candidates:
+        row = signals[product_id]
+        category = max(
+            (
+                probability
+                for path in paths[product_id]
+                for predicted_path, probability in predicted.items()
+                if path == predicted_path or path.startswith(predicted_path + "/")
+            ),
+            default=0.0,
+        )
+        popularity = math.log1p(row.units_sold) / math.log1p(most_sold) if most_sold else 0.0
+        score = (
+            TEXT_WEIGHT * (rank / best_text)
+            + CATEGORY_WEIGHT * category
+            + RATING_WEIGHT * _bayesian_rating(row.rating_avg, row.review_count)
+            + POPULARITY_WEIGHT * popularity
+        )
+        scored.append((product_id, score))
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored
+
+
+def product_hits(
+    session: Session, ranked: Sequence[tuple[int, float]], today: date | None = None
+) -> list[ProductHit]:
+    """Display data of products by id, in the given order (three flat queries, no ORM load)."""
+    today = today or date.today()
+    ids = [product_id for product_id, _ in ranked]
+    price = effective_price(today)
+    rows = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Product.id, Product.sku, Product.name, price.label("price"),
+                Product.price_cents, Product.currency, Product.url_key, Product.image,
+                Product.rating_avg, Product.review_count,
+            ).where(Product.id.in_(ids))
+        )
+    }  # fmt: skip
+    stock: dict[int, list[tuple[str | None, str | None]]] = defaultdict(list)
+    for product_id, color, size in session.execute(
+        select(Variant.product_id, Variant.color, Variant.size)
+        .where(Variant.product_id.in_(ids), Variant.qty > 0)
+        .order_by(Variant.id)
+    ):
+        stock[product_id].append((color, size))
+    paths: dict[int, list[str]] = defaultdict(list)
+    for product_id, path in session.execute(
+        select(product_category_table.c.product_id, Category.path)
+        .join(Category, Category.id == product_category_table.c.category_id)
+        .where(product_category_table.c.product_id.in_(ids))
+    ):
+        paths[product_id].append(path)
+    hits = []
+    for product_id, score in ranked:
+        row = rows.get(product_id)
+        if row is None:
+            continue
+        in_stock = stock[product_id]
+        hits.append(
+            ProductHit(
+                id=row.id,
+                sku=row.sku,
+                name=row.name,
+                price_cents=int(row.price),
+                regular_price_cents=row.price_cents,
+                currency=row.currency,
+                url_key=row.url_key,
+                image=row.image,
+                rating=row.rating_avg,
+                review_count=row.review_count,
+                in_stock=bool(in_stock),
+                colors=tuple(sorted({color for color, _ in in_stock if color})),
+                sizes=tuple(dict.fromkeys(size for _, size in in_stock if size)),
+                categories=tuple(sorted(paths[product_id])),
+                score=round(score, 4),
+            )
+        )
+    return hits
+
+
+def hits_for_skus(
+    session: Session, skus: Sequence[str], today: date | None = None
+) -> list[ProductHit]:
+    """Display data of products by SKU, in the given order; unknown SKUs are left out."""
+    if not skus:
+        return []
+    ids = {
+        sku: product_id
+        for sku, product_id in session.execute(
+            select(Product.sku, Product.id).where(Product.sku.in_(skus))
+        )
+    }
+    return product_hits(session, [(ids[sku], 0.0) for sku in skus if sku in ids], today)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try of the recovery ladder."""
+
+    filters: SearchFilters
+    relaxed: tuple[str, ...]  # what this try gave up, as reported to the shopper
+    any_word: bool = False  # any of the words, instead of all of them
+    in_description: bool = False  # words may match in the description only
+
+
+def _attempts(groups: list[tuple[str, ...]], filters: SearchFilters) -> list[Attempt]:
+    """The tries in the order recovery makes them.
+
+    Words must first match a product's name, categories or attributes: a jacket whose
+    description mentions a hoodie is not a hoodie. Filters are relaxed before words: "yoga
+    pants in XS" had better show yoga pants in other sizes than XS things that are not pants.
+    Matching the description, and then any single word, come last.
+    """
+    relaxations: list[tuple[SearchFilters, tuple[str, ...]]] = [(filters, ())]
+    for name in RELAX_ORDER:
+        if name in relaxations[-1][0].active():
+            current, relaxed = relaxations[-1]
+            relaxations.append((current.without(name), (*relaxed, name)))
+    attempts = [Attempt(current, relaxed) for current, relaxed in relaxations]
+    if groups:
+        attempts += [Attempt(f, r, in_description=True) for f, r in relaxations]
+    if len(groups) > 1:
+        attempts += [
+            Attempt(f, (*r, "words"), any_word=True, in_description=True) for f, r in relaxations
+        ]
+    return attempts
+
+
+def search(session: Session, request: SearchRequest, today: date | None = None) -> SearchResult:
+    """The best `limit` products for the request from `offset` on, with how they were found."""
+    today = today or date.today()
+    terms, corrections = _corrected_terms(session, query_terms(request.text))
+    groups = [synonyms_of(term) for term in terms]
+    if not groups and not request.filters.active() and not request.category_scores:
+        return SearchResult(hits=[], total=0)
+    candidates: list[tuple[int, float]] = []
+    relaxed: tuple[str, ...] = ()
+    for attempt in _attempts(groups, request.filters):
+        candidates = _candidates(session, groups, attempt, request.exclude_skus, today)
+        if candidates:
+            relaxed = attempt.relaxed
+            break
+    else:
+        candidates, relaxed = _by_predicted_category(session, request, today)
+    ranked = _rank(session, candidates, request)
+    page = ranked[request.offset : request.offset + request.limit]
+    return SearchResult(
+        hits=product_hits(session, page, today),
+        total=len(ranked),
+        relaxed=relaxed,
+        corrections=tuple(corrections),
+        terms=tuple(terms),
+    )
+
+
+def _by_predicted_category(
+    session: Session, request: SearchRequest, today: date
+) -> tuple[list[tuple[int, float]], tuple[str, ...]]:
+    """Last resort: the kind of product the classifier thinks the shopper means."""
+    confident = [path for path, probability in request.category_scores if probability >= 0.5]
+    if not confident:
+        return [], ()
+    filters = SearchFilters(category=confident[0], gender=request.filters.gender)
+    candidates = _candidates(session, [], Attempt(filters, ()), request.exclude_skus, today)
+    return candidates, ("words",)

@@ -42,13 +42,25 @@ SIZE_IN_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 SIZE_ALONE = re.compile(r"\b(XXL|XL|XS)\b|(?<![\w'’])([SML])(?![\w'’&])", re.IGNORECASE)
+ORDINAL_WORDS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
+                 "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "last": -1}  # fmt: skip
+COUNT_WORDS = {"two": 2, "2": 2, "three": 3, "3": 3, "four": 4, "4": 4, "five": 5, "5": 5}
+# "the second one", "number 3", "option #2", and "the first two" / "top 3" for several.
+ORDINAL = re.compile(
+    r"(?<![\w#])(?:(first|top)\s+(two|three|four|five|[2-5])\b"
+    r"|(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b"
+    r"|(?:(?:number|no\.?|option|item)\s*#?|#)\s*([1-9])\b)",
+    re.IGNORECASE,
+)
 # When spans overlap the first listed wins, then the longer span.
-PRIORITY = ("email", "order_number", "price", "product", "category", "size", "color", "gender")
+PRIORITY = (
+    "email", "order_number", "price", "ordinal", "product", "category", "size", "color", "gender",
+)  # fmt: skip
 
 
 class Entity(TypedDict):
     entity: str
-    value: str | float
+    value: str | float | int
     start: int
     end: int
     extractor: str
@@ -80,6 +92,23 @@ def _prices(text: str) -> list[tuple[str, list[Entity]]]:
             found.append(
                 ("price", [_entity(name, _amount(match.group(1)), match.start(), match.end())])
             )
+    return found
+
+
+def _ordinals(text: str) -> list[tuple[str, list[Entity]]]:
+    """Positions in the list just shown, as 1-based numbers (-1 for the last)."""
+    found: list[tuple[str, list[Entity]]] = []
+    for match in ORDINAL.finditer(text):
+        if match.group(2):
+            count = COUNT_WORDS[match.group(2).lower()]
+            values: list[int] = list(range(1, count + 1))
+        elif match.group(3):
+            values = [ORDINAL_WORDS[match.group(3).lower()]]
+        else:
+            values = [int(match.group(4))]
+        found.append(
+            ("ordinal", [_entity("ordinal", v, match.start(), match.end()) for v in values])
+        )
     return found
 
 
@@ -125,6 +154,7 @@ def extract_entities(text: str, vocabulary: Vocabulary | None = None) -> list[En
         for m in ORDER_NUMBER.finditer(text)
     ]
     candidates += _prices(text)
+    candidates += _ordinals(text)
     if vocabulary is not None:
         candidates += _gazetteer(text, "product", vocabulary.products)
         candidates += _gazetteer(text, "category", vocabulary.categories)
@@ -142,4 +172,4 @@ def extract_entities(text: str, vocabulary: Vocabulary | None = None) -> list[En
             continue
         taken.append((start, end))
         kept += group
-    return sorted(kept, key=lambda e: (e["start"], e["entity"]))
+    return sorted(kept, key=lambda e: (e["start"], e["entity"], str(e["value"])))

@@ -26,15 +26,22 @@ def skip_or_fail(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def luma_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite catalog migrated and loaded with the Luma shop, shared by read-only tests."""
+    """A SQLite catalog loaded with the Luma shop as `catalog.cli load` loads it: imported,
+    indexed for search, with ranking signals and embeddings. Shared by read-only tests."""
     from catalog.db import migrate, session_scope
+    from catalog.embeddings import refresh_embeddings
     from catalog.luma import import_luma
+    from catalog.search_index import refresh_product_stats, reindex
     from catalog.settings import LUMA_DATA_DIR
 
     url = f"sqlite:///{tmp_path_factory.mktemp('catalog') / 'luma.sqlite3'}"
     migrate(url)
     with session_scope(url) as session:
         import_luma(session, LUMA_DATA_DIR)
+        refresh_product_stats(session)
+        reindex(session)
+    with session_scope(url) as session:
+        refresh_embeddings(session, progress=False)
     return url
 
 

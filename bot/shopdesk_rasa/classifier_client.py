@@ -28,12 +28,14 @@ MAX_TEXT_LENGTH = 2000
 
 # The intent a message gets when the classifier cannot answer; a rule answers it politely.
 UNAVAILABLE_INTENT = "classifier_unavailable"
+# The category classifier's top predictions ([{name, confidence}]); product search ranks by it.
+PRODUCT_CATEGORY = "product_category"
 
 
 def unavailable_parse() -> dict[str, Any]:
     """The parse of a message the classifier could not classify (down, slow, or broken)."""
     intent = {"name": UNAVAILABLE_INTENT, "confidence": 1.0}
-    return {INTENT: intent, INTENT_RANKING_KEY: [intent], ENTITIES: []}
+    return {INTENT: intent, INTENT_RANKING_KEY: [intent], ENTITIES: [], PRODUCT_CATEGORY: []}
 
 
 @DefaultV1Recipe.register(
@@ -79,6 +81,7 @@ class ShopDeskClassifierClient(GraphComponent, IntentClassifier):
                 INTENT: intent,
                 INTENT_RANKING_KEY: result.get("intent_ranking", [intent]),
                 ENTITIES: result.get("entities", []),
+                PRODUCT_CATEGORY: result.get(PRODUCT_CATEGORY, []),
             }
         except (requests.RequestException, ValueError, KeyError, TypeError) as error:
             # The text is not logged: it may hold personal data.
@@ -96,6 +99,7 @@ class ShopDeskClassifierClient(GraphComponent, IntentClassifier):
             message.set(INTENT, parsed[INTENT], add_to_output=True)
             message.set(INTENT_RANKING_KEY, parsed[INTENT_RANKING_KEY], add_to_output=True)
             message.set(ENTITIES, message.get(ENTITIES, []) + parsed[ENTITIES], add_to_output=True)
+            message.set(PRODUCT_CATEGORY, parsed[PRODUCT_CATEGORY], add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: Any) -> Any:

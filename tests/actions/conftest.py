@@ -1,20 +1,67 @@
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
 def tracker_from() -> Callable[..., Tracker]:
-    """A tracker from a JSON fixture, with the latest message's text or entities replaced."""
+    """A tracker from a JSON fixture, with slots and the latest message's fields replaced."""
 
-    def load(name: str, **latest: object) -> Tracker:
+    def load(name: str, slots: dict[str, Any] | None = None, **latest: object) -> Tracker:
         state = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+        state["slots"].update(slots or {})
         state["latest_message"].update(latest)
         return Tracker.from_dict(state)
 
     return load
+
+
+class Chat:
+    """A shopper's conversation replayed through the actions, as Rasa would run it: each
+    message gets the real entity extractor's entities, and slot events carry over."""
+
+    def __init__(self, tracker_from: Callable[..., Tracker], vocabulary: Any) -> None:
+        self.tracker_from = tracker_from
+        self.vocabulary = vocabulary
+        self.slots: dict[str, Any] = {}
+
+    def say(
+        self,
+        action: Action,
+        text: str,
+        intent: str,
+        categories: list[dict[str, Any]] | None = None,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        from nlu_models.entities import extract_entities
+
+        tracker = self.tracker_from(
+            "shopping",
+            slots=self.slots,
+            text=text,
+            intent={"name": intent, "confidence": 0.97},
+            entities=list(extract_entities(text, self.vocabulary)),
+            product_category=categories or [],
+        )
+        dispatcher = CollectingDispatcher()
+        events = action.run(dispatcher, tracker, {})
+        for event in events:
+            if event.get("event") == "slot":
+                self.slots[event["name"]] = event["value"]
+        return dispatcher.messages, events
+
+
+@pytest.fixture
+def chat(catalog_env: str, tracker_from: Callable[..., Tracker]) -> Chat:
+    from catalog.db import session_scope
+    from nlu_models.vocabulary import build_vocabulary
+
+    with session_scope(catalog_env) as session:
+        vocabulary = build_vocabulary(session)
+    return Chat(tracker_from, vocabulary)

@@ -24,6 +24,7 @@ PARSE = {
         {"name": "greet", "confidence": 0.03},
     ],
     "entities": [{"entity": "order_number", "value": "000000001", "start": 9, "end": 18}],
+    "product_category": [{"name": "Gear/Bags", "confidence": 0.6}],
 }
 
 
@@ -79,6 +80,7 @@ def test_sets_intent_ranking_and_entities(healthy_url: str, monkeypatch) -> None
     assert message.get("intent") == {"name": "track_order", "confidence": 0.97}
     assert message.get("intent_ranking") == PARSE["intent_ranking"]
     assert message.get("entities") == PARSE["entities"]
+    assert message.get("product_category") == PARSE["product_category"]
 
 
 @pytest.mark.parametrize("kind", ["failing", "garbage", "down"])

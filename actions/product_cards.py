@@ -1,0 +1,75 @@
+"""Products as reply cards: a custom payload web chat renders as a carousel, plus plain text.
+
+Every reply that lists products sends one text message (numbered lines, readable on any
+channel) and one custom payload `{"type": "product_cards", "products": [...]}`; the card
+fields are documented in docs/contracts.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.catalog_access import settings
+from catalog.search import ProductHit
+from catalog.text import format_price
+
+CARDS_TYPE = "product_cards"
+
+
+def product_url(hit: ProductHit) -> str:
+    return f"{settings().shop_url}/{hit.url_key}.html"
+
+
+def image_url(hit: ProductHit) -> str | None:
+    if not hit.image:
+        return None
+    if hit.image.startswith(("http://", "https://")):
+        return hit.image
+    return f"{settings().shop_url}/media/catalog/product{hit.image}"
+
+
+def card(hit: ProductHit) -> dict[str, Any]:
+    on_sale = hit.price_cents < hit.regular_price_cents
+    return {
+        "sku": hit.sku,
+        "name": hit.name,
+        "price": format_price(hit.price_cents, hit.currency),
+        "price_cents": hit.price_cents,
+        "currency": hit.currency,
+        "regular_price": format_price(hit.regular_price_cents, hit.currency) if on_sale else None,
+        "image": image_url(hit),
+        "url": product_url(hit),
+        "rating": round(hit.rating, 1) if hit.rating is not None else None,
+        "review_count": hit.review_count,
+        "in_stock": hit.in_stock,
+        "colors": list(hit.colors),
+        "sizes": list(hit.sizes),
+    }
+
+
+def text_line(position: int, hit: ProductHit) -> str:
+    """'1. Chaz Kangeroo Hoodie — $52.00 — ★4.3 (3) — https://…' for channels without cards."""
+    parts = [f"{position}. {hit.name}", format_price(hit.price_cents, hit.currency)]
+    if hit.price_cents < hit.regular_price_cents:
+        parts[1] += f" (was {format_price(hit.regular_price_cents, hit.currency)})"
+    if hit.rating is not None and hit.review_count:
+        parts.append(f"★{hit.rating:.1f} ({hit.review_count})")
+    if not hit.in_stock:
+        parts.append("out of stock")
+    parts.append(product_url(hit))
+    return " — ".join(parts)
+
+
+def send_products(
+    dispatcher: CollectingDispatcher, intro: str, hits: Sequence[ProductHit], start: int = 1
+) -> None:
+    """The intro and numbered list as text, then the same products as cards."""
+    lines = [intro, *(text_line(start + i, hit) for i, hit in enumerate(hits))]
+    dispatcher.utter_message(text="\n".join(lines))
+    if hits:
+        dispatcher.utter_message(
+            json_message={"type": CARDS_TYPE, "products": [card(hit) for hit in hits]}
+        )

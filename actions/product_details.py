@@ -1,0 +1,229 @@
+"""Talking about products already shown: pick one, compare some, ask about one.
+
+"The second one" and "compare the first two" point into the last list the shopper saw;
+"it" is the product last picked. Questions are answered from the product's attributes,
+description and reviews (catalog/answers.py), quoting the shop's own words.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from actions.catalog_access import UNAVAILABLE_TEXT, catalog_session
+from actions.product_cards import send_products
+from actions.products import ActionRefineSearch
+from actions.search_state import FOCUS_SLOT, ShoppingState, entity_values, ordinals
+from catalog.answers import answer_question, summarise_reviews
+from catalog.models import Product
+from catalog.recommend import product_by_sku
+from catalog.search import hits_for_skus
+from catalog.text import format_price
+
+log = logging.getLogger(__name__)
+WHICH_TEXT = (
+    "Which product do you mean? Say for example “the first one”, or ask me to find something first."
+)
+
+
+def resolve_product(session: Session, tracker: Tracker) -> Product | None:
+    """The product the message is about: a position, a product name, else the one in focus."""
+    state = ShoppingState.of(tracker)
+    positions = ordinals(tracker)
+    if positions:
+        sku = state.pick(positions[0])
+        return product_by_sku(session, sku) if sku else None
+    for name in entity_values(tracker, "product"):
+        found = session.scalars(
+            select(Product).where(func.lower(Product.name) == str(name).lower()).limit(1)
+        ).first()
+        if found is not None:
+            return found
+    if state.focus:
+        return product_by_sku(session, state.focus)
+    if len(state.shown) == 1:
+        return product_by_sku(session, state.shown[0])
+    return None
+
+
+def stock_summary(product: Product) -> str:
+    colors = sorted({v.color for v in product.variants if v.qty > 0 and v.color})
+    sizes = list(dict.fromkeys(v.size for v in product.variants if v.qty > 0 and v.size))
+    if not any(v.qty > 0 for v in product.variants):
+        return "It is out of stock at the moment."
+    parts = []
+    if colors:
+        parts.append(f"colours {', '.join(colors)}")
+    if sizes:
+        parts.append(f"sizes {', '.join(sizes)}")
+    return f"In stock in {' and '.join(parts)}." if parts else "It is in stock."
+
+
+def _failure(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+    log.exception("catalog query failed")
+    dispatcher.utter_message(text=UNAVAILABLE_TEXT)
+    return []
+
+
+class ActionSelectProduct(Action):
+    def name(self) -> str:
+        return "action_select_product"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            with catalog_session() as session:
+                product = resolve_product(session, tracker)
+                if product is None:
+                    dispatcher.utter_message(text=WHICH_TEXT)
+                    return []
+                [hit] = hits_for_skus(session, [product.sku])
+                first = " ".join(product.description.split(". ")[:2]).strip()
+                rating = (
+                    f" Rated {hit.rating:.1f}/5 by {hit.review_count} shoppers."
+                    if hit.rating is not None and hit.review_count
+                    else ""
+                )
+                intro = (
+                    f"The {product.name} costs {format_price(hit.price_cents, hit.currency)}."
+                    f"{rating} {stock_summary(product)}\n{first}"
+                )
+                send_products(dispatcher, intro.strip(), [hit])
+                return [SlotSet(FOCUS_SLOT, product.sku)]
+        except SQLAlchemyError:
+            return _failure(dispatcher)
+
+
+class ActionCompareProducts(Action):
+    def name(self) -> str:
+        return "action_compare_products"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        state = ShoppingState.of(tracker)
+        positions = list(dict.fromkeys(ordinals(tracker))) or [1, 2]
+        if len(positions) == 1:
+            positions = [1, positions[0]] if positions[0] != 1 else [1, 2]
+        skus = [sku for sku in (state.pick(p) for p in positions) if sku]
+        if len(skus) < 2:
+            dispatcher.utter_message(
+                text="I need at least two products from the last list to compare. "
+                "Ask me to find something first, then say “compare the first two”."
+            )
+            return []
+        try:
+            with catalog_session() as session:
+                lines = ["Here is how they compare:"]
+                for sku in skus:
+                    product = product_by_sku(session, sku)
+                    if product is None:
+                        continue
+                    [hit] = hits_for_skus(session, [sku])
+                    material = ", ".join(
+                        a.value for a in product.attributes if a.name == "material"
+                    )
+                    rating = (
+                        f"{hit.rating:.1f}/5 ({hit.review_count} reviews)"
+                        if hit.rating is not None and hit.review_count
+                        else "no reviews yet"
+                    )
+                    lines.append(
+                        f"• {product.name}: {format_price(hit.price_cents, hit.currency)}, "
+                        f"{rating}"
+                        + (f", {material}" if material else "")
+                        + f". {stock_summary(product)}"
+                    )
+                send_products(dispatcher, "\n".join(lines), hits_for_skus(session, skus))
+                return []
+        except SQLAlchemyError:
+            return _failure(dispatcher)
+
+
+class ActionProductQuestion(Action):
+    def name(self) -> str:
+        return "action_product_question"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        question = tracker.latest_message.get("text") or ""
+        try:
+            with catalog_session() as session:
+                product = resolve_product(session, tracker)
+                if product is None:
+                    dispatcher.utter_message(text=WHICH_TEXT)
+                    return []
+                dispatcher.utter_message(text=answer_question(product, question).text)
+                return [SlotSet(FOCUS_SLOT, product.sku)]
+        except SQLAlchemyError:
+            return _failure(dispatcher)
+
+
+class ActionProductReviews(Action):
+    def name(self) -> str:
+        return "action_product_reviews"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            with catalog_session() as session:
+                product = resolve_product(session, tracker)
+                if product is None:
+                    dispatcher.utter_message(text=WHICH_TEXT)
+                    return []
+                dispatcher.utter_message(text=summarise_reviews(product).text)
+                return [SlotSet(FOCUS_SLOT, product.sku)]
+        except SQLAlchemyError:
+            return _failure(dispatcher)
+
+
+class ActionCheckAvailability(Action):
+    """ "Do you have it in M?": stock of the product in focus in a size and/or colour."""
+
+    def name(self) -> str:
+        return "action_check_availability"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        sizes = [str(v).upper() for v in entity_values(tracker, "size")]
+        colors = [str(v).lower() for v in entity_values(tracker, "color")]
+        try:
+            with catalog_session() as session:
+                product = resolve_product(session, tracker)
+                if product is None:
+                    if ShoppingState.of(tracker).request is not None and (sizes or colors):
+                        return ActionRefineSearch().run(dispatcher, tracker, domain)
+                    dispatcher.utter_message(text=WHICH_TEXT)
+                    return []
+                dispatcher.utter_message(text=availability_text(product, sizes, colors))
+                return [SlotSet(FOCUS_SLOT, product.sku)]
+        except SQLAlchemyError:
+            return _failure(dispatcher)
+
+
+def availability_text(product: Product, sizes: list[str], colors: list[str]) -> str:
+    wanted = " ".join([*(c.title() for c in colors), *sizes]) or "stock"
+
+    def matches(size: str | None, color: str | None) -> bool:
+        return (not sizes or (size or "").upper() in sizes) and (
+            not colors or (color or "").lower() in colors
+        )
+
+    in_stock = [v for v in product.variants if v.qty > 0 and matches(v.size, v.color)]
+    if in_stock:
+        options = sorted({" ".join(filter(None, (v.color, v.size))) for v in in_stock})
+        return f"Yes, the {product.name} is in stock in {', '.join(options[:8])}."
+    exists = any(matches(v.size, v.color) for v in product.variants)
+    reason = "sold out" if exists else "not made"
+    return f"Sorry, the {product.name} is {reason} in {wanted}. {stock_summary(product)}"

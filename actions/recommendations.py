@@ -1,0 +1,160 @@
+"""Recommending products: more like one, what goes with one, and picks for a known customer.
+
+"More like this" uses the catalog's text embeddings; "something like this but for running"
+keeps only candidates matching the extra words. "What goes with it" combines the shop's
+cross-sell and related links with what other shoppers bought together. "Recommend something
+for me" uses the order history of a verified customer and, for anyone else, says so and
+offers the best sellers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.catalog_access import UNAVAILABLE_TEXT, catalog_session
+from actions.product_cards import send_products
+from actions.product_details import WHICH_TEXT, resolve_product
+from actions.search_state import CUSTOMER_SLOT, ShoppingState, remember
+from catalog.models import Customer
+from catalog.recommend import (
+    bought_together,
+    linked_products,
+    popular_products,
+    product_by_sku,
+    recommend_for_customer,
+    similar_products,
+)
+from catalog.search import CANDIDATES, SearchRequest, hits_for_skus, query_terms, search
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 5
+# Words of "something like this but for running" that point at the product, not the wish.
+_LIKE_THIS = re.compile(
+    r"\b(more|something|anything|others?|ones?|products?|items?|similar|like|this|that|it|"
+    r"these|those|but|same|kind|sort|style|show|me|similar to|alike|look|looks|one)\b",
+    re.IGNORECASE,
+)
+
+
+def _failure(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+    log.exception("catalog query failed")
+    dispatcher.utter_message(text=UNAVAILABLE_TEXT)
+    return []
+
+
+def extra_wish(text: str, product_name: str) -> str:
+    """The words of 'like this but for running' beyond 'like this' and the product's name."""
+    own = set(query_terms(product_name))
+    words = [w for w in query_terms(_LIKE_THIS.sub(" ", text)) if w not in own]
+    return " ".join(words)
+
+
+class ActionSimilarProducts(Action):
+    def name(self) -> str:
+        return "action_similar_products"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            with catalog_session() as session:
+                product = resolve_product(session, tracker)
+                state = ShoppingState.of(tracker)
+                if product is None and state.shown:
+                    product = product_by_sku(session, state.shown[0])
+                if product is None:
+                    dispatcher.utter_message(text=WHICH_TEXT)
+                    return []
+                wish = extra_wish(tracker.latest_message.get("text") or "", product.name)
+                within = None
+                if wish:
+                    found = search(session, SearchRequest(text=wish, limit=CANDIDATES))
+                    within = {hit.id for hit in found.hits}
+                similar = similar_products(session, product.sku, PAGE_SIZE, within_ids=within)
+                if not similar:
+                    dispatcher.utter_message(
+                        text=f"I couldn't find products like the {product.name}"
+                        + (f" that are also “{wish}”." if wish else ".")
+                    )
+                    return []
+                hits = hits_for_skus(session, [p.sku for p in similar])
+                suffix = f" for “{wish}”" if wish else ""
+                send_products(dispatcher, f"Products like the {product.name}{suffix}:", hits)
+                request = SearchRequest(text=wish or product.name, limit=PAGE_SIZE)
+                return remember(request, [h.sku for h in hits])
+        except SQLAlchemyError:
+            return _failure(dispatcher)
+
+
+class ActionComplementaryProducts(Action):
+    """ "What goes with it?": cross-sells and related links first, then bought together."""
+
+    def name(self) -> str:
+        return "action_complementary_products"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            with catalog_session() as session:
+                product = resolve_product(session, tracker)
+                if product is None:
+                    dispatcher.utter_message(text=WHICH_TEXT)
+                    return []
+                skus = [p.sku for _, p in linked_products(session, product.sku, ("crosssell",))]
+                skus += [p.sku for p, _ in bought_together(session, product.sku)]
+                skus += [
+                    p.sku for _, p in linked_products(session, product.sku, ("related", "upsell"))
+                ]
+                skus = list(dict.fromkeys(skus))[:PAGE_SIZE]
+                if not skus:
+                    dispatcher.utter_message(
+                        text=f"I don't have suggestions to go with the {product.name} yet."
+                    )
+                    return []
+                hits = hits_for_skus(session, skus)
+                send_products(dispatcher, f"These go well with the {product.name}:", hits)
+                return remember(SearchRequest(text=product.name, limit=PAGE_SIZE), skus)
+        except SQLAlchemyError:
+            return _failure(dispatcher)
+
+
+class ActionRecommendForMe(Action):
+    def name(self) -> str:
+        return "action_recommend_for_me"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        email = tracker.get_slot(CUSTOMER_SLOT)
+        try:
+            with catalog_session() as session:
+                customer = (
+                    session.scalars(select(Customer).where(Customer.email == str(email))).first()
+                    if email
+                    else None
+                )
+                picks = recommend_for_customer(session, customer.id) if customer else []
+                if customer is not None and picks:
+                    intro = f"Based on your orders, {customer.first_name}, you might like:"
+                else:
+                    picks = popular_products(session, limit=PAGE_SIZE)
+                    intro = (
+                        "Here are our best sellers. Once you have verified your account with "
+                        "your order number and e-mail, I can suggest products based on your "
+                        "own orders."
+                        if customer is None
+                        else "I don't see any orders of yours yet, so here are our best sellers:"
+                    )
+                hits = hits_for_skus(session, [p.sku for p in picks])
+                send_products(dispatcher, intro, hits)
+                return remember(SearchRequest(limit=PAGE_SIZE), [h.sku for h in hits])
+        except SQLAlchemyError:
+            return _failure(dispatcher)
