@@ -30,7 +30,7 @@ def names(skus):
 def test_the_second_one_is_the_second_product_shown(chat) -> None:
     chat.say(ActionSearchProducts(), "men's jackets", "search_product")
     shown = chat.slots["shown_products"]
-    messages, events = chat.say(ActionSelectProduct(), "tell me about the second one", "select_product")
+    messages, _ = chat.say(ActionSelectProduct(), "tell me about the second one", "select_product")
     assert chat.slots["focused_product"] == shown[1]
     assert text_of(messages).startswith(f"The {names([shown[1]])[0]} costs $")
     [payload] = [m["custom"] for m in messages if m.get("custom")]
@@ -99,7 +99,9 @@ def test_reviews_are_summarised_with_the_true_count_and_average(chat) -> None:
         ).one()
     assert count >= 2
     chat.slots["focused_product"] = "24-MB01"
-    messages, _ = chat.say(ActionProductReviews(), "what do people say about it?", "product_reviews")
+    messages, _ = chat.say(
+        ActionProductReviews(), "what do people say about it?", "product_reviews"
+    )
     text = text_of(messages)
     assert f"has {count} reviews, {average:.1f} out of 5 on average." in text
     assert "★ from" in text
@@ -121,5 +123,7 @@ def test_do_you_have_it_in_a_size_follows_the_stock(chat) -> None:
 
 def test_a_size_the_product_is_not_made_in(chat) -> None:
     chat.slots["focused_product"] = "24-MB01"  # a bag: no sizes
-    messages, _ = chat.say(ActionCheckAvailability(), "do you have it in size M?", "check_availability")
+    messages, _ = chat.say(
+        ActionCheckAvailability(), "do you have it in size M?", "check_availability"
+    )
     assert "is not made in M" in text_of(messages)

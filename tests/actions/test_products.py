@@ -11,7 +11,9 @@ from actions.products import ActionRefineSearch, ActionSearchProducts, ActionSho
 from catalog.db import session_scope
 from catalog.models import Category, Product, Variant, product_categories
 
-LINE = re.compile(r"^(\d+)\. (.+?) — \$(\d+\.\d\d)(?: \(was .+?\))?( — .+)? — (https://shop\.test/\S+)$")
+LINE = re.compile(
+    r"^(\d+)\. (.+?) — \$(\d+\.\d\d)(?: \(was .+?\))?( — .+)? — (https://shop\.test/\S+)$"
+)
 HOODIES = "Men/Tops/Hoodies & Sweatshirts"
 
 

@@ -69,7 +69,9 @@ def test_what_goes_with_it_starts_with_the_shops_cross_sells(chat) -> None:
     cross_sells = [sku for kind, sku in linked if kind == "crosssell"]
     assert cross_sells, "the Luma fixture links WH01 to cross-sells"
     chat.slots["focused_product"] = "WH01"
-    messages, _ = chat.say(ActionComplementaryProducts(), "what goes with it?", "complementary_products")
+    messages, _ = chat.say(
+        ActionComplementaryProducts(), "what goes with it?", "complementary_products"
+    )
     skus = [c["sku"] for c in cards_of(messages)]
     assert skus[: len(cross_sells[:5])] == cross_sells[:5]
     assert set(skus) <= {sku for _, sku in linked}
@@ -95,5 +97,7 @@ def test_the_first_search_then_more_like_the_first(chat) -> None:
     first = chat.slots["shown_products"][0]
     messages, _ = chat.say(ActionSimilarProducts(), "more like the first one", "similar_products")
     assert first not in [c["sku"] for c in cards_of(messages)]
-    assert all("Pant" in c["name"] or "Legging" in c["name"] or "Capri" in c["name"]
-               for c in cards_of(messages)[:3])
+    assert all(
+        "Pant" in c["name"] or "Legging" in c["name"] or "Capri" in c["name"]
+        for c in cards_of(messages)[:3]
+    )
