@@ -133,7 +133,8 @@ def answer_question(product: Product, question: str) -> Answer:
         parts.append(f"The {product.name} is listed with {attributes}.")
     if sentences:
         quoted = " ".join(sentences)
-        parts.append(f"Its description says: “{quoted}”")
+        whose = "Its" if attributes else f"The {product.name}'s"
+        parts.append(f"{whose} description says: “{quoted}”")
     return Answer(" ".join(parts), "attributes" if attributes else "description")
 
 

@@ -23,7 +23,7 @@ from launcher.stack import Stack, StackConfig, StackError, missing_environments,
 from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.e2e
-PRODUCT_LINE = re.compile(r"^\d\. (.+) — \$\d+\.\d\d — https?://\S+\.html$")
+PRODUCT_LINE = re.compile(r"^\d+\. (.+?) — \$\d+\.\d\d(?: — [^—]+)* — https?://\S+\.html$")
 
 
 def free_port() -> int:
@@ -71,6 +71,25 @@ def test_black_hoodie_lists_real_hoodies_from_the_catalog(stack: Stack) -> None:
     assert 1 <= len(names) <= 5, reply
     catalog_hoodies = black_hoodies(stack.config.extra_env["SHOPDESK_DB_PATH"])
     assert set(names) <= catalog_hoodies, reply
+
+
+def test_a_shopping_conversation_refines_picks_and_asks(stack: Stack) -> None:
+    """Search, "cheaper", "the second one", a question: slots carry the context over."""
+    sender = f"test-{uuid.uuid4().hex[:8]}"
+    url = stack.config.chat_url
+    first = send(url, sender, "black hoodie for men under 60")
+    [cards] = [r["custom"] for r in first if "custom" in r]
+    assert cards["type"] == "product_cards" and cards["products"], first
+    assert all(c["price_cents"] <= 6000 and "Black" in c["colors"] for c in cards["products"])
+    cheapest = min(c["price_cents"] for c in cards["products"])
+    cheaper = send(url, sender, "show me cheaper ones")
+    [cheaper_cards] = [r["custom"] for r in cheaper if "custom" in r]
+    assert all(c["price_cents"] < cheapest for c in cheaper_cards["products"]), cheaper
+    second = cheaper_cards["products"][min(1, len(cheaper_cards["products"]) - 1)]
+    picked = send(url, sender, "tell me about the second one")
+    assert picked[0]["text"].startswith(f"The {second['name']} costs"), picked
+    [answer] = chat(stack, "what is it made of?", sender)
+    assert second["name"] in answer, answer
 
 
 def test_where_is_my_order(stack: Stack) -> None:
