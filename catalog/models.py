@@ -279,3 +279,6 @@ class SearchWord(Base):
 
     word: Mapped[str] = mapped_column(String(64), primary_key=True)
     products: Mapped[int] = mapped_column(Integer)
+    # Of those, how many have it in the name, categories or attributes: a typo is corrected
+    # towards product words ("wach" → "watch"), not description words ("wash").
+    title_products: Mapped[int] = mapped_column(Integer, default=0)

@@ -47,7 +47,7 @@ SEARCH_TABLE = table("product_search", column("rowid"), column("product_id"))
 # Relevance weights: name, categories, keywords (colours, attributes, gender), description.
 SQLITE_COLUMN_WEIGHTS = (10.0, 5.0, 2.5, 1.0)
 POSTGRES_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"  # D, C, B, A as ts_rank_cd wants them
-TEXT_WEIGHT, CATEGORY_WEIGHT, RATING_WEIGHT, POPULARITY_WEIGHT = 1.0, 0.8, 0.1, 0.1
+TEXT_WEIGHT, CATEGORY_WEIGHT, RATING_WEIGHT, POPULARITY_WEIGHT = 1.0, 1.0, 0.1, 0.1
 RELAX_ORDER = (
     "size", "color", "price_max_cents", "price_min_cents", "attributes", "min_rating",
     "gender", "category",
@@ -334,27 +334,31 @@ def correct_word(session: Session, word: str) -> str | None:
 
     Candidates come from pg_trgm's trigram index on PostgreSQL and from a length and
     first-letters filter on SQLite; on both, a candidate must be within one edit (two for
-    words of 8+ letters) and the most common of the closest wins.
+    words of 8+ letters); of the closest, a word of product names and attributes wins over
+    one only in descriptions, then the most common.
     """
     allowed = 1 if len(word) <= 7 else 2
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(
             text(
-                "SELECT word, products FROM search_words WHERE word % :word "
+                "SELECT word, title_products, products FROM search_words WHERE word % :word "
                 "ORDER BY similarity(word, :word) DESC LIMIT 20"
             ),
             {"word": word},
         ).all()
     else:
         rows = session.execute(
-            select(SearchWord.word, SearchWord.products).where(
+            select(SearchWord.word, SearchWord.title_products, SearchWord.products).where(
                 func.length(SearchWord.word).between(len(word) - allowed, len(word) + allowed),
                 SearchWord.word.like(word[0] + "%") | SearchWord.word.like("_" + word[1] + "%"),
             )
         ).all()
-    scored = [(_edit_distance(word, candidate), -count, candidate) for candidate, count in rows]
+    scored = [
+        (_edit_distance(word, candidate), -in_titles, -count, candidate)
+        for candidate, in_titles, count in rows
+    ]
     best = min(scored, default=None)
-    return str(best[2]) if best and best[0] <= allowed else None
+    return str(best[-1]) if best and best[0] <= allowed else None
 
 
 def _corrected_terms(session: Session, terms: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -530,9 +534,11 @@ def _attempts(groups: list[tuple[str, ...]], filters: SearchFilters) -> list[Att
     if groups:
         attempts += [Attempt(f, r, in_description=True) for f, r in relaxations]
     if len(groups) > 1:
-        attempts += [
-            Attempt(f, (*r, "words"), any_word=True, in_description=True) for f, r in relaxations
-        ]
+        for in_description in (False, True):
+            attempts += [
+                Attempt(f, (*r, "words"), any_word=True, in_description=in_description)
+                for f, r in relaxations
+            ]
     return attempts
 
 

@@ -43,9 +43,12 @@ class SearchDocument:
     keywords: str
     description: str
 
-    def words(self) -> set[str]:
-        joined = " ".join((self.name, self.categories, self.keywords, self.description))
-        return {w for w in WORD.findall(joined.lower()) if len(w) >= MIN_WORD_LENGTH}
+    def words(self) -> tuple[set[str], set[str]]:
+        """(all its words, those in the name, categories or keywords)."""
+        title = " ".join((self.name, self.categories, self.keywords)).lower()
+        title_words = {w for w in WORD.findall(title) if len(w) >= MIN_WORD_LENGTH}
+        other = {w for w in WORD.findall(self.description.lower()) if len(w) >= MIN_WORD_LENGTH}
+        return title_words | other, title_words
 
 
 def _attribute_words(name: str, value: str) -> str:
@@ -127,10 +130,17 @@ def reindex(session: Session) -> int:
     else:
         _write_sqlite(session, documents)
     counts: Counter[str] = Counter()
+    title_counts: Counter[str] = Counter()
     for document in documents:
-        counts.update(document.words())
+        words, title_words = document.words()
+        counts.update(words)
+        title_counts.update(title_words)
     session.execute(delete(SearchWord))
-    rows = [{"word": word[:64], "products": n} for word, n in counts.items()]
+    rows = [
+        {"word": word, "products": n, "title_products": title_counts[word]}
+        for word, n in counts.items()
+        if len(word) <= 64
+    ]
     for start in range(0, len(rows), BATCH):
         session.execute(insert(SearchWord), rows[start : start + BATCH])
     return len(documents)

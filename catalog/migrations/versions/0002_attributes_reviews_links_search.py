@@ -148,6 +148,7 @@ def upgrade() -> None:
         "search_words",
         sa.Column("word", sa.String(64), primary_key=True),
         sa.Column("products", sa.Integer(), nullable=False),
+        sa.Column("title_products", sa.Integer(), nullable=False),
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
