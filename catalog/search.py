@@ -42,6 +42,7 @@ from catalog.models import product_categories as product_category_table
 from catalog.synonyms import synonyms_of
 
 CANDIDATES = 200
+TRIGRAM_THRESHOLD = 0.2
 # The index table of catalog/search_index.py; its columns differ by dialect, these are the keys.
 SEARCH_TABLE = table("product_search", column("rowid"), column("product_id"))
 # Relevance weights: name, categories, keywords (colours, attributes, gender), description.
@@ -339,6 +340,8 @@ def correct_word(session: Session, word: str) -> str | None:
     """
     allowed = 1 if len(word) <= 7 else 2
     if session.get_bind().dialect.name == "postgresql":
+        # pg_trgm's default 0.3 misses swapped letters ("jakcet"); edit distance filters after.
+        session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {TRIGRAM_THRESHOLD}"))
         rows = session.execute(
             text(
                 "SELECT word, title_products, products FROM search_words WHERE word % :word "

@@ -11,7 +11,8 @@ from sqlalchemy.exc import OperationalError
 from catalog.db import migrate, session_scope
 from catalog.luma import import_luma
 from catalog.orders import find_order
-from catalog.search import search_products
+from catalog.search import SearchFilters, SearchRequest, search
+from catalog.search_index import refresh_product_stats, reindex
 from catalog.settings import LUMA_DATA_DIR
 from tests.conftest import skip_or_fail
 
@@ -31,7 +32,7 @@ def postgres_url() -> Iterator[str]:
     except OperationalError as error:
         skip_or_fail(f"PostgreSQL is not reachable at {SERVER_URL}: {error.orig}")
     try:
-        yield f"{SERVER_URL}?options=-csearch_path%3D{schema}"
+        yield f"{SERVER_URL}?options=-csearch_path%3D{schema},public"  # pg_trgm lives in public
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -45,7 +46,62 @@ def test_luma_catalog_on_postgresql(postgres_url: str) -> None:
         assert import_luma(session, LUMA_DATA_DIR).products == 191
     with session_scope(postgres_url) as session:
         assert import_luma(session, LUMA_DATA_DIR).products == 191  # upsert, no duplicates
-        hits = search_products(session, "black hoodie")
-        assert hits and all("Hoodie" in h.name for h in hits)
         order = find_order(session, "000000001")
         assert order is not None and order.status == "processing"
+
+
+@pytest.mark.postgres
+def test_search_on_postgresql(postgres_url: str) -> None:
+    """Full-text (tsvector), filters, synonyms, pg_trgm typo correction and recovery."""
+    migrate(postgres_url)
+    with session_scope(postgres_url) as session:
+        import_luma(session, LUMA_DATA_DIR)
+        refresh_product_stats(session)
+        reindex(session)
+    with session_scope(postgres_url) as session:
+        filters = SearchFilters(gender="Men", color="Black", price_max_cents=6000)
+        found = search(session, SearchRequest("hoodie", filters, limit=10))
+        assert found.hits and found.relaxed == ()
+        assert all(h.price_cents <= 6000 and "Black" in h.colors for h in found.hits)
+        sweatshirts = {h.sku for h in search(session, SearchRequest("sweatshirt", limit=50)).hits}
+        hoodies = {h.sku for h in search(session, SearchRequest("hoodie", limit=50)).hits}
+        assert sweatshirts and len(sweatshirts & hoodies) >= 0.8 * len(sweatshirts)
+        typo = search(session, SearchRequest("jakcet"))
+        assert typo.corrections == (("jakcet", "jacket"),) and "Jacket" in typo.hits[0].name
+        relaxed = search(session, SearchRequest("watch", SearchFilters(color="Purple")))
+        assert relaxed.relaxed == ("color",) and all("Watch" in h.name for h in relaxed.hits)
+        assert search(session, SearchRequest("zzqx flibber")).hits == []
+        first = search(session, SearchRequest("tee", limit=5))
+        second = search(session, SearchRequest("tee", limit=5, offset=5))
+        assert not {h.sku for h in first.hits} & {h.sku for h in second.hits}
+
+
+@pytest.mark.postgres
+def test_imports_on_postgresql(postgres_url: str) -> None:
+    """The Magento CSVs twice (the second changes nothing) and a Merchant Center feed."""
+    from datetime import date
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+
+    from catalog.merchant_feed import import_merchant_feed
+    from catalog.models import Product, Variant
+
+    migrate(postgres_url)
+    reports = []
+    for _ in range(2):
+        with session_scope(postgres_url) as session:
+            reports.append(import_luma(session, LUMA_DATA_DIR))
+    first, second = reports
+    assert (first.created, second.created, second.updated, second.unchanged) == (191, 0, 0, 191)
+    assert (second.variants, second.reviews, second.links) == (1891, 348, 1404)
+    assert first.rejected == second.rejected
+    feed = Path(__file__).parent / "fixtures" / "merchant_feed.xml"
+    with session_scope(postgres_url) as session:
+        report = import_merchant_feed(session, feed)
+        assert (report.created, report.variants, report.rejected) == (3, 5, [])
+    with session_scope(postgres_url) as session:
+        assert session.scalar(select(func.count()).select_from(Product)) == 194
+        assert session.scalar(select(func.count()).select_from(Variant)) == 1896
+        parka = session.scalars(select(Product).where(Product.sku == "JKT-100")).one()
+        assert (parka.special_price_cents, parka.special_from) == (99900, date(2026, 11, 1))
