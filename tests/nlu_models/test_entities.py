@@ -71,3 +71,14 @@ def test_hostile_text_gives_no_entities_and_no_error(luma_vocabulary) -> None:
         "$" * 500,
     ]:
         assert extract_entities(text, luma_vocabulary) == []
+
+
+def test_positions_in_the_list_shown_are_ordinals() -> None:
+    def values(text: str) -> list[object]:
+        return [e["value"] for e in extract_entities(text) if e["entity"] == "ordinal"]
+
+    assert values("tell me about the second one") == [2]
+    assert values("compare the first two") == [1, 2]
+    assert values("compare #1 and option 3") == [1, 3]
+    assert values("the last one") == [-1]
+    assert values("where is order #000000001") == []
