@@ -68,7 +68,11 @@ _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """Conditions every result meets. Colour and size mean a variant in stock with them."""
+    """Conditions every result meets. Colour and size mean a variant in stock with them.
+
+    Values are the catalog's own ("Black", "XS", ("material", "Wool")), as the entity
+    vocabulary gives them; exact comparison lets the database use its indexes.
+    """
 
     category: str | None = None  # a path ("Men/Tops/Jackets") or a name ("Jackets")
     gender: str | None = None  # "Men" or "Women"; unisex and ungendered products match both
@@ -210,9 +214,9 @@ def _filter_conditions(
     if filters.color or filters.size:
         variant = [Variant.product_id == Product.id, Variant.qty > 0]
         if filters.color:
-            variant.append(func.lower(Variant.color) == filters.color.lower())
+            variant.append(Variant.color == filters.color)
         if filters.size:
-            variant.append(func.upper(Variant.size) == filters.size.upper())
+            variant.append(Variant.size == filters.size)
         conditions.append(exists().where(*variant))
     price = effective_price(today)
     if filters.price_min_cents is not None:
@@ -224,7 +228,7 @@ def _filter_conditions(
             exists().where(
                 ProductAttribute.product_id == Product.id,
                 ProductAttribute.name == name,
-                func.lower(ProductAttribute.value) == value.lower(),
+                ProductAttribute.value == value,
             )
         )
     if filters.min_rating is not None:

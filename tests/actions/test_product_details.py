@@ -1,6 +1,7 @@
 """Picking, comparing and asking about products already shown, replayed as conversations."""
 
 import os
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -17,11 +18,11 @@ from catalog.db import session_scope
 from catalog.models import Product, Review, Variant
 
 
-def text_of(messages):
-    return next(m["text"] for m in messages if m.get("text"))
+def text_of(messages: list[dict[str, Any]]) -> str:
+    return str(next(m["text"] for m in messages if m.get("text")))
 
 
-def names(skus):
+def names(skus: list[str]) -> list[str]:
     with session_scope(os.environ["SHOPDESK_DATABASE_URL"]) as session:
         found = dict(session.execute(select(Product.sku, Product.name)).tuples().all())
     return [found[sku] for sku in skus]

@@ -2,6 +2,7 @@
 
 import os
 import re
+from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from actions.product_cards import CARDS_TYPE
 from actions.products import ActionRefineSearch, ActionSearchProducts, ActionShowMore
 from catalog.db import session_scope
 from catalog.models import Category, Product, Variant, product_categories
+from tests.actions.conftest import Chat
 
 LINE = re.compile(
     r"^(\d+)\. (.+?) — \$(\d+\.\d\d)(?: \(was .+?\))?( — .+)? — (https://shop\.test/\S+)$"
@@ -17,17 +19,17 @@ LINE = re.compile(
 HOODIES = "Men/Tops/Hoodies & Sweatshirts"
 
 
-def cards_of(messages):
+def cards_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     [payload] = [m["custom"] for m in messages if m.get("custom")]
     assert payload["type"] == CARDS_TYPE
-    return payload["products"]
+    return list(payload["products"])
 
 
-def text_of(messages):
-    return next(m["text"] for m in messages if m.get("text"))
+def text_of(messages: list[dict[str, Any]]) -> str:
+    return str(next(m["text"] for m in messages if m.get("text")))
 
 
-def in_category(db_url, skus, path):
+def in_category(db_url: str, skus: list[str], path: str) -> set[str]:
     with session_scope(db_url) as session:
         found = session.scalars(
             select(Product.sku)
@@ -38,7 +40,7 @@ def in_category(db_url, skus, path):
     return set(found)
 
 
-def chat_db(chat):
+def chat_db(chat: Chat) -> str:
     return os.environ["SHOPDESK_DATABASE_URL"]
 
 

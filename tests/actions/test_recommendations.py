@@ -1,6 +1,7 @@
 """More like this, what goes with it, and picks for a customer, replayed as conversations."""
 
 import os
+from typing import Any
 
 from sqlalchemy import select
 
@@ -17,13 +18,13 @@ from catalog.models import Product, ProductLink
 from catalog.search import SearchRequest, search
 
 
-def cards_of(messages):
+def cards_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     [payload] = [m["custom"] for m in messages if m.get("custom")]
-    return payload["products"]
+    return list(payload["products"])
 
 
-def text_of(messages):
-    return next(m["text"] for m in messages if m.get("text"))
+def text_of(messages: list[dict[str, Any]]) -> str:
+    return str(next(m["text"] for m in messages if m.get("text")))
 
 
 def test_more_like_this_gives_products_of_the_same_kind(chat) -> None:

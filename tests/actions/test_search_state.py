@@ -41,9 +41,11 @@ def test_a_request_survives_the_slot_round_trip() -> None:
 
 def test_unreadable_slots_mean_no_search() -> None:
     for value in (None, "text", ["a"], {"offset": "x"}, {"filters": {"price_max_cents": "x"}}):
-        assert request_from_slot(value) is None or request_from_slot(value).filters is not None
+        read = request_from_slot(value)
+        assert read is None or isinstance(read.filters, SearchFilters)
     assert request_from_slot({"offset": "x"}) is None
-    assert request_from_slot({"limit": 500}).limit == 10  # bounded, whatever the slot says
+    bounded = request_from_slot({"limit": 500})
+    assert bounded is not None and bounded.limit == 10  # whatever the slot says
 
 
 def test_remember_moves_the_offset_and_focuses_a_single_result() -> None:

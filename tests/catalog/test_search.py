@@ -140,7 +140,10 @@ def test_a_special_price_counts_while_it_runs(luma_db_url, tmp_path) -> None:
     from sqlalchemy.engine import make_url
 
     copy = tmp_path / "sale.sqlite3"
-    with sqlite3.connect(make_url(luma_db_url).database) as source, sqlite3.connect(copy) as to:
+    with (
+        sqlite3.connect(str(make_url(luma_db_url).database)) as source,
+        sqlite3.connect(copy) as to,
+    ):
         source.backup(to)  # the WAL too, which a file copy would miss
     url = f"sqlite:///{copy}"
     with session_scope(url) as session:
