@@ -17,6 +17,7 @@ from catalog.search import ProductHit
 from catalog.text import format_price
 
 CARDS_TYPE = "product_cards"
+CLOSE_MATCHES_TEXT = "Close matches, not quite everything you asked for:"
 
 
 def product_url(hit: ProductHit) -> str:
@@ -47,6 +48,7 @@ def card(hit: ProductHit) -> dict[str, Any]:
         "in_stock": hit.in_stock,
         "colors": list(hit.colors),
         "sizes": list(hit.sizes),
+        "exact": hit.exact,
     }
 
 
@@ -66,8 +68,16 @@ def text_line(position: int, hit: ProductHit) -> str:
 def send_products(
     dispatcher: CollectingDispatcher, intro: str, hits: Sequence[ProductHit], start: int = 1
 ) -> None:
-    """The intro and numbered list as text, then the same products as cards."""
-    lines = [intro, *(text_line(start + i, hit) for i, hit in enumerate(hits))]
+    """The intro and numbered list as text, then the same products as cards.
+
+    Close matches (missing a filter or matching the words only in their description) follow
+    the exact ones under a line that says so.
+    """
+    lines = [intro]
+    for i, hit in enumerate(hits):
+        if not hit.exact and (i == 0 or hits[i - 1].exact):
+            lines.append(CLOSE_MATCHES_TEXT)
+        lines.append(text_line(start + i, hit))
     dispatcher.utter_message(text="\n".join(lines))
     if hits:
         dispatcher.utter_message(

@@ -35,6 +35,7 @@ product_categories = Table(
     Base.metadata,
     Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
     Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_product_categories_category_id", "category_id"),
 )
 
 
@@ -55,6 +56,8 @@ class Product(Base):
     """A product a shopper can find: a configurable parent or a standalone simple product."""
 
     __tablename__ = "products"
+    # Search takes matches in best-seller order before it scores them (catalog/search.py).
+    __table_args__ = (Index("ix_products_popularity", "units_sold", "review_count", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), unique=True)

@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
-    Select,
     and_,
     bindparam,
     case,
@@ -39,14 +38,17 @@ from sqlalchemy.orm import Session
 
 from catalog.models import Category, Product, ProductAttribute, SearchWord, Variant
 from catalog.models import product_categories as product_category_table
+from catalog.search_index import facet
 from catalog.synonyms import synonyms_of
 
 CANDIDATES = 200
 TRIGRAM_THRESHOLD = 0.2
+TOP_UP_STEPS = 2
 # The index table of catalog/search_index.py; its columns differ by dialect, these are the keys.
 SEARCH_TABLE = table("product_search", column("rowid"), column("product_id"))
 # Relevance weights: name, categories, keywords (colours, attributes, gender), description.
-SQLITE_COLUMN_WEIGHTS = (10.0, 5.0, 2.5, 1.0)
+# name, categories, keywords, description; the facets and product id columns count for nothing.
+SQLITE_COLUMN_WEIGHTS = (10.0, 5.0, 2.5, 1.0, 0.0, 0.0)
 POSTGRES_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"  # D, C, B, A as ts_rank_cd wants them
 TEXT_WEIGHT, CATEGORY_WEIGHT, RATING_WEIGHT, POPULARITY_WEIGHT = 1.0, 1.0, 0.1, 0.1
 RELAX_ORDER = (
@@ -134,6 +136,8 @@ class ProductHit:
     sizes: tuple[str, ...]  # in stock
     categories: tuple[str, ...]
     score: float
+    # False for a close match shown after the exact ones: it misses a filter or a word.
+    exact: bool = True
 
 
 @dataclass(frozen=True)
@@ -195,10 +199,22 @@ def _category_ids(session: Session, wanted: str) -> list[int]:
     ]
 
 
+def _price_and_rating(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    price = effective_price(today)
+    if filters.price_min_cents is not None:
+        conditions.append(price >= filters.price_min_cents)
+    if filters.price_max_cents is not None:
+        conditions.append(price <= filters.price_max_cents)
+    if filters.min_rating is not None:
+        conditions.append(Product.rating_avg >= filters.min_rating)
+    return conditions
+
+
 def _filter_conditions(
     session: Session, filters: SearchFilters, today: date
 ) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+    conditions = _price_and_rating(filters, today)
     if filters.category:
         ids = _category_ids(session, filters.category)
         conditions.append(
@@ -218,11 +234,6 @@ def _filter_conditions(
         if filters.size:
             variant.append(Variant.size == filters.size)
         conditions.append(exists().where(*variant))
-    price = effective_price(today)
-    if filters.price_min_cents is not None:
-        conditions.append(price >= filters.price_min_cents)
-    if filters.price_max_cents is not None:
-        conditions.append(price <= filters.price_max_cents)
     for name, value in filters.attributes:
         conditions.append(
             exists().where(
@@ -231,8 +242,6 @@ def _filter_conditions(
                 ProductAttribute.value == value,
             )
         )
-    if filters.min_rating is not None:
-        conditions.append(Product.rating_avg >= filters.min_rating)
     return conditions
 
 
@@ -240,19 +249,76 @@ def _fts5_phrase(term: str) -> str:
     return '"' + " ".join(_TOKEN.findall(term.lower())) + '"'
 
 
-def _text_match_sqlite(
-    groups: list[tuple[str, ...]], attempt: Attempt
-) -> tuple[ColumnElement[bool], ColumnElement[float]]:
+def _facet_clauses(session: Session, filters: SearchFilters) -> list[str] | None:
+    """FTS5 clauses for the filters the SQLite index holds as facet tokens; None when a
+    filter cannot match anything (an unknown category)."""
+    clauses = []
+    if filters.category:
+        ids = _category_ids(session, filters.category)
+        if not ids:
+            return None
+        clauses.append("(" + " OR ".join(facet("cat", i) for i in ids) + ")")
+    if filters.gender:
+        clauses.append(f"({facet('g', filters.gender)} OR {facet('g', 'Unisex')} OR gnonez9)")
+    if filters.color and filters.size:
+        clauses.append(facet("cs", filters.color, filters.size))
+    elif filters.color:
+        clauses.append(facet("c", filters.color))
+    elif filters.size:
+        clauses.append(facet("s", filters.size))
+    clauses += [facet("a", name, value) for name, value in filters.attributes]
+    if filters.min_rating is not None and filters.min_rating >= 1:
+        # whole stars here; the exact threshold is also checked in SQL
+        clauses.append(facet("r", min(5, int(filters.min_rating))))
+    return [f"facets : {clause}" for clause in clauses]
+
+
+def _text_clause_sqlite(groups: list[tuple[str, ...]], attempt: Attempt) -> str:
     joiner = " OR " if attempt.any_word else " AND "
     scope = "" if attempt.in_description else "{name categories keywords} : "
-    match = joiner.join(
-        f"{scope}(" + " OR ".join(_fts5_phrase(word) for word in group) + ")" for group in groups
+    return (
+        "("
+        + joiner.join(
+            f"{scope}(" + " OR ".join(_fts5_phrase(word) for word in group) + ")"
+            for group in groups
+        )
+        + ")"
     )
+
+
+def _candidates_sqlite(
+    session: Session,
+    groups: list[tuple[str, ...]],
+    attempt: Attempt,
+    extra: list[ColumnElement[bool]],
+) -> list[tuple[int, float]] | None:
+    """Words and filters matched by the FTS5 index in best-seller order (its rowid), scored
+    only for the rows returned; None if the index cannot express this request."""
+    facets = _facet_clauses(session, attempt.filters)
+    if facets is None:
+        return []
+    parts = ([_text_clause_sqlite(groups, attempt)] if groups else []) + facets
+    if not parts:
+        return None
     weights = ", ".join(str(w) for w in SQLITE_COLUMN_WEIGHTS)
-    condition = literal_column("product_search").op("MATCH")(bindparam("fts_query", match))
     # BM25 is negative, better is lower; negated here so that higher is better everywhere.
-    rank: ColumnElement[float] = literal_column(f"-bm25(product_search, {weights})")
-    return condition, rank
+    rank: ColumnElement[float] = (
+        literal_column(f"-bm25(product_search, {weights})")
+        if groups
+        else literal_column("1.0", Float)
+    )
+    match = literal_column("product_search").op("MATCH")(
+        bindparam("fts_query", " AND ".join(parts))
+    )
+    rows = session.execute(
+        select(Product.id, rank)
+        .select_from(Product)
+        .join(SEARCH_TABLE, SEARCH_TABLE.c.product_id == Product.id)
+        .where(match, *extra)
+        .order_by(SEARCH_TABLE.c.rowid)
+        .limit(CANDIDATES)
+    ).all()
+    return sorted(((int(i), float(r)) for i, r in rows), key=lambda row: -row[1])
 
 
 def _text_match_postgresql(
@@ -288,35 +354,56 @@ def _candidates(
     exclude: Sequence[str],
     today: date,
 ) -> list[tuple[int, float]]:
-    """(product id, text relevance) of up to CANDIDATES matches, best text match first."""
-    conditions = _filter_conditions(session, attempt.filters, today)
-    if exclude:
-        conditions.append(Product.sku.not_in(exclude))
-    statement: Select[int, float]
-    if groups:
-        postgres = session.get_bind().dialect.name == "postgresql"
-        build = _text_match_postgresql if postgres else _text_match_sqlite
-        condition, rank = build(groups, attempt)
-        key = SEARCH_TABLE.c.product_id if postgres else SEARCH_TABLE.c.rowid
-        statement = (
-            select(Product.id, rank)
-            .select_from(Product)
-            .join(SEARCH_TABLE, key == Product.id)
-            .where(condition, *conditions)
-            .order_by(rank.desc())
+    """(product id, text relevance) of up to CANDIDATES matches, best text match first.
+
+    Scoring text relevance costs the database per matching product, and a common word
+    ("tee") matches thousands at 100,000 products. So matches are taken in best-seller
+    order, without scoring, up to CANDIDATES, and only those are scored. When fewer match,
+    this is every match; when more do, the best sellers among them are ranked.
+    """
+    excluded: list[ColumnElement[bool]] = [Product.sku.not_in(exclude)] if exclude else []
+    if session.get_bind().dialect.name == "sqlite":
+        found = _candidates_sqlite(
+            session, groups, attempt, _price_and_rating(attempt.filters, today) + excluded
         )
-    else:
-        statement = (
+        if found is not None:
+            return found
+    conditions = _filter_conditions(session, attempt.filters, today) + excluded
+    popularity = (Product.units_sold.desc(), Product.review_count.desc(), Product.id.desc())
+    if not groups:
+        rows = session.execute(
             select(Product.id, literal_column("1.0", Float))
             .where(*conditions)
-            .order_by(Product.units_sold.desc(), Product.review_count.desc(), Product.id)
-        )
-    rows = session.execute(statement.limit(CANDIDATES)).all()
-    return [(int(product_id), float(rank)) for product_id, rank in rows]
+            .order_by(*popularity)
+            .limit(CANDIDATES)
+        ).all()
+        return [(int(product_id), float(rank)) for product_id, rank in rows]
+    condition, rank = _text_match_postgresql(groups, attempt)
+    key = SEARCH_TABLE.c.product_id
+    matching = (
+        select(Product.id).select_from(Product).join(SEARCH_TABLE, key == Product.id)
+    ).where(condition, *conditions)
+    ids = list(session.scalars(matching.order_by(*popularity).limit(CANDIDATES)))
+    if not ids:
+        return []
+    scored = session.execute(
+        select(Product.id, rank)
+        .select_from(Product)
+        .join(SEARCH_TABLE, key == Product.id)
+        .where(condition, Product.id.in_(ids))
+        .order_by(rank.desc())
+    ).all()
+    return [(int(product_id), float(score)) for product_id, score in scored]
 
 
-def _edit_distance(a: str, b: str) -> int:
-    """Damerau-Levenshtein (optimal string alignment): a swap of two letters costs one."""
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein (optimal string alignment): a swap of two letters costs one.
+
+    Gives up as soon as the distance must exceed `limit` (returns limit + 1): typo
+    correction compares a word with hundreds of candidates on every misspelt search.
+    """
+    if abs(len(a) - len(b)) > limit or len(set(a) ^ set(b)) > 2 * limit:
+        return limit + 1
     rows = [list(range(len(b) + 1))]
     for i in range(1, len(a) + 1):
         row = [i] + [0] * len(b)
@@ -325,6 +412,8 @@ def _edit_distance(a: str, b: str) -> int:
             row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 row[j] = min(row[j], rows[i - 2][j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
         rows.append(row)
     return rows[-1][-1]
 
@@ -361,7 +450,7 @@ def correct_word(session: Session, word: str) -> str | None:
             )
         ).all()
     scored = [
-        (_edit_distance(word, candidate), -in_titles, -count, candidate)
+        (_edit_distance(word, candidate, allowed), -in_titles, -count, candidate)
         for candidate, in_titles, count in rows
     ]
     best = min(scored, default=None)
@@ -556,19 +645,37 @@ def search(session: Session, request: SearchRequest, today: date | None = None) 
     groups = [synonyms_of(term) for term in terms]
     if not groups and not request.filters.active() and not request.category_scores:
         return SearchResult(hits=[], total=0)
-    candidates: list[tuple[int, float]] = []
+    ladder = _attempts(groups, request.filters)
     relaxed: tuple[str, ...] = ()
-    for attempt in _attempts(groups, request.filters):
+    ranked: list[tuple[int, float]] = []
+    step = 0
+    while step < len(ladder) and not ranked:
+        attempt = ladder[step]
         candidates = _candidates(session, groups, attempt, request.exclude_skus, today)
-        if candidates:
-            relaxed = attempt.relaxed
-            break
-    else:
+        relaxed, ranked = attempt.relaxed, _rank(session, candidates, request)
+        step += 1
+    if not ranked:
         candidates, relaxed = _by_predicted_category(session, request, today)
-    ranked = _rank(session, candidates, request)
+        ranked = _rank(session, candidates, request)
+    exact = len(ranked)
+    wanted = request.offset + request.limit
+    # Few exact matches: the next steps of the ladder (the words in descriptions, then fewer
+    # filters, never fewer words) add close matches after them, marked as such. Two steps
+    # at most, to bound the time a search takes.
+    close_steps = [a for a in ladder[step:] if groups and not a.any_word][:TOP_UP_STEPS]
+    for attempt in close_steps:
+        if len(ranked) >= wanted:
+            break
+        seen = {product_id for product_id, _ in ranked}
+        more = _candidates(session, groups, attempt, request.exclude_skus, today)
+        ranked += _rank(session, [c for c in more if c[0] not in seen], request)
     page = ranked[request.offset : request.offset + request.limit]
+    hits = [
+        hit if request.offset + n < exact else replace(hit, exact=False)
+        for n, hit in enumerate(product_hits(session, page, today))
+    ]
     return SearchResult(
-        hits=product_hits(session, page, today),
+        hits=hits,
         total=len(ranked),
         relaxed=relaxed,
         corrections=tuple(corrections),

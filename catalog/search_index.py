@@ -1,7 +1,11 @@
 """The full-text index of the catalog and the ranking signals kept beside it.
 
-SQLite: an FTS5 table (`product_search`, rowid = product id, porter stemming) with four
-columns weighted at query time. PostgreSQL: a weighted `tsvector` per product (name A,
+SQLite: an FTS5 table (`product_search`, porter stemming) with four text columns weighted at
+query time, a `facets` column of filter tokens (in-stock colour and size, gender, category,
+attribute) so that filters are matched by the index itself, and the product id unindexed.
+Its rowid is the product's place among best sellers, so "the first 200 matches in rowid
+order" are the 200 best-selling matches, found without sorting or scoring thousands
+(catalog/search.py). PostgreSQL: a weighted `tsvector` per product (name A,
 categories B, keywords C, description D) under a GIN index. Both get `search_words`, the
 index's vocabulary, which typo correction matches against. Importers call `reindex` and
 `refresh_product_stats` inside their transaction, so the index never disagrees with the
@@ -42,6 +46,7 @@ class SearchDocument:
     categories: str
     keywords: str
     description: str
+    facets: str
 
     def words(self) -> tuple[set[str], set[str]]:
         """(all its words, those in the name, categories or keywords)."""
@@ -49,6 +54,19 @@ class SearchDocument:
         title_words = {w for w in WORD.findall(title) if len(w) >= MIN_WORD_LENGTH}
         other = {w for w in WORD.findall(self.description.lower()) if len(w) >= MIN_WORD_LENGTH}
         return title_words | other, title_words
+
+
+_NOT_TOKEN = re.compile(r"[^a-z0-9]+")
+
+
+def facet(kind: str, *values: str | int) -> str:
+    """A filter value as one index token: facet('cs', 'Black', 'XS') → 'csblackqxsz9'.
+
+    Only letters and digits survive the tokenizer, 'q' joins the parts, and the 'z9' ending
+    keeps the porter stemmer from changing the token.
+    """
+    parts = [_NOT_TOKEN.sub("", str(value).lower()) for value in values]
+    return kind + "q".join(parts) + "z9"
 
 
 def _attribute_words(name: str, value: str) -> str:
@@ -59,35 +77,54 @@ def _attribute_words(name: str, value: str) -> str:
 
 
 def build_documents(session: Session) -> list[SearchDocument]:
-    """One document per product, read with four flat queries (fast at 100,000 products)."""
+    """One document per product, best sellers first, read with flat queries (fast at 100,000
+    products)."""
     categories: dict[int, list[str]] = defaultdict(list)
-    for product_id, path in session.execute(
-        select(product_categories.c.product_id, Category.path).join(
+    facets: dict[int, set[str]] = defaultdict(set)
+    for product_id, category_id, path in session.execute(
+        select(product_categories.c.product_id, Category.id, Category.path).join(
             Category, Category.id == product_categories.c.category_id
         )
     ):
         categories[product_id].append(path.replace("/", " "))
-    keywords: dict[int, list[str]] = defaultdict(list)
-    for product_id, color in session.execute(
-        select(Variant.product_id, Variant.color).where(Variant.color.is_not(None)).distinct()
+        facets[product_id].add(facet("cat", category_id))
+    keywords: dict[int, set[str]] = defaultdict(set)
+    for product_id, color, size, qty in session.execute(
+        select(Variant.product_id, Variant.color, Variant.size, Variant.qty)
     ):
-        keywords[product_id].append(str(color))
+        if color:
+            keywords[product_id].add(str(color))
+        if qty > 0:
+            if color:
+                facets[product_id].add(facet("c", color))
+            if size:
+                facets[product_id].add(facet("s", size))
+            if color and size:
+                facets[product_id].add(facet("cs", color, size))
     for product_id, name, value in session.execute(
         select(ProductAttribute.product_id, ProductAttribute.name, ProductAttribute.value)
     ):
-        keywords[product_id].append(_attribute_words(name, value))
+        keywords[product_id].add(_attribute_words(name, value))
+        facets[product_id].add(facet("a", name, value))
     documents = []
-    for product_id, name, description, gender, brand in session.execute(
-        select(Product.id, Product.name, Product.description, Product.gender, Product.brand)
-    ):
+    for product_id, name, description, gender, brand, rating in session.execute(
+        select(
+            Product.id, Product.name, Product.description, Product.gender, Product.brand,
+            Product.rating_avg,
+        ).order_by(Product.units_sold.desc(), Product.review_count.desc(), Product.id.desc())
+    ):  # fmt: skip
         extra = [word for word in (gender, brand) if word]
+        facets[product_id].add(facet("g", gender or "none"))
+        # "rated 4+": one token per whole star reached (4.3 → r1 … r4).
+        facets[product_id].update(facet("r", star) for star in range(1, int(rating or 0) + 1))
         documents.append(
             SearchDocument(
                 product_id=product_id,
                 name=name,
                 categories=" ".join(categories[product_id]),
-                keywords=" ".join(extra + keywords[product_id]),
+                keywords=" ".join(extra + sorted(keywords[product_id])),
                 description=description,
+                facets=" ".join(sorted(facets[product_id])),
             )
         )
     return documents
@@ -101,11 +138,15 @@ def _chunks(documents: list[SearchDocument]) -> Iterable[list[SearchDocument]]:
 def _write_sqlite(session: Session, documents: list[SearchDocument]) -> None:
     session.execute(text("DELETE FROM product_search"))
     statement = text(
-        "INSERT INTO product_search (rowid, name, categories, keywords, description) "
-        "VALUES (:product_id, :name, :categories, :keywords, :description)"
+        "INSERT INTO product_search "
+        "(rowid, name, categories, keywords, description, facets, product_id) "
+        "VALUES (:slot, :name, :categories, :keywords, :description, :facets, :product_id)"
     )
-    for chunk in _chunks(documents):
-        session.execute(statement, [vars(d) for d in chunk])
+    for start, chunk in enumerate(_chunks(documents)):
+        session.execute(
+            statement,
+            [{**vars(d), "slot": start * BATCH + n + 1} for n, d in enumerate(chunk)],
+        )
 
 
 def _write_postgresql(session: Session, documents: list[SearchDocument]) -> None:
@@ -118,7 +159,9 @@ def _write_postgresql(session: Session, documents: list[SearchDocument]) -> None
         "setweight(to_tsvector('english', :description), 'D'))"
     )
     for chunk in _chunks(documents):
-        session.execute(statement, [vars(d) for d in chunk])
+        session.execute(
+            statement, [{k: v for k, v in vars(d).items() if k != "facets"} for d in chunk]
+        )
 
 
 def reindex(session: Session) -> int:

@@ -1,8 +1,8 @@
 """Words shoppers use interchangeably; a search for one finds products named with any.
 
 Each group is symmetric: "hoodie" finds "sweatshirt" and back. Only true equivalents belong
-here; broader words ("top" for "tee") would flood results and are left to the category
-classifier's boost.
+here; broader words ("top" for "tee", "bag" for "backpack") would flood results and are left
+to the category classifier's boost and the category names ("Bags").
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("leggings", "tights"),
     ("jacket", "coat", "windbreaker"),
     ("tank", "singlet", "tank top"),
-    ("bag", "backpack", "rucksack", "duffle", "duffel", "tote"),
+    ("backpack", "rucksack"),
+    ("duffle", "duffel"),
+    ("brick", "block"),
     ("watch", "smartwatch", "timepiece"),
     ("waterproof", "rainproof", "water-resistant", "water resistant", "rain"),
-    ("running", "run", "jogging", "runner"),
+    ("running", "run", "runner"),
     ("gym", "workout", "training", "fitness"),
     ("mat", "yoga mat"),
     ("bottle", "water bottle", "flask"),

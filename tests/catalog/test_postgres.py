@@ -62,7 +62,8 @@ def test_search_on_postgresql(postgres_url: str) -> None:
         filters = SearchFilters(gender="Men", color="Black", price_max_cents=6000)
         found = search(session, SearchRequest("hoodie", filters, limit=10))
         assert found.hits and found.relaxed == ()
-        assert all(h.price_cents <= 6000 and "Black" in h.colors for h in found.hits)
+        exact = [h for h in found.hits if h.exact]
+        assert exact and all(h.price_cents <= 6000 and "Black" in h.colors for h in exact)
         sweatshirts = {h.sku for h in search(session, SearchRequest("sweatshirt", limit=50)).hits}
         hoodies = {h.sku for h in search(session, SearchRequest("hoodie", limit=50)).hits}
         assert sweatshirts and len(sweatshirts & hoodies) >= 0.8 * len(sweatshirts)

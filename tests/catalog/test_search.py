@@ -43,7 +43,9 @@ def test_filters_hold_for_every_result(luma_db_url) -> None:
     with session_scope(luma_db_url) as session:
         result = search(session, SearchRequest("hoodie", filters, limit=10))
         assert result.hits and result.relaxed == ()
-        for hit in result.hits:
+        exact = [hit for hit in result.hits if hit.exact]
+        assert exact and result.hits[: len(exact)] == exact  # close matches come after
+        for hit in exact:
             product = session.scalars(select(Product).where(Product.sku == hit.sku)).one()
             assert product.gender in ("Men", "Unisex", None)
             assert any(v.color == "Black" and v.size == "M" and v.qty > 0 for v in product.variants)
@@ -71,7 +73,8 @@ def test_attribute_and_rating_filters(luma_db_url) -> None:
             product = session.scalars(select(Product).where(Product.sku == hit.sku)).one()
             assert ("material", "Wool") in {(a.name, a.value) for a in product.attributes}
         rated = search(session, SearchRequest("bag", SearchFilters(min_rating=4.0), limit=20))
-    assert rated.hits and all(h.rating is not None and h.rating >= 4.0 for h in rated.hits)
+    exact = [h for h in rated.hits if h.exact]
+    assert exact and all(h.rating is not None and h.rating >= 4.0 for h in exact)
 
 
 @pytest.mark.parametrize(
@@ -157,6 +160,18 @@ def test_a_special_price_counts_while_it_runs(luma_db_url, tmp_path) -> None:
     assert during.hits[0].sku == "MH01" and during.hits[0].price_cents == 1000
     assert during.hits[0].regular_price_cents == 5200
     assert "MH01" not in [h.sku for h in after.hits] or after.relaxed
+
+
+def test_few_exact_matches_are_followed_by_marked_close_ones(luma_db_url) -> None:
+    filters = SearchFilters(gender="Men", color="Black", price_max_cents=6000)
+    with session_scope(luma_db_url) as session:
+        exact_only = search(session, SearchRequest("hoodie", filters, limit=3))
+        topped_up = search(session, SearchRequest("hoodie", filters, limit=10))
+    assert all(h.exact for h in exact_only.hits)
+    close = [h for h in topped_up.hits if not h.exact]
+    assert close and topped_up.hits[-len(close) :] == close
+    assert any(h.price_cents > 6000 or "Black" not in h.colors for h in close)
+    assert topped_up.relaxed == ()  # what was asked for was found; the rest is extra
 
 
 def test_a_message_becomes_words_and_filters() -> None:

@@ -45,6 +45,8 @@ def upgrade() -> None:
     ):
         op.add_column("products", column)
     op.create_index("ix_variants_product_id", "variants", ["product_id"])
+    op.create_index("ix_products_popularity", "products", ["units_sold", "review_count", "id"])
+    op.create_index("ix_product_categories_category_id", "product_categories", ["category_id"])
     op.add_column("orders", sa.Column("created_at", sa.DateTime()))
     _add_reference("order_lines", "product_id", "products", on_delete="SET NULL")
     op.create_table(
@@ -162,10 +164,10 @@ def upgrade() -> None:
             "CREATE INDEX ix_search_words_trgm ON search_words USING GIN (word gin_trgm_ops)"
         )
     else:
-        # rowid is the product id; porter stems 'hoodies' and 'hoodie' alike.
+        # rowid is the place among best sellers; porter stems 'hoodies' and 'hoodie' alike.
         op.execute(
             "CREATE VIRTUAL TABLE product_search USING fts5("
-            "name, categories, keywords, description,"
+            "name, categories, keywords, description, facets, product_id UNINDEXED,"
             " tokenize = 'porter unicode61 remove_diacritics 2')"
         )
 
@@ -180,6 +182,8 @@ def downgrade() -> None:
     op.drop_column("order_lines", "product_id")
     op.drop_column("orders", "created_at")
     op.drop_index("ix_variants_product_id", "variants")
+    op.drop_index("ix_products_popularity", "products")
+    op.drop_index("ix_product_categories_category_id", "product_categories")
     for name in (
         "units_sold", "review_count", "rating_avg", "source", "brand", "currency",
         "special_to", "special_from", "special_price_cents",
