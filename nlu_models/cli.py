@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from sqlalchemy.exc import SQLAlchemyError
+
     from nlu_models.data import DataError
 
     try:
@@ -58,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args, settings)
     except (ValueError, DataError, FileNotFoundError) as error:
         print(f"nlu_models: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        # The category task and the entity vocabulary read the catalog.
+        print(
+            f"nlu_models: the catalog cannot be read ({type(error).__name__}); load it first "
+            "with `python -m catalog.cli load`",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -63,3 +63,10 @@ def test_bad_data_and_settings_get_a_clear_message(cli_env, tmp_path, monkeypatc
     monkeypatch.setenv("SHOPDESK_NLU_QUANTIZATION", "4bit")
     assert main(["predict", "hi"]) == 2
     assert "SHOPDESK_NLU_QUANTIZATION must be one of" in capsys.readouterr().err
+
+
+def test_an_unloaded_catalog_gets_a_clear_message(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("SHOPDESK_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    monkeypatch.setenv("SHOPDESK_NLU_MODEL_ROOT", str(tmp_path / "models"))
+    assert main(["ensure", "--task", "category"]) == 2
+    assert "load it first with `python -m catalog.cli load`" in capsys.readouterr().err
