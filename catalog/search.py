@@ -437,7 +437,8 @@ def correct_word(session: Session, word: str) -> str | None:
         session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {TRIGRAM_THRESHOLD}"))
         rows = session.execute(
             text(
-                "SELECT word, title_products, products FROM search_words WHERE word % :word "
+                "SELECT word, title_products, products FROM search_words "
+                "WHERE lower(word) % :word "
                 "ORDER BY similarity(word, :word) DESC LIMIT 20"
             ),
             {"word": word},

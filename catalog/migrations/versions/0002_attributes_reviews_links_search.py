@@ -161,7 +161,9 @@ def upgrade() -> None:
         )
         op.execute("CREATE INDEX ix_product_search_document ON product_search USING GIN (document)")
         op.execute(
-            "CREATE INDEX ix_search_words_trgm ON search_words USING GIN (word gin_trgm_ops)"
+            # on lower(word), not word: else the planner takes it for the known-word lookups
+            # (word IN (...)) that the primary key answers a hundred times faster
+            "CREATE INDEX ix_search_words_trgm ON search_words USING GIN (lower(word) gin_trgm_ops)"
         )
     else:
         # rowid is the place among best sellers; porter stems 'hoodies' and 'hoodie' alike.
