@@ -77,9 +77,12 @@ def answer_search(
     request: SearchRequest,
     intro: str,
     nothing: str,
+    result: SearchResult | None = None,
 ) -> list[dict[str, Any]]:
-    """Run `request`, reply with the products (or popular ones if none), remember the state."""
-    result = search(session, request)
+    """Reply with the products `request` finds (or popular ones if none), remember the state.
+
+    `result` is the request's result when the caller has already searched."""
+    result = result or search(session, request)
     if not result.hits:
         popular = product_hits(session, [(p.id, 0.0) for p in popular_products(session, limit=3)])
         if popular:
@@ -147,12 +150,18 @@ def refined_request(
         intro = f"Here are options that are also “{' '.join(extra)}”:"
     words = " ".join([previous.text, *extra]).strip()
     scores = category_scores(tracker) if extra else previous.category_scores
+    changed = tuple(
+        name
+        for name in filters.active() + previous.filters.active()
+        if getattr(filters, name) != getattr(previous.filters, name)
+    )
     return (
         SearchRequest(
             text=words,
             filters=filters,
             category_scores=scores or previous.category_scores,
             limit=PAGE_SIZE,
+            keep=tuple(dict.fromkeys(changed)),
         ),
         intro,
     )
@@ -171,13 +180,15 @@ class ActionRefineSearch(Action):
         try:
             with catalog_session() as session:
                 request, intro = refined_request(session, state.request, tracker, state)
-                return answer_search(
-                    dispatcher,
-                    session,
-                    request,
-                    intro=intro,
-                    nothing="Sorry, I have nothing that fits that as well.",
-                )
+                result = search(session, request)
+                if not result.hits:
+                    # The list the shopper has stays theirs: nothing is remembered.
+                    dispatcher.utter_message(
+                        text="Sorry, I have nothing that fits that as well. You can pick from "
+                        "the products above, or change what you are looking for."
+                    )
+                    return []
+                return answer_search(dispatcher, session, request, intro, "", result)
         except SQLAlchemyError:
             return _catalog_failure(dispatcher)
 

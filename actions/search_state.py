@@ -83,6 +83,7 @@ def request_to_slot(request: SearchRequest) -> dict[str, Any]:
         "category_scores": [list(pair) for pair in request.category_scores],
         "offset": request.offset,
         "limit": request.limit,
+        "keep": list(request.keep),
     }
 
 
@@ -99,6 +100,7 @@ def request_from_slot(value: Any) -> SearchRequest | None:
             ),
             offset=max(0, int(value.get("offset") or 0)),
             limit=max(1, min(10, int(value.get("limit") or 5))),
+            keep=tuple(str(name) for name in value.get("keep") or ()),
         )
     except (TypeError, ValueError):
         return None

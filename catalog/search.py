@@ -117,6 +117,8 @@ class SearchRequest:
     limit: int = 5
     offset: int = 0
     exclude_skus: tuple[str, ...] = ()
+    # Filters recovery must not drop: what the shopper has just asked to change ("cheaper").
+    keep: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -614,7 +616,9 @@ class Attempt:
     in_description: bool = False  # words may match in the description only
 
 
-def _attempts(groups: list[tuple[str, ...]], filters: SearchFilters) -> list[Attempt]:
+def _attempts(
+    groups: list[tuple[str, ...]], filters: SearchFilters, keep: tuple[str, ...] = ()
+) -> list[Attempt]:
     """The tries in the order recovery makes them.
 
     Words must first match a product's name, categories or attributes: a jacket whose
@@ -624,7 +628,7 @@ def _attempts(groups: list[tuple[str, ...]], filters: SearchFilters) -> list[Att
     """
     relaxations: list[tuple[SearchFilters, tuple[str, ...]]] = [(filters, ())]
     for name in RELAX_ORDER:
-        if name in relaxations[-1][0].active():
+        if name in relaxations[-1][0].active() and name not in keep:
             current, relaxed = relaxations[-1]
             relaxations.append((current.without(name), (*relaxed, name)))
     attempts = [Attempt(current, relaxed) for current, relaxed in relaxations]
@@ -646,7 +650,7 @@ def search(session: Session, request: SearchRequest, today: date | None = None) 
     groups = [synonyms_of(term) for term in terms]
     if not groups and not request.filters.active() and not request.category_scores:
         return SearchResult(hits=[], total=0)
-    ladder = _attempts(groups, request.filters)
+    ladder = _attempts(groups, request.filters, request.keep)
     relaxed: tuple[str, ...] = ()
     ranked: list[tuple[int, float]] = []
     step = 0

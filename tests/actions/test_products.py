@@ -75,6 +75,19 @@ def test_cheaper_keeps_the_search_and_lowers_the_price(chat) -> None:
     assert text_of(messages).startswith("Here are cheaper options")
 
 
+def test_nothing_cheaper_is_said_and_the_list_stays(chat) -> None:
+    chat.say(ActionSearchProducts(), "black hoodie for men under 60", "search_product")
+    before = dict(chat.slots)
+    for _ in range(6):  # cheaper and cheaper, until there is nothing cheaper
+        messages, events = chat.say(ActionRefineSearch(), "cheaper", "refine_search")
+        if not events:
+            break
+        before = dict(chat.slots)
+        assert chat.slots["search_request"]["keep"] == ["price_max_cents"]
+    assert text_of(messages).startswith("Sorry, I have nothing that fits that as well.")
+    assert chat.slots == before
+
+
 def test_in_red_replaces_the_colour_and_keeps_the_rest(chat) -> None:
     chat.say(ActionSearchProducts(), "black tees for women", "search_product")
     messages, _ = chat.say(ActionRefineSearch(), "in red", "refine_search")

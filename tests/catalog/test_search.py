@@ -111,6 +111,12 @@ def test_a_filter_nothing_meets_is_relaxed_and_named(luma_db_url) -> None:
     assert all("Watch" in h.name for h in result.hits)
 
 
+def test_a_filter_the_shopper_just_set_is_never_relaxed(luma_db_url) -> None:
+    request = SearchRequest("watch", SearchFilters(color="Purple"), keep=("color",))
+    with session_scope(luma_db_url) as session:
+        assert search(session, request).hits == []
+
+
 def test_words_that_never_meet_fall_back_to_any_word(luma_db_url) -> None:
     with session_scope(luma_db_url) as session:
         result = search(session, SearchRequest("unicorn hoodie"))

@@ -80,11 +80,13 @@ def test_a_shopping_conversation_refines_picks_and_asks(stack: Stack) -> None:
     first = send(url, sender, "black hoodie for men under 60")
     [cards] = [r["custom"] for r in first if "custom" in r]
     assert cards["type"] == "product_cards" and cards["products"], first
-    assert all(c["price_cents"] <= 6000 and "Black" in c["colors"] for c in cards["products"])
+    exact = [c for c in cards["products"] if c["exact"]]
+    assert exact and all(c["price_cents"] <= 6000 and "Black" in c["colors"] for c in exact)
     cheapest = min(c["price_cents"] for c in cards["products"])
     cheaper = send(url, sender, "show me cheaper ones")
     [cheaper_cards] = [r["custom"] for r in cheaper if "custom" in r]
-    assert all(c["price_cents"] < cheapest for c in cheaper_cards["products"]), cheaper
+    exact = [c for c in cheaper_cards["products"] if c["exact"]]
+    assert exact and all(c["price_cents"] < cheapest for c in exact), cheaper
     second = cheaper_cards["products"][min(1, len(cheaper_cards["products"]) - 1)]
     picked = send(url, sender, "tell me about the second one")
     assert picked[0]["text"].startswith(f"The {second['name']} costs"), picked
