@@ -53,6 +53,15 @@ def resolve_product(session: Session, tracker: Tracker) -> Product | None:
     return None
 
 
+def which_text(tracker: Tracker) -> str:
+    """Which product? Saying how many were shown when a position was out of range."""
+    shown = ShoppingState.of(tracker).shown
+    if ordinals(tracker) and shown:
+        count = "only one product" if len(shown) == 1 else f"{len(shown)} products"
+        return f"I showed {count} in the last list. Which one do you mean?"
+    return WHICH_TEXT
+
+
 def stock_summary(product: Product) -> str:
     colors = sorted({v.color for v in product.variants if v.qty > 0 and v.color})
     sizes = list(dict.fromkeys(v.size for v in product.variants if v.qty > 0 and v.size))
@@ -83,7 +92,7 @@ class ActionSelectProduct(Action):
             with catalog_session() as session:
                 product = resolve_product(session, tracker)
                 if product is None:
-                    dispatcher.utter_message(text=WHICH_TEXT)
+                    dispatcher.utter_message(text=which_text(tracker))
                     return []
                 [hit] = hits_for_skus(session, [product.sku])
                 first = " ".join(product.description.split(". ")[:2]).strip()

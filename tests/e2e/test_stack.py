@@ -87,8 +87,9 @@ def test_a_shopping_conversation_refines_picks_and_asks(stack: Stack) -> None:
     [cheaper_cards] = [r["custom"] for r in cheaper if "custom" in r]
     exact = [c for c in cheaper_cards["products"] if c["exact"]]
     assert exact and all(c["price_cents"] < cheapest for c in exact), cheaper
-    second = cheaper_cards["products"][min(1, len(cheaper_cards["products"]) - 1)]
-    picked = send(url, sender, "tell me about the second one")
+    shown = cheaper_cards["products"]
+    second = shown[1] if len(shown) > 1 else shown[0]
+    picked = send(url, sender, f"tell me about the {'second' if len(shown) > 1 else 'first'} one")
     assert picked[0]["text"].startswith(f"The {second['name']} costs"), picked
     [answer] = chat(stack, "what is it made of?", sender)
     assert second["name"] in answer, answer
