@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -41,7 +41,7 @@ from catalog.models import product_categories as product_category_table
 from catalog.search_index import facet
 from catalog.synonyms import synonyms_of
 
-CANDIDATES = 200
+CANDIDATES = 100
 TRIGRAM_THRESHOLD = 0.2
 TOP_UP_STEPS = 2
 # The index table of catalog/search_index.py; its columns differ by dialect, these are the keys.
@@ -140,6 +140,17 @@ class ProductHit:
     score: float
     # False for a close match shown after the exact ones: it misses a filter or a word.
     exact: bool = True
+
+
+class Candidate(NamedTuple):
+    """A match with everything ranking needs, read by the query that found it."""
+
+    id: int
+    text: float  # text relevance, higher is better
+    category: float  # the classifier's probability for the product's category
+    rating_avg: float | None
+    review_count: int
+    units_sold: int
 
 
 @dataclass(frozen=True)
@@ -247,6 +258,35 @@ def _filter_conditions(
     return conditions
 
 
+def _category_boost(
+    session: Session, scores: tuple[tuple[str, float], ...]
+) -> ColumnElement[float]:
+    """SQL for the classifier's probability of a product's category (0 if none predicted)."""
+    if not scores:
+        return literal_column("0.0", Float)
+    whens = [
+        (product_category_table.c.category_id.in_(_category_ids(session, path) or [-1]), p)
+        for path, p in scores
+    ]
+    best = (
+        select(func.max(case(*whens, else_=0.0)))
+        .where(product_category_table.c.product_id == Product.id)
+        .scalar_subquery()
+    )
+    return func.coalesce(best, 0.0)
+
+
+def _signals(boost: ColumnElement[float]) -> tuple[Any, ...]:
+    return (boost, Product.rating_avg, Product.review_count, Product.units_sold)
+
+
+def _as_candidates(rows: Sequence[Any]) -> list[Candidate]:
+    return [
+        Candidate(int(r[0]), float(r[1]), float(r[2] or 0.0), r[3], int(r[4]), int(r[5]))
+        for r in rows
+    ]
+
+
 def _fts5_phrase(term: str) -> str:
     return '"' + " ".join(_TOKEN.findall(term.lower())) + '"'
 
@@ -293,7 +333,8 @@ def _candidates_sqlite(
     groups: list[tuple[str, ...]],
     attempt: Attempt,
     extra: list[ColumnElement[bool]],
-) -> list[tuple[int, float]] | None:
+    boost: ColumnElement[float],
+) -> list[Candidate] | None:
     """Words and filters matched by the FTS5 index in best-seller order (its rowid), scored
     only for the rows returned; None if the index cannot express this request."""
     facets = _facet_clauses(session, attempt.filters)
@@ -313,14 +354,14 @@ def _candidates_sqlite(
         bindparam("fts_query", " AND ".join(parts))
     )
     rows = session.execute(
-        select(Product.id, rank)
+        select(Product.id, rank, *_signals(boost))
         .select_from(Product)
         .join(SEARCH_TABLE, SEARCH_TABLE.c.product_id == Product.id)
         .where(match, *extra)
         .order_by(SEARCH_TABLE.c.rowid)
         .limit(CANDIDATES)
     ).all()
-    return sorted(((int(i), float(r)) for i, r in rows), key=lambda row: -row[1])
+    return _as_candidates(rows)
 
 
 def _text_match_postgresql(
@@ -355,7 +396,8 @@ def _candidates(
     attempt: Attempt,
     exclude: Sequence[str],
     today: date,
-) -> list[tuple[int, float]]:
+    boost: ColumnElement[float],
+) -> list[Candidate]:
     """(product id, text relevance) of up to CANDIDATES matches, best text match first.
 
     Scoring text relevance costs the database per matching product, and a common word
@@ -366,7 +408,7 @@ def _candidates(
     excluded: list[ColumnElement[bool]] = [Product.sku.not_in(exclude)] if exclude else []
     if session.get_bind().dialect.name == "sqlite":
         found = _candidates_sqlite(
-            session, groups, attempt, _price_and_rating(attempt.filters, today) + excluded
+            session, groups, attempt, _price_and_rating(attempt.filters, today) + excluded, boost
         )
         if found is not None:
             return found
@@ -374,12 +416,12 @@ def _candidates(
     popularity = (Product.units_sold.desc(), Product.review_count.desc(), Product.id.desc())
     if not groups:
         rows = session.execute(
-            select(Product.id, literal_column("1.0", Float))
+            select(Product.id, literal_column("1.0", Float), *_signals(boost))
             .where(*conditions)
             .order_by(*popularity)
             .limit(CANDIDATES)
         ).all()
-        return [(int(product_id), float(rank)) for product_id, rank in rows]
+        return _as_candidates(rows)
     condition, rank = _text_match_postgresql(groups, attempt)
     key = SEARCH_TABLE.c.product_id
     matching = (
@@ -389,13 +431,12 @@ def _candidates(
     if not ids:
         return []
     scored = session.execute(
-        select(Product.id, rank)
+        select(Product.id, rank, *_signals(boost))
         .select_from(Product)
         .join(SEARCH_TABLE, key == Product.id)
         .where(condition, Product.id.in_(ids))
-        .order_by(rank.desc())
     ).all()
-    return [(int(product_id), float(score)) for product_id, score in scored]
+    return _as_candidates(scored)
 
 
 def _edit_distance(a: str, b: str, limit: int) -> int:
@@ -484,50 +525,20 @@ def _bayesian_rating(average: float | None, count: int) -> float:
     return ((average or 0.0) * count + prior * prior_weight) / (count + prior_weight) / 5.0
 
 
-def _rank(
-    session: Session, candidates: list[tuple[int, float]], request: SearchRequest
-) -> list[tuple[int, float]]:
-    if not candidates:
-        return []
-    ids = [product_id for product_id, _ in candidates]
-    paths: dict[int, list[str]] = defaultdict(list)
-    for product_id, path in session.execute(
-        select(product_category_table.c.product_id, Category.path)
-        .join(Category, Category.id == product_category_table.c.category_id)
-        .where(product_category_table.c.product_id.in_(ids))
-    ):
-        paths[product_id].append(path)
-    signals = {
-        row.id: row
-        for row in session.execute(
-            select(Product.id, Product.rating_avg, Product.review_count, Product.units_sold).where(
-                Product.id.in_(ids)
-            )
-        )
-    }
-    best_text = max((rank for _, rank in candidates), default=0.0) or 1.0
-    most_sold = max((row.units_sold for row in signals.values()), default=0)
-    predicted = dict(request.category_scores)
+def _rank(candidates: list[Candidate]) -> list[tuple[int, float]]:
+    """(product id, score), best first: text, category belief, rating and sales combined."""
+    best_text = max((c.text for c in candidates), default=0.0) or 1.0
+    most_sold = max((c.units_sold for c in candidates), default=0)
     scored = []
-    for product_id, rank in candidates:
-        row = signals[product_id]
-        category = max(
-            (
-                probability
-                for path in paths[product_id]
-                for predicted_path, probability in predicted.items()
-                if path == predicted_path or path.startswith(predicted_path + "/")
-            ),
-            default=0.0,
-        )
-        popularity = math.log1p(row.units_sold) / math.log1p(most_sold) if most_sold else 0.0
+    for c in candidates:
+        popularity = math.log1p(c.units_sold) / math.log1p(most_sold) if most_sold else 0.0
         score = (
-            TEXT_WEIGHT * (rank / best_text)
-            + CATEGORY_WEIGHT * category
-            + RATING_WEIGHT * _bayesian_rating(row.rating_avg, row.review_count)
+            TEXT_WEIGHT * (c.text / best_text)
+            + CATEGORY_WEIGHT * c.category
+            + RATING_WEIGHT * _bayesian_rating(c.rating_avg, c.review_count)
             + POPULARITY_WEIGHT * popularity
         )
-        scored.append((product_id, score))
+        scored.append((c.id, score))
     scored.sort(key=lambda item: (-item[1], item[0]))
     return scored
 
@@ -651,17 +662,18 @@ def search(session: Session, request: SearchRequest, today: date | None = None) 
     if not groups and not request.filters.active() and not request.category_scores:
         return SearchResult(hits=[], total=0)
     ladder = _attempts(groups, request.filters, request.keep)
+    boost = _category_boost(session, request.category_scores)
     relaxed: tuple[str, ...] = ()
     ranked: list[tuple[int, float]] = []
     step = 0
     while step < len(ladder) and not ranked:
         attempt = ladder[step]
-        candidates = _candidates(session, groups, attempt, request.exclude_skus, today)
-        relaxed, ranked = attempt.relaxed, _rank(session, candidates, request)
+        candidates = _candidates(session, groups, attempt, request.exclude_skus, today, boost)
+        relaxed, ranked = attempt.relaxed, _rank(candidates)
         step += 1
     if not ranked:
-        candidates, relaxed = _by_predicted_category(session, request, today)
-        ranked = _rank(session, candidates, request)
+        candidates, relaxed = _by_predicted_category(session, request, today, boost)
+        ranked = _rank(candidates)
     exact = len(ranked)
     wanted = request.offset + request.limit
     # Few exact matches: the next steps of the ladder (the words in descriptions, then fewer
@@ -672,8 +684,8 @@ def search(session: Session, request: SearchRequest, today: date | None = None) 
         if len(ranked) >= wanted:
             break
         seen = {product_id for product_id, _ in ranked}
-        more = _candidates(session, groups, attempt, request.exclude_skus, today)
-        ranked += _rank(session, [c for c in more if c[0] not in seen], request)
+        more = _candidates(session, groups, attempt, request.exclude_skus, today, boost)
+        ranked += _rank([c for c in more if c.id not in seen])
     page = ranked[request.offset : request.offset + request.limit]
     hits = [
         hit if request.offset + n < exact else replace(hit, exact=False)
@@ -689,12 +701,12 @@ def search(session: Session, request: SearchRequest, today: date | None = None) 
 
 
 def _by_predicted_category(
-    session: Session, request: SearchRequest, today: date
-) -> tuple[list[tuple[int, float]], tuple[str, ...]]:
+    session: Session, request: SearchRequest, today: date, boost: ColumnElement[float]
+) -> tuple[list[Candidate], tuple[str, ...]]:
     """Last resort: the kind of product the classifier thinks the shopper means."""
     confident = [path for path, probability in request.category_scores if probability >= 0.5]
     if not confident:
         return [], ()
     filters = SearchFilters(category=confident[0], gender=request.filters.gender)
-    candidates = _candidates(session, [], Attempt(filters, ()), request.exclude_skus, today)
+    candidates = _candidates(session, [], Attempt(filters, ()), request.exclude_skus, today, boost)
     return candidates, ("words",)
