@@ -64,7 +64,8 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _STOPWORDS_TEXT = """a an and any are anything can could do does for from have got has i im i'm
 in is it looking me my need of on or please show some something the there to want we with you
 your find buy get would like id i'd hi hello search searching sell selling stock available also
-more one ones that this these those what which good nice new pair"""
+more one ones that this these those what which good nice new pair maybe perhaps really very
+size sizes sized colour color colours colors price priced cost dollars bucks around about"""
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
@@ -212,8 +213,14 @@ def _category_ids(session: Session, wanted: str) -> list[int]:
     ]
 
 
-def _price_and_rating(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
+def _gender_price_and_rating(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
+    """The filters checked on the product row itself. Gender is one of them even on SQLite:
+    it keeps most products, so a facet would merge long lists of the index for little."""
     conditions: list[ColumnElement[bool]] = []
+    if filters.gender:
+        conditions.append(
+            or_(Product.gender.in_([filters.gender, "Unisex"]), Product.gender.is_(None))
+        )
     price = effective_price(today)
     if filters.price_min_cents is not None:
         conditions.append(price >= filters.price_min_cents)
@@ -227,7 +234,7 @@ def _price_and_rating(filters: SearchFilters, today: date) -> list[ColumnElement
 def _filter_conditions(
     session: Session, filters: SearchFilters, today: date
 ) -> list[ColumnElement[bool]]:
-    conditions = _price_and_rating(filters, today)
+    conditions = _gender_price_and_rating(filters, today)
     if filters.category:
         ids = _category_ids(session, filters.category)
         conditions.append(
@@ -235,10 +242,6 @@ def _filter_conditions(
                 product_category_table.c.product_id == Product.id,
                 product_category_table.c.category_id.in_(ids or [-1]),
             )
-        )
-    if filters.gender:
-        conditions.append(
-            or_(Product.gender.in_([filters.gender, "Unisex"]), Product.gender.is_(None))
         )
     if filters.color or filters.size:
         variant = [Variant.product_id == Product.id, Variant.qty > 0]
@@ -300,8 +303,6 @@ def _facet_clauses(session: Session, filters: SearchFilters) -> list[str] | None
         if not ids:
             return None
         clauses.append("(" + " OR ".join(facet("cat", i) for i in ids) + ")")
-    if filters.gender:
-        clauses.append(f"({facet('g', filters.gender)} OR {facet('g', 'Unisex')} OR gnonez9)")
     if filters.color and filters.size:
         clauses.append(facet("cs", filters.color, filters.size))
     elif filters.color:
@@ -408,7 +409,11 @@ def _candidates(
     excluded: list[ColumnElement[bool]] = [Product.sku.not_in(exclude)] if exclude else []
     if session.get_bind().dialect.name == "sqlite":
         found = _candidates_sqlite(
-            session, groups, attempt, _price_and_rating(attempt.filters, today) + excluded, boost
+            session,
+            groups,
+            attempt,
+            _gender_price_and_rating(attempt.filters, today) + excluded,
+            boost,
         )
         if found is not None:
             return found
