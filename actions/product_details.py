@@ -7,7 +7,7 @@ description and reviews (catalog/answers.py), quoting the shop's own words.
 
 from __future__ import annotations
 
-import logging
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -17,17 +17,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.catalog_access import UNAVAILABLE_TEXT, catalog_session
+from actions.catalog_access import catalog_failure, catalog_session
 from actions.product_cards import send_products
 from actions.products import ActionRefineSearch
 from actions.search_state import FOCUS_SLOT, ShoppingState, entity_values, ordinals
 from catalog.answers import answer_question, summarise_reviews
 from catalog.models import Product
 from catalog.recommend import product_by_sku
-from catalog.search import hits_for_skus
+from catalog.search import ProductHit, hits_for_skus
 from catalog.text import format_price
 
-log = logging.getLogger(__name__)
 WHICH_TEXT = (
     "Which product do you mean? Say for example “the first one”, or ask me to find something first."
 )
@@ -75,40 +74,67 @@ def stock_summary(product: Product) -> str:
     return f"In stock in {' and '.join(parts)}." if parts else "It is in stock."
 
 
-def _failure(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
-    log.exception("catalog query failed")
-    dispatcher.utter_message(text=UNAVAILABLE_TEXT)
-    return []
-
-
-class ActionSelectProduct(Action):
-    def name(self) -> str:
-        return "action_select_product"
+class ProductAction(Action, ABC):
+    """An action about the one product the shopper points at ("it", "the second one", a
+    name): finds it, or asks which; subclasses say what to answer about it."""
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         try:
             with catalog_session() as session:
-                product = resolve_product(session, tracker)
+                product = self.product(session, tracker)
                 if product is None:
-                    dispatcher.utter_message(text=which_text(tracker))
-                    return []
-                [hit] = hits_for_skus(session, [product.sku])
-                first = " ".join(product.description.split(". ")[:2]).strip()
-                rating = (
-                    f" Rated {hit.rating:.1f}/5 by {hit.review_count} shoppers."
-                    if hit.rating is not None and hit.review_count
-                    else ""
-                )
-                intro = (
-                    f"The {product.name} costs {format_price(hit.price_cents, hit.currency)}."
-                    f"{rating} {stock_summary(product)}\n{first}"
-                )
-                send_products(dispatcher, intro.strip(), [hit])
-                return [SlotSet(FOCUS_SLOT, product.sku)]
+                    return self.without_product(dispatcher, tracker, domain)
+                return self.answer(dispatcher, tracker, session, product)
         except SQLAlchemyError:
-            return _failure(dispatcher)
+            return catalog_failure(dispatcher)
+
+    def product(self, session: Session, tracker: Tracker) -> Product | None:
+        return resolve_product(session, tracker)
+
+    def without_product(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=which_text(tracker))
+        return []
+
+    @abstractmethod
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        session: Session,
+        product: Product,
+    ) -> list[dict[str, Any]]:
+        """Reply about `product`; the events to apply."""
+
+
+def rating_text(hit: ProductHit) -> str:
+    if hit.rating is None or not hit.review_count:
+        return "no reviews yet"
+    return f"{hit.rating:.1f}/5 ({hit.review_count} reviews)"
+
+
+class ActionSelectProduct(ProductAction):
+    def name(self) -> str:
+        return "action_select_product"
+
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        session: Session,
+        product: Product,
+    ) -> list[dict[str, Any]]:
+        [hit] = hits_for_skus(session, [product.sku])
+        first = " ".join(product.description.split(". ")[:2]).strip()
+        intro = (
+            f"The {product.name} costs {format_price(hit.price_cents, hit.currency)}, "
+            f"{rating_text(hit)}. {stock_summary(product)}\n{first}"
+        )
+        send_products(dispatcher, intro.strip(), [hit])
+        return [SlotSet(FOCUS_SLOT, product.sku)]
 
 
 class ActionCompareProducts(Action):
@@ -131,94 +157,84 @@ class ActionCompareProducts(Action):
             return []
         try:
             with catalog_session() as session:
+                hits = hits_for_skus(session, skus)
                 lines = ["Here is how they compare:"]
-                for sku in skus:
-                    product = product_by_sku(session, sku)
+                for hit in hits:
+                    product = product_by_sku(session, hit.sku)
                     if product is None:
                         continue
-                    [hit] = hits_for_skus(session, [sku])
                     material = ", ".join(
                         a.value for a in product.attributes if a.name == "material"
                     )
-                    rating = (
-                        f"{hit.rating:.1f}/5 ({hit.review_count} reviews)"
-                        if hit.rating is not None and hit.review_count
-                        else "no reviews yet"
-                    )
                     lines.append(
                         f"• {product.name}: {format_price(hit.price_cents, hit.currency)}, "
-                        f"{rating}"
+                        f"{rating_text(hit)}"
                         + (f", {material}" if material else "")
                         + f". {stock_summary(product)}"
                     )
-                send_products(dispatcher, "\n".join(lines), hits_for_skus(session, skus))
+                send_products(dispatcher, "\n".join(lines), hits)
                 return []
         except SQLAlchemyError:
-            return _failure(dispatcher)
+            return catalog_failure(dispatcher)
 
 
-class ActionProductQuestion(Action):
+class ActionProductQuestion(ProductAction):
     def name(self) -> str:
         return "action_product_question"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        session: Session,
+        product: Product,
     ) -> list[dict[str, Any]]:
         question = tracker.latest_message.get("text") or ""
-        try:
-            with catalog_session() as session:
-                product = resolve_product(session, tracker)
-                if product is None:
-                    dispatcher.utter_message(text=WHICH_TEXT)
-                    return []
-                dispatcher.utter_message(text=answer_question(product, question).text)
-                return [SlotSet(FOCUS_SLOT, product.sku)]
-        except SQLAlchemyError:
-            return _failure(dispatcher)
+        dispatcher.utter_message(text=answer_question(product, question).text)
+        return [SlotSet(FOCUS_SLOT, product.sku)]
 
 
-class ActionProductReviews(Action):
+class ActionProductReviews(ProductAction):
     def name(self) -> str:
         return "action_product_reviews"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        session: Session,
+        product: Product,
     ) -> list[dict[str, Any]]:
-        try:
-            with catalog_session() as session:
-                product = resolve_product(session, tracker)
-                if product is None:
-                    dispatcher.utter_message(text=WHICH_TEXT)
-                    return []
-                dispatcher.utter_message(text=summarise_reviews(product).text)
-                return [SlotSet(FOCUS_SLOT, product.sku)]
-        except SQLAlchemyError:
-            return _failure(dispatcher)
+        dispatcher.utter_message(text=summarise_reviews(product).text)
+        return [SlotSet(FOCUS_SLOT, product.sku)]
 
 
-class ActionCheckAvailability(Action):
+class ActionCheckAvailability(ProductAction):
     """ "Do you have it in M?": stock of the product in focus in a size and/or colour."""
 
     def name(self) -> str:
         return "action_check_availability"
 
-    def run(
+    def without_product(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """With a search on and a size or colour named, it is a refinement of the search."""
+        wanted = entity_values(tracker, "size") + entity_values(tracker, "color")
+        if ShoppingState.of(tracker).request is not None and wanted:
+            return ActionRefineSearch().run(dispatcher, tracker, domain)
+        return super().without_product(dispatcher, tracker, domain)
+
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        session: Session,
+        product: Product,
     ) -> list[dict[str, Any]]:
         sizes = [str(v).upper() for v in entity_values(tracker, "size")]
         colors = [str(v).lower() for v in entity_values(tracker, "color")]
-        try:
-            with catalog_session() as session:
-                product = resolve_product(session, tracker)
-                if product is None:
-                    if ShoppingState.of(tracker).request is not None and (sizes or colors):
-                        return ActionRefineSearch().run(dispatcher, tracker, domain)
-                    dispatcher.utter_message(text=WHICH_TEXT)
-                    return []
-                dispatcher.utter_message(text=availability_text(product, sizes, colors))
-                return [SlotSet(FOCUS_SLOT, product.sku)]
-        except SQLAlchemyError:
-            return _failure(dispatcher)
+        dispatcher.utter_message(text=availability_text(product, sizes, colors))
+        return [SlotSet(FOCUS_SLOT, product.sku)]
 
 
 def availability_text(product: Product, sizes: list[str], colors: list[str]) -> str:

@@ -8,7 +8,6 @@ shopper's wishes were relaxed when nothing matched them all, and remembers the r
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import replace
 from typing import Any
@@ -18,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.catalog_access import UNAVAILABLE_TEXT, catalog_session
+from actions.catalog_access import catalog_failure, catalog_session
 from actions.product_cards import send_products
 from actions.search_state import (
     ShoppingState,
@@ -40,7 +39,6 @@ from catalog.search import (
 )
 from catalog.text import format_price
 
-log = logging.getLogger(__name__)
 PAGE_SIZE = 5
 CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget)\b", re.I)
 PRICIER = re.compile(r"\b(more expensive|pricier|higher end|premium|better quality)\b", re.I)
@@ -94,12 +92,6 @@ def answer_search(
     return remember(request, [hit.sku for hit in result.hits])
 
 
-def _catalog_failure(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
-    log.exception("catalog query failed")
-    dispatcher.utter_message(text=UNAVAILABLE_TEXT)
-    return []
-
-
 class ActionSearchProducts(Action):
     def name(self) -> str:
         return "action_search_products"
@@ -122,7 +114,7 @@ class ActionSearchProducts(Action):
                     nothing=NOTHING_TEXT.format(query=described),
                 )
         except SQLAlchemyError:
-            return _catalog_failure(dispatcher)
+            return catalog_failure(dispatcher)
 
 
 def refined_request(
@@ -190,7 +182,7 @@ class ActionRefineSearch(Action):
                     return []
                 return answer_search(dispatcher, session, request, intro, "", result)
         except SQLAlchemyError:
-            return _catalog_failure(dispatcher)
+            return catalog_failure(dispatcher)
 
 
 class ActionShowMore(Action):
@@ -220,4 +212,4 @@ class ActionShowMore(Action):
                 )
                 return remember(state.request, [hit.sku for hit in result.hits])
         except SQLAlchemyError:
-            return _catalog_failure(dispatcher)
+            return catalog_failure(dispatcher)

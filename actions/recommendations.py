@@ -9,7 +9,6 @@ offers the best sellers.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -17,12 +16,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from actions.catalog_access import UNAVAILABLE_TEXT, catalog_session
+from actions.catalog_access import catalog_failure, catalog_session
 from actions.product_cards import send_products
-from actions.product_details import WHICH_TEXT, resolve_product
+from actions.product_details import ProductAction, resolve_product
 from actions.search_state import CUSTOMER_SLOT, ShoppingState, remember
-from catalog.models import Customer
+from catalog.models import Customer, Product
 from catalog.recommend import (
     bought_together,
     linked_products,
@@ -33,7 +33,6 @@ from catalog.recommend import (
 )
 from catalog.search import CANDIDATES, SearchRequest, hits_for_skus, query_terms, search
 
-log = logging.getLogger(__name__)
 PAGE_SIZE = 5
 # Words of "something like this but for running" that point at the product, not the wish.
 _LIKE_THIS = re.compile(
@@ -44,12 +43,6 @@ _LIKE_THIS = re.compile(
 )
 
 
-def _failure(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
-    log.exception("catalog query failed")
-    dispatcher.utter_message(text=UNAVAILABLE_TEXT)
-    return []
-
-
 def extra_wish(text: str, product_name: str) -> str:
     """The words of 'like this but for running' beyond 'like this' and the product's name."""
     own = set(query_terms(product_name))
@@ -57,74 +50,68 @@ def extra_wish(text: str, product_name: str) -> str:
     return " ".join(words)
 
 
-class ActionSimilarProducts(Action):
+class ActionSimilarProducts(ProductAction):
     def name(self) -> str:
         return "action_similar_products"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def product(self, session: Session, tracker: Tracker) -> Product | None:
+        """The product pointed at, else the first of the last list ("more like these")."""
+        shown = ShoppingState.of(tracker).shown
+        found = resolve_product(session, tracker)
+        return found or (product_by_sku(session, shown[0]) if shown else None)
+
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        session: Session,
+        product: Product,
     ) -> list[dict[str, Any]]:
-        try:
-            with catalog_session() as session:
-                product = resolve_product(session, tracker)
-                state = ShoppingState.of(tracker)
-                if product is None and state.shown:
-                    product = product_by_sku(session, state.shown[0])
-                if product is None:
-                    dispatcher.utter_message(text=WHICH_TEXT)
-                    return []
-                wish = extra_wish(tracker.latest_message.get("text") or "", product.name)
-                within = None
-                if wish:
-                    found = search(session, SearchRequest(text=wish, limit=CANDIDATES))
-                    within = {hit.id for hit in found.hits}
-                similar = similar_products(session, product.sku, PAGE_SIZE, within_ids=within)
-                if not similar:
-                    dispatcher.utter_message(
-                        text=f"I couldn't find products like the {product.name}"
-                        + (f" that are also “{wish}”." if wish else ".")
-                    )
-                    return []
-                hits = hits_for_skus(session, [p.sku for p in similar])
-                suffix = f" for “{wish}”" if wish else ""
-                send_products(dispatcher, f"Products like the {product.name}{suffix}:", hits)
-                request = SearchRequest(text=wish or product.name, limit=PAGE_SIZE)
-                return remember(request, [h.sku for h in hits])
-        except SQLAlchemyError:
-            return _failure(dispatcher)
+        wish = extra_wish(tracker.latest_message.get("text") or "", product.name)
+        within = None
+        if wish:
+            found = search(session, SearchRequest(text=wish, limit=CANDIDATES))
+            within = {hit.id for hit in found.hits}
+        similar = similar_products(session, product.sku, PAGE_SIZE, within_ids=within)
+        if not similar:
+            dispatcher.utter_message(
+                text=f"I couldn't find products like the {product.name}"
+                + (f" that are also “{wish}”." if wish else ".")
+            )
+            return []
+        hits = hits_for_skus(session, [p.sku for p in similar])
+        suffix = f" for “{wish}”" if wish else ""
+        send_products(dispatcher, f"Products like the {product.name}{suffix}:", hits)
+        return remember(
+            SearchRequest(text=wish or product.name, limit=PAGE_SIZE), [h.sku for h in hits]
+        )
 
 
-class ActionComplementaryProducts(Action):
+class ActionComplementaryProducts(ProductAction):
     """ "What goes with it?": cross-sells and related links first, then bought together."""
 
     def name(self) -> str:
         return "action_complementary_products"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        session: Session,
+        product: Product,
     ) -> list[dict[str, Any]]:
-        try:
-            with catalog_session() as session:
-                product = resolve_product(session, tracker)
-                if product is None:
-                    dispatcher.utter_message(text=WHICH_TEXT)
-                    return []
-                skus = [p.sku for _, p in linked_products(session, product.sku, ("crosssell",))]
-                skus += [p.sku for p, _ in bought_together(session, product.sku)]
-                skus += [
-                    p.sku for _, p in linked_products(session, product.sku, ("related", "upsell"))
-                ]
-                skus = list(dict.fromkeys(skus))[:PAGE_SIZE]
-                if not skus:
-                    dispatcher.utter_message(
-                        text=f"I don't have suggestions to go with the {product.name} yet."
-                    )
-                    return []
-                hits = hits_for_skus(session, skus)
-                send_products(dispatcher, f"These go well with the {product.name}:", hits)
-                return remember(SearchRequest(text=product.name, limit=PAGE_SIZE), skus)
-        except SQLAlchemyError:
-            return _failure(dispatcher)
+        skus = [p.sku for _, p in linked_products(session, product.sku, ("crosssell",))]
+        skus += [p.sku for p, _ in bought_together(session, product.sku)]
+        skus += [p.sku for _, p in linked_products(session, product.sku, ("related", "upsell"))]
+        skus = list(dict.fromkeys(skus))[:PAGE_SIZE]
+        if not skus:
+            dispatcher.utter_message(
+                text=f"I don't have suggestions to go with the {product.name} yet."
+            )
+            return []
+        hits = hits_for_skus(session, skus)
+        send_products(dispatcher, f"These go well with the {product.name}:", hits)
+        return remember(SearchRequest(text=product.name, limit=PAGE_SIZE), skus)
 
 
 class ActionRecommendForMe(Action):
@@ -158,4 +145,4 @@ class ActionRecommendForMe(Action):
                 send_products(dispatcher, intro, hits)
                 return remember(SearchRequest(limit=PAGE_SIZE), [h.sku for h in hits])
         except SQLAlchemyError:
-            return _failure(dispatcher)
+            return catalog_failure(dispatcher)
