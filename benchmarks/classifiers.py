@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import machine, peak_rss_mib, percentile
+from benchmarks.measure import machine, peak_rss_mib, percentile, without_notes
 from nlu_models.data import Example
 from nlu_models.settings import PROJECT_ROOT, ClassifierSettings, TrainingSettings
 
@@ -250,20 +250,6 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _without_notes(arguments: list[str]) -> list[str]:
-    """The command line as recorded: the notes are shown under the tables instead."""
-    kept: list[str] = []
-    skip = False
-    for argument in arguments:
-        if skip:
-            skip = False
-        elif argument == "--note":
-            skip = True
-        else:
-            kept.append(argument)
-    return kept
-
-
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.2%}"
 
@@ -306,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": "python -m benchmarks.classifiers "
-        + " ".join(_without_notes(argv if argv is not None else sys.argv[1:])),
+        + " ".join(without_notes(argv if argv is not None else sys.argv[1:])),
         "machine": machine(),
         "runs": [],
         "latency": [],

@@ -43,3 +43,17 @@ def percentile(values: list[float], fraction: float) -> float:
 def peak_rss_mib() -> float:
     """This process's peak resident memory so far (Linux reports KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def without_notes(arguments: list[str]) -> list[str]:
+    """The command line as recorded: the notes are shown under the tables instead."""
+    kept: list[str] = []
+    skip = False
+    for argument in arguments:
+        if skip:
+            skip = False
+        elif argument == "--note":
+            skip = True
+        else:
+            kept.append(argument)
+    return kept

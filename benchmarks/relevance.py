@@ -373,7 +373,7 @@ def luma_catalog() -> Iterator[str]:
     """A temporary SQLite file with the Luma shop imported and indexed."""
     from catalog.db import engine_for, migrate, session_scope
     from catalog.luma import import_luma
-    from catalog.search_index import refresh_product_stats, reindex
+    from catalog.search_index import refresh_search
     from catalog.settings import LUMA_DATA_DIR
 
     with tempfile.TemporaryDirectory(prefix="shopdesk-relevance-") as folder:
@@ -381,8 +381,7 @@ def luma_catalog() -> Iterator[str]:
         migrate(url)
         with session_scope(url) as session:
             import_luma(session, LUMA_DATA_DIR)
-            refresh_product_stats(session)
-            reindex(session)
+            refresh_search(session)
         try:
             yield url
         finally:

@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
-from benchmarks.measure import machine, peak_rss_mib, percentile
+from benchmarks.measure import machine, peak_rss_mib, percentile, without_notes
 from benchmarks.relevance import QUERIES_FILE, load_queries
 from catalog.search import SearchFilters, SearchRequest
 
@@ -108,7 +108,7 @@ def grow(url: str, size: int, seed: int) -> float:
     from benchmarks.synthetic_catalog import generate
     from catalog.db import engine_for, session_scope
     from catalog.luma import import_luma
-    from catalog.search_index import refresh_product_stats, reindex
+    from catalog.search_index import refresh_search
     from catalog.settings import LUMA_DATA_DIR
 
     started = time.perf_counter()
@@ -116,8 +116,7 @@ def grow(url: str, size: int, seed: int) -> float:
         print("  importing the Luma shop", flush=True)
         with session_scope(url) as session:
             import_luma(session, LUMA_DATA_DIR)
-            refresh_product_stats(session)
-            reindex(session)
+            refresh_search(session)
     missing = size - _product_count(url)
     if missing < 0:
         raise ValueError(f"the catalog already has more than {size} products")
@@ -298,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": "python -m benchmarks.search_latency "
-        + " ".join(_without_notes(argv if argv is not None else sys.argv[1:])),
+        + " ".join(without_notes(argv if argv is not None else sys.argv[1:])),
         "machine": machine(),
         "requests": len(mix),
         "repeats": args.repeats,
@@ -311,19 +310,6 @@ def main(argv: list[str] | None = None) -> int:
     save(result, args.output)
     print(markdown(result))
     return 0
-
-
-def _without_notes(arguments: list[str]) -> list[str]:
-    kept: list[str] = []
-    skip = False
-    for argument in arguments:
-        if skip:
-            skip = False
-        elif argument == "--note":
-            skip = True
-        else:
-            kept.append(argument)
-    return kept
 
 
 if __name__ == "__main__":

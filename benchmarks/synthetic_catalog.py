@@ -157,8 +157,7 @@ def generate(
     Written with Core bulk inserts in batches of BATCH, then (unless `reindex` is False) the
     ranking statistics and the search index are rebuilt, inside the caller's transaction.
     """
-    from catalog.search_index import refresh_product_stats
-    from catalog.search_index import reindex as rebuild_index
+    from catalog.search_index import refresh_search
 
     if n_products <= 0:
         return 0
@@ -185,10 +184,8 @@ def generate(
             f"synthetic products {done:,}/{n_products:,} ({time.perf_counter() - started:.0f} s)"
         )
     if reindex:
-        progress("refreshing ranking statistics")
-        refresh_product_stats(session)
-        progress("rebuilding the search index")
-        rebuild_index(session)
+        progress("refreshing ranking statistics and rebuilding the search index")
+        refresh_search(session)
     progress(f"{n_products:,} synthetic products in {time.perf_counter() - started:.0f} s")
     return n_products
 
@@ -283,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from catalog.db import migrate, session_scope
-    from catalog.search_index import reindex
+    from catalog.search_index import refresh_search
     from catalog.settings import CatalogSettings
 
     url = args.database_url or CatalogSettings.from_env().database_url
@@ -292,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.remove:
             print(f"removed {remove(session):,} synthetic products", flush=True)
             if args.products <= 0:
-                reindex(session)
+                refresh_search(session)
         try:
             generate(session, args.products, args.seed, lambda line: print(line, flush=True))
         except ValueError as error:

@@ -25,7 +25,7 @@ from catalog.embeddings import refresh_embeddings
 from catalog.importing import CatalogImportError, ImportReport, PricePolicy
 from catalog.luma import import_luma
 from catalog.merchant_feed import detect_format, import_merchant_feed
-from catalog.search_index import refresh_product_stats, reindex
+from catalog.search_index import refresh_search
 from catalog.settings import LUMA_DATA_DIR, CatalogSettings
 
 SHOWN_REJECTIONS = 10
@@ -162,8 +162,7 @@ def _import(args: argparse.Namespace, url: str) -> int:
             if report.products == 0:
                 raise _NothingAccepted(report)
             print("catalog: refreshing ratings and sales, rebuilding the search index")
-            refresh_product_stats(session)
-            indexed = reindex(session)
+            indexed = refresh_search(session)
     except CatalogImportError as error:
         print(f"catalog: nothing imported: {error}", file=sys.stderr)
         _write_json(args.report, {"error": str(error)})

@@ -207,3 +207,10 @@ def refresh_product_stats(session: Session) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def refresh_search(session: Session) -> int:
+    """Ranking signals, then the index built from them (best-seller order and rating facets
+    read the signals, so the order matters); returns the number of products indexed."""
+    refresh_product_stats(session)
+    return reindex(session)

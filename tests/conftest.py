@@ -31,15 +31,14 @@ def luma_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     from catalog.db import migrate, session_scope
     from catalog.embeddings import refresh_embeddings
     from catalog.luma import import_luma
-    from catalog.search_index import refresh_product_stats, reindex
+    from catalog.search_index import refresh_search
     from catalog.settings import LUMA_DATA_DIR
 
     url = f"sqlite:///{tmp_path_factory.mktemp('catalog') / 'luma.sqlite3'}"
     migrate(url)
     with session_scope(url) as session:
         import_luma(session, LUMA_DATA_DIR)
-        refresh_product_stats(session)
-        reindex(session)
+        refresh_search(session)
     with session_scope(url) as session:
         refresh_embeddings(session, progress=False)
     return url

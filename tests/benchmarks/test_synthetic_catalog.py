@@ -10,7 +10,7 @@ from benchmarks.synthetic_catalog import SKU_PREFIX, SOURCE, generate, remove
 from catalog.db import session_scope
 from catalog.models import Product, Variant
 from catalog.search import SearchFilters, SearchRequest, search
-from catalog.search_index import refresh_product_stats, reindex
+from catalog.search_index import refresh_search
 
 
 def _copy(luma_db_url: str, tmp_path: Path) -> str:
@@ -60,8 +60,7 @@ def test_same_seed_same_products_and_a_second_run_adds_more(
         ).all()
         assert len(names) == 40 and names[20:] == first_names
         assert remove(session) == 40
-        refresh_product_stats(session)
-        reindex(session)
+        refresh_search(session)
         assert session.scalar(select(func.count(Product.id)).where(Product.source == SOURCE)) == 0
         orphans = select(func.count(Variant.id)).where(~Variant.product_id.in_(select(Product.id)))
         assert session.scalar(orphans) == 0

@@ -352,10 +352,10 @@ def test_cli_loads_luma_in_one_transaction(
         encoding="utf-8",
     )
 
-    def failing_reindex(session: Any) -> int:
+    def failing_refresh(session: Any) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(cli, "reindex", failing_reindex)
+    monkeypatch.setattr(cli, "refresh_search", failing_refresh)
     with pytest.raises(RuntimeError, match="disk full"):
         cli.main(["import", str(data), "--no-embeddings"])
     assert catalog_content(cli_db) == before  # the upserted products were rolled back

@@ -12,7 +12,7 @@ from catalog.db import migrate, session_scope
 from catalog.luma import import_luma
 from catalog.orders import find_order
 from catalog.search import SearchFilters, SearchRequest, search
-from catalog.search_index import refresh_product_stats, reindex
+from catalog.search_index import refresh_search
 from catalog.settings import LUMA_DATA_DIR
 from tests.conftest import skip_or_fail
 
@@ -56,8 +56,7 @@ def test_search_on_postgresql(postgres_url: str) -> None:
     migrate(postgres_url)
     with session_scope(postgres_url) as session:
         import_luma(session, LUMA_DATA_DIR)
-        refresh_product_stats(session)
-        reindex(session)
+        refresh_search(session)
     with session_scope(postgres_url) as session:
         filters = SearchFilters(gender="Men", color="Black", price_max_cents=6000)
         found = search(session, SearchRequest("hoodie", filters, limit=10))
