@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from catalog.models import Product
+from catalog.models import REVIEW_APPROVED, Product
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[a-z0-9%]+")
@@ -139,8 +139,10 @@ def answer_question(product: Product, question: str) -> Answer:
 
 
 def summarise_reviews(product: Product, quotes: int = 2) -> Answer:
-    """Average rating, how many reviews, and the best and the most critical review quoted."""
-    reviews = list(product.reviews)
+    """Average rating, how many reviews, and the best and the most critical review quoted.
+
+    Only approved reviews: one written in the chat waits for a moderator first."""
+    reviews = [r for r in product.reviews if r.status == REVIEW_APPROVED]
     if not reviews:
         return Answer(f"The {product.name} has no reviews yet.", "none")
     average = sum(r.rating for r in reviews) / len(reviews)

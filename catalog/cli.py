@@ -1,9 +1,11 @@
-"""`python -m catalog.cli`: migrate the catalog database and import products into it.
+"""`python -m catalog.cli`: migrate the catalog database, import products into it, and make
+the demo order book.
 
 Each import runs in one transaction together with the search index and ranking statistics it
 invalidates, so shoppers see either the old catalog or the new one, never half of each.
 Embeddings are refreshed after the commit: they are slow, and a failure there must not undo
-a good import.
+a good import. `load` also makes the demo order book when it is missing, in the same
+transaction and before the ranking statistics, since its orders are sales.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.db import migrate, session_scope
@@ -25,6 +29,8 @@ from catalog.embeddings import refresh_embeddings
 from catalog.importing import CatalogImportError, ImportReport, PricePolicy
 from catalog.luma import import_luma
 from catalog.merchant_feed import detect_format, import_merchant_feed
+from catalog.models import Order
+from catalog.order_book import OrderBookError, check_sizes, generate_order_book, showcase
 from catalog.search_index import refresh_search
 from catalog.settings import LUMA_DATA_DIR, CatalogSettings
 
@@ -49,6 +55,21 @@ exit status: 0 imported; 1 nothing imported (unreadable file, or every row rejec
 
 The database is SHOPDESK_DATABASE_URL, or the SQLite file SHOPDESK_DB_PATH
 (default var/shopdesk.sqlite3).
+"""
+
+ORDERS_EPILOG = """\
+The order book is made up, over the real catalog: customers with US addresses and
+example.com/.net/.org e-mails, and orders in every state (pending, processing, shipped,
+delivered, cancelled, returned, refunded) with their parcels, invoices, returns and refunds,
+dated relative to --today. The same seed, day and catalog give the same rows.
+
+Orders 000000100 to 000000108 are a fixed showcase for every seed (--list shows them). The
+order book owns the orders from 000000100 up: while there are any, nothing is written, unless
+--replace: that deletes them (with any changes made in the chat) and the customers who have
+no other order, then generates anew. `load` makes the default order book when it is missing.
+
+exit status: 0 done or already there; 1 the catalog has too few products (load it first);
+2 bad arguments.
 """
 
 
@@ -77,10 +98,23 @@ def _currency(text: str) -> str:
     return text.upper()
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
+    return int(text)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-06-18") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m catalog.cli",
-        description="ShopDesk catalog: migrate the database and import products.",
+        description="ShopDesk catalog: migrate the database, import products, make demo orders.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -118,6 +152,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", type=Path, metavar="FILE", help="feed file or Magento folder")
     imp.add_argument("--format", choices=FORMATS, default="auto", help="default: auto")
+    orders = sub.add_parser(
+        "orders",
+        help="migrate, then make the demo order book (if missing)",
+        description="Generate demo customers and orders over the catalog, deterministically.",
+        epilog=ORDERS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    orders.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    orders.add_argument(
+        "--customers", type=_positive, default=40, metavar="N", help="customers (default 40)"
+    )
+    orders.add_argument(
+        "--orders", type=_positive, default=160, metavar="N", help="orders (default 160)"
+    )
+    orders.add_argument(
+        "--today",
+        type=_day,
+        default=date.today(),
+        metavar="YYYY-MM-DD",
+        help="the day the dates are relative to (default: today)",
+    )
+    orders.add_argument(
+        "--replace", action="store_true", help="delete the generated orders and make them anew"
+    )
+    orders.add_argument(
+        "--list", action="store_true", help="only list the showcase orders; change nothing"
+    )
     sub.add_parser("migrate", help="bring the schema to the newest revision")
     return parser
 
@@ -161,6 +222,8 @@ def _import(args: argparse.Namespace, url: str) -> int:
             _print_report(report)
             if report.products == 0:
                 raise _NothingAccepted(report)
+            if args.command == "load":
+                _load_order_book(session)
             print("catalog: refreshing ratings and sales, rebuilding the search index")
             indexed = refresh_search(session)
     except CatalogImportError as error:
@@ -189,6 +252,64 @@ def _import(args: argparse.Namespace, url: str) -> int:
     return EXIT_OK
 
 
+def _load_order_book(session: Session) -> None:
+    """The default order book, if missing; a shop too small for one is imported without it."""
+    try:
+        book = generate_order_book(session, today=date.today())
+    except OrderBookError as error:
+        print(f"catalog: no demo order book: {error}", file=sys.stderr)
+        return
+    print(f"catalog: {book.summary()}")
+
+
+def _list_showcase(url: str) -> None:
+    with session_scope(url) as session:
+        numbers = [entry.number for entry in showcase()]
+        query = select(Order.number, Order.status).where(Order.number.in_(numbers))
+        current = dict(session.execute(query).all())
+    print(f"{'order':<10} {'e-mail':<28} {'status':<16} what it shows")
+    for entry in showcase():
+        status = current.get(entry.number, "(not generated)")
+        print(f"{entry.number:<10} {entry.email:<28} {status:<16} {entry.note}")
+
+
+def _orders(args: argparse.Namespace, url: str) -> int:
+    if args.list:
+        _list_showcase(url)
+        return EXIT_OK
+    try:
+        check_sizes(args.customers, args.orders)
+    except ValueError as error:
+        print(f"catalog: {error}", file=sys.stderr)
+        return EXIT_BAD_ARGUMENTS
+    started = time.monotonic()
+    print(
+        f"catalog: order book of seed {args.seed} for {args.today}: up to {args.orders} orders "
+        f"of {args.customers} customers{' (replacing)' if args.replace else ''}"
+    )
+    try:
+        with session_scope(url) as session:
+            book = generate_order_book(
+                session,
+                seed=args.seed,
+                customers=args.customers,
+                orders=args.orders,
+                today=args.today,
+                replace=args.replace,
+            )
+            print(f"catalog: {book.summary()}")
+            if not book.created:
+                print("catalog: nothing changed (--replace generates it anew)")
+                return EXIT_OK
+            print("catalog: refreshing ratings and sales, rebuilding the search index")
+            refresh_search(session)
+    except OrderBookError as error:
+        print(f"catalog: no order book: {error}", file=sys.stderr)
+        return EXIT_NOTHING_IMPORTED
+    print(f"catalog: committed in {time.monotonic() - started:.1f}s")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "report", None) is not None and not args.report.parent.is_dir():
@@ -200,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         print("catalog: schema is up to date")
         return EXIT_OK
+    if args.command == "orders":
+        return _orders(args, settings.database_url)
     return _import(args, settings.database_url)
 
 

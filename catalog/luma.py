@@ -326,7 +326,8 @@ def _write_reviews(
     products: dict[str, Product],
     report: ImportReport,
 ) -> None:
-    """The reviews of every product the file names replace that product's earlier ones."""
+    """The reviews of every product the file names replace that product's earlier imported
+    ones; reviews written in the chat (with a conversation id) are the shoppers' and stay."""
     wanted: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)
     for line, row in rows:
         product = products.get(row["sku"].strip())
@@ -344,7 +345,9 @@ def _write_reviews(
         wanted[product.id].append((int(rating), title, clean_text(row["review"]), reviewer))
     existing: dict[int, list[Review]] = defaultdict(list)
     if wanted:
-        query = select(Review).where(Review.product_id.in_(list(wanted)))
+        query = select(Review).where(
+            Review.product_id.in_(list(wanted)), Review.conversation_id.is_(None)
+        )
         for review in session.scalars(query):
             existing[review.product_id].append(review)
     for product_id, reviews in wanted.items():

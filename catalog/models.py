@@ -3,13 +3,16 @@
 Prices are stored as integer cents so sums and comparisons are exact on every database.
 Ratings, review counts and popularity are kept on the product (refreshed by every import)
 because search ranks on them for every query and must not aggregate reviews each time.
+Timestamps are naive, in the shop's local time, as the generated order book writes them.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -28,6 +31,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 class Base(DeclarativeBase):
     pass
+
+
+# Imported reviews are published; one written in the chat waits for a moderator.
+REVIEW_APPROVED, REVIEW_PENDING = "approved", "pending"
 
 
 product_categories = Table(
@@ -149,6 +156,8 @@ class ProductImage(Base):
 
 
 class Review(Base):
+    """A shopper's review; only approved ones are quoted and counted in the ratings."""
+
     __tablename__ = "reviews"
     __table_args__ = (Index("ix_reviews_product_id", "product_id"),)
 
@@ -158,8 +167,16 @@ class Review(Base):
     title: Mapped[str] = mapped_column(String(255), default="")
     text: Mapped[str] = mapped_column(Text, default="")
     reviewer: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(16), default=REVIEW_APPROVED)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    conversation_id: Mapped[str | None] = mapped_column(String(64))  # written in this chat
 
     product: Mapped[Product] = relationship(back_populates="reviews")
+
+    def __init__(self, **fields: Any) -> None:
+        # Approved from the start, not only once saved: answers read unsaved reviews too.
+        fields.setdefault("status", REVIEW_APPROVED)
+        super().__init__(**fields)
 
 
 class ProductLink(Base):
@@ -194,15 +211,30 @@ class ProductEmbedding(Base):
 
 
 class Customer(Base):
+    """A shop account with its default (shipping) address."""
+
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(255), unique=True)
     first_name: Mapped[str] = mapped_column(String(120))
     last_name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    street: Mapped[str | None] = mapped_column(String(255))
+    city: Mapped[str | None] = mapped_column(String(120))
+    region: Mapped[str | None] = mapped_column(String(120))  # two-letter state code in the US
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Order(Base):
+    """An order with the address it ships to and its money in cents.
+
+    status: pending (awaiting payment), processing (paid, not shipped), shipped, delivered,
+    cancelled, returned (a return received, its refund pending) or refunded.
+    """
+
     __tablename__ = "orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -213,6 +245,18 @@ class Order(Base):
     shipping_method: Mapped[str] = mapped_column(String(64))
     payment_method: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ship_name: Mapped[str | None] = mapped_column(String(255))
+    ship_street: Mapped[str | None] = mapped_column(String(255))
+    ship_city: Mapped[str | None] = mapped_column(String(120))
+    ship_region: Mapped[str | None] = mapped_column(String(120))
+    ship_postcode: Mapped[str | None] = mapped_column(String(20))
+    ship_country: Mapped[str | None] = mapped_column(String(2))
+    subtotal_cents: Mapped[int] = mapped_column(Integer, default=0)  # the merchandise
+    shipping_cents: Mapped[int] = mapped_column(Integer, default=0)
+    total_cents: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancellation_fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     customer: Mapped[Customer] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(
@@ -222,6 +266,12 @@ class Order(Base):
         back_populates="order", cascade="all, delete-orphan"
     )
     returns: Mapped[list[Return]] = relationship(
+        back_populates="order", cascade="all, delete-orphan"
+    )
+    invoices: Mapped[list[Invoice]] = relationship(
+        back_populates="order", cascade="all, delete-orphan"
+    )
+    refunds: Mapped[list[Refund]] = relationship(
         back_populates="order", cascade="all, delete-orphan"
     )
 
@@ -250,6 +300,7 @@ class Shipment(Base):
     status: Mapped[str] = mapped_column(String(32))  # label_created, in_transit, delivered
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    eta: Mapped[date | None] = mapped_column(Date)  # the carrier's estimate while in transit
 
     order: Mapped[Order] = relationship(back_populates="shipments")
 
@@ -260,6 +311,7 @@ class Return(Base):
     __tablename__ = "returns"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), index=True, unique=True)  # R000000104-1
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     order_line_id: Mapped[int | None] = mapped_column(
         ForeignKey("order_lines.id", ondelete="SET NULL")
@@ -270,6 +322,94 @@ class Return(Base):
     created_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     order: Mapped[Order] = relationship(back_populates="returns")
+    line: Mapped[OrderLine | None] = relationship()
+
+
+class Invoice(Base):
+    """The bill of a paid order; an order cancelled before payment has none."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # INV000000104
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+
+    order: Mapped[Order] = relationship(back_populates="invoices")
+
+
+class Refund(Base):
+    """Money going back to the shopper: for a cancelled order, or for a return."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id", ondelete="SET NULL"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # pending, processed
+    method: Mapped[str] = mapped_column(String(64))  # "original payment method"
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    order: Mapped[Order] = relationship(back_populates="refunds")
+    return_: Mapped[Return | None] = relationship()
+
+
+class NewsletterSubscriber(Base):
+    """Whether an e-mail address gets the newsletter; `subscribed` is the one flag that counts.
+
+    A row stays when someone unsubscribes, so the change and its time are kept.
+    """
+
+    __tablename__ = "newsletter_subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)  # lower-case
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    subscribed: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Complaint(Base):
+    """A complaint taken in the chat, for the service team to follow up."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(255))
+    order_number: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Handoff(Base):
+    """A conversation waiting for (or taken by) a person; the agent console reads these."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, taken, closed
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ErasureRequest(Base):
+    """A shopper's request to delete their personal data, for a person to carry out."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(255))
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class SearchWord(Base):

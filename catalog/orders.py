@@ -1,4 +1,7 @@
-"""Looking up orders by the number a shopper types."""
+"""Looking up orders by the number a shopper types, and the codes orders are stored with.
+
+Shipping fees are the shop's settings (shop.yml, catalog/policies.py), not order vocabulary.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,21 @@ from sqlalchemy.orm import Session, selectinload
 from catalog.models import Order
 
 ORDER_NUMBER_WIDTH = 9  # Magento increment ids: 000000001
+
+# orders.payment_method: Magento's code for check / money order, and two of our own.
+PAYMENT_METHODS = {"checkmo": "check / money order", "card": "credit card", "paypal": "PayPal"}
+
+# Each carrier's public tracking page; {number} is the tracking number.
+CARRIER_TRACKING_URLS = {
+    "UPS": "https://www.ups.com/track?tracknum={number}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+}
+
+
+def tracking_url(carrier: str, number: str) -> str | None:
+    pattern = CARRIER_TRACKING_URLS.get(carrier)
+    return pattern.format(number=number) if pattern else None
 
 
 def normalise_order_number(text: str) -> str | None:

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from catalog.models import (
+    REVIEW_APPROVED,
     Category,
     OrderLine,
     Product,
@@ -190,17 +191,16 @@ def reindex(session: Session) -> int:
 
 
 def refresh_product_stats(session: Session) -> None:
-    """Average rating, number of reviews and units sold, as ranking reads them."""
+    """Average rating, number of reviews and units sold, as ranking reads them.
+
+    Reviews awaiting moderation do not count."""
     session.flush()
+    published = (Review.product_id == Product.id) & (Review.status == REVIEW_APPROVED)
     session.execute(
         update(Product)
         .values(
-            rating_avg=select(func.avg(Review.rating))
-            .where(Review.product_id == Product.id)
-            .scalar_subquery(),
-            review_count=select(func.count(Review.id))
-            .where(Review.product_id == Product.id)
-            .scalar_subquery(),
+            rating_avg=select(func.avg(Review.rating)).where(published).scalar_subquery(),
+            review_count=select(func.count(Review.id)).where(published).scalar_subquery(),
             units_sold=select(func.coalesce(func.sum(OrderLine.qty), 0))
             .where(OrderLine.product_id == Product.id)
             .scalar_subquery(),

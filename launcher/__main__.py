@@ -1,13 +1,16 @@
-"""`python -m launcher run|chat|prepare`: one command that brings ShopDesk up and stops it."""
+"""`python -m launcher run|chat|prepare|stories`: one command that brings ShopDesk up and stops
+it, and one that plays conversation test stories against it."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
 from types import FrameType
 
+from launcher import stories
 from launcher.chat import repl
 from launcher.stack import Stack, StackConfig, StackError, missing_environments, prepare
 
@@ -34,7 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-chat", action="store_true", help="only serve; do not open the chat")
     sub.add_parser("prepare", help="load the catalog and train what is missing, then exit")
     sub.add_parser("chat", help="chat with an already running assistant")
+    stories.add_arguments(
+        sub.add_parser(
+            "stories",
+            help="play test stories (bot/tests/*.yml) against a fresh or running stack",
+            description=stories.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     args = parser.parse_args(argv)
+    if args.command == "stories":
+        return stories.run(args)
     try:
         config = StackConfig.from_env()
     except StackError as error:
@@ -60,7 +73,13 @@ def main(argv: list[str] | None = None) -> int:
             f"Logs: {config.log_dir}\n"
             f"  chat here, or run `make chat` in another terminal, or POST "
             f'{{"sender": "me", "message": "hi"}} to {config.chat_url}\n'
-            "  Ctrl-C stops every process.\n",
+            "  Ctrl-C stops every process.\n"
+            + (
+                ""
+                if os.environ.get("SHOPDESK_RASA_TOKEN")
+                else "  (Rasa's HTTP API token is random for this run; set SHOPDESK_RASA_TOKEN "
+                "to play stories here with `python -m launcher stories --url`.)\n"
+            ),
             flush=True,
         )
         if not args.no_chat and sys.stdin.isatty():

@@ -6,6 +6,7 @@ Used by `python -m launcher run` and by the end-to-end tests, so tests run the r
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -34,6 +35,11 @@ def _port_from_env(variable: str, default: int) -> int:
     return int(value)
 
 
+def rasa_token_from_env() -> str:
+    """Rasa's HTTP API token: SHOPDESK_RASA_TOKEN, or a new random one (never a constant)."""
+    return os.environ.get("SHOPDESK_RASA_TOKEN", "").strip() or secrets.token_urlsafe(32)
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """Ports, places and the environment the processes share (`from_env` reads SHOPDESK_*)."""
@@ -47,10 +53,14 @@ class StackConfig:
     log_dir: Path = ROOT / "var" / "logs"
     tracker_db: Path = ROOT / "var" / "rasa_tracker.sqlite3"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The token of Rasa's HTTP API (`--enable-api --auth-token`): conversations' trackers for
+    # `python -m launcher stories`. Random per config unless given; kept out of repr.
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
     @classmethod
     def from_env(cls) -> StackConfig:
-        """SHOPDESK_RASA_PORT, SHOPDESK_ACTIONS_PORT, SHOPDESK_NLU_PORT, SHOPDESK_TRACKER_DB."""
+        """SHOPDESK_RASA_PORT, SHOPDESK_ACTIONS_PORT, SHOPDESK_NLU_PORT, SHOPDESK_TRACKER_DB,
+        SHOPDESK_RASA_TOKEN."""
         default = cls()
         tracker_db = os.environ.get("SHOPDESK_TRACKER_DB")
         return cls(
@@ -58,6 +68,7 @@ class StackConfig:
             actions_port=_port_from_env("SHOPDESK_ACTIONS_PORT", default.actions_port),
             nlu_port=_port_from_env("SHOPDESK_NLU_PORT", default.nlu_port),
             tracker_db=Path(tracker_db) if tracker_db else default.tracker_db,
+            rasa_token=rasa_token_from_env(),
         )
 
     @property
@@ -202,6 +213,10 @@ class Stack:
                     "bot/endpoints.yml",
                     "--credentials",
                     "bot/credentials.yml",
+                    # the HTTP API (trackers, for `launcher stories`), behind the token
+                    "--enable-api",
+                    "--auth-token",
+                    config.rasa_token,
                 ],
                 config.rasa_port,
                 f"{config.rasa_url}/webhooks/rest/",

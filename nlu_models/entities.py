@@ -15,7 +15,10 @@ from typing import TypedDict
 from nlu_models.vocabulary import Vocabulary
 
 EXTRACTOR = "ShopDeskEntities"
-ORDER_NUMBER = re.compile(r"(?<![\w.@$])#?(\d{5,20})(?![\w@])")
+# 5-20 digits ("000000101"), or 2-20 after "#" ("#102": Luma numbers are zero-padded, and a
+# shopper drops the zeros; "#2" alone is a position in a list, see ORDINAL). Not the first
+# part of a US ZIP+4 code ("49628-7978"); a plain 5-digit ZIP cannot be told from a number.
+ORDER_NUMBER = re.compile(r"(?<![\w.@$#])(?:#(\d{2,20})|(\d{5,20}))(?![\w@]|-\d)")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _AMOUNT = (
     r"(?:\$|usd\s?|€|£)?\s?(\d{1,4}(?:[.,]\d{1,2})?)(?!\d)\s?(?:\$|dollars?|bucks|usd|euros?)?"
@@ -149,10 +152,11 @@ def extract_entities(text: str, vocabulary: Vocabulary | None = None) -> list[En
     candidates: list[tuple[str, list[Entity]]] = [
         ("email", [_entity("email", m.group(0), m.start(), m.end())]) for m in EMAIL.finditer(text)
     ]
-    candidates += [
-        ("order_number", [_entity("order_number", m.group(1), m.start(1), m.end(1))])
-        for m in ORDER_NUMBER.finditer(text)
-    ]
+    for m in ORDER_NUMBER.finditer(text):
+        digits = 1 if m.group(1) else 2
+        candidates.append(
+            ("order_number", [_entity("order_number", m[digits], m.start(digits), m.end(digits))])
+        )
     candidates += _prices(text)
     candidates += _ordinals(text)
     if vocabulary is not None:

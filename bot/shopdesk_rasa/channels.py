@@ -2,6 +2,8 @@
 
 If handling a message produced no reply at all (the action server is down, an action
 crashed, the policy predicted nothing) the shopper gets a polite apology instead of silence.
+While the conversation waits for a person (paused by actions/handoff.py) the bot stays silent
+by design, and the shopper is told that their message is with the support team.
 It keeps the name "rest", so the URL and JSON contract are exactly Rasa's REST channel's.
 """
 
@@ -21,6 +23,22 @@ NO_REPLY_TEXT = (
     "Sorry, I can't answer that right now because part of our system is not responding. "
     "Please try again in a moment, or use our Contact Us page to reach our team."
 )
+
+
+WAITING_TEXT = "Your message is with our support team; a person will answer you here."
+
+
+async def is_paused(sender_id: str) -> bool:
+    """Whether the conversation waits for a person (Rasa predicts nothing while paused)."""
+    from sanic import Sanic
+
+    try:
+        agent = Sanic.get_app().ctx.agent
+        tracker = await agent.tracker_store.retrieve(sender_id)
+    except Exception:
+        logger.exception("could not read the conversation to see whether it is paused")
+        return False
+    return bool(tracker is not None and tracker.is_paused())
 
 
 class _ReplyCounter(OutputChannel):
@@ -51,7 +69,9 @@ class ShopperRestInput(RestInput):
                 await on_new_message(message)
             except Exception:
                 logger.exception("handling a shopper message failed")
-            if counter.replies == 0:
+            if counter.replies == 0 and await is_paused(message.sender_id):
+                await counter.inner.send_text_message(message.sender_id, WAITING_TEXT)
+            elif counter.replies == 0:
                 logger.error("no reply for a shopper message; sending the apology")
                 await counter.inner.send_text_message(message.sender_id, NO_REPLY_TEXT)
 

@@ -94,7 +94,11 @@ class ShopDeskClassifierClient(GraphComponent, IntentClassifier):
         for message in messages:
             text = message.get(TEXT)
             if not text or text.startswith("/"):
-                continue  # "/intent" messages are Rasa's RegexMessageHandler's to parse
+                # "/intent{...}" (a button's payload) is parsed by Rasa's RegexMessageHandler
+                # at the end of the graph; until then the message needs an intent, or the
+                # FallbackClassifier after this component fails on it.
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                continue
             parsed = self.parse_text(text)
             message.set(INTENT, parsed[INTENT], add_to_output=True)
             message.set(INTENT_RANKING_KEY, parsed[INTENT_RANKING_KEY], add_to_output=True)

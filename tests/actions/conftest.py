@@ -1,5 +1,5 @@
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +65,36 @@ def chat(catalog_env: str, tracker_from: Callable[..., Tracker]) -> Chat:
     with session_scope(catalog_env) as session:
         vocabulary = build_vocabulary(session)
     return Chat(tracker_from, vocabulary)
+
+
+@pytest.fixture
+def order_book_env(
+    luma_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A writable copy of the Luma catalog with the demo order book, for actions that change
+    orders; the showcase orders (catalog/order_book.py) are the ones the tests use."""
+    import sqlite3
+    from datetime import date
+
+    from actions import catalog_access
+    from catalog.db import session_scope
+    from catalog.order_book import generate_order_book
+    from catalog.policies import policies
+
+    copy = tmp_path / "shop.sqlite3"
+    # SQLite's backup API: a file copy could miss pages still in the write-ahead log
+    with (
+        sqlite3.connect(luma_db_url.removeprefix("sqlite:///")) as source,
+        sqlite3.connect(copy) as target,
+    ):
+        source.backup(target)
+    url = f"sqlite:///{copy}"
+    with session_scope(url) as session:
+        generate_order_book(session, today=date.today())
+    monkeypatch.setenv("SHOPDESK_DATABASE_URL", url)
+    monkeypatch.setenv("SHOPDESK_SHOP_URL", "https://shop.test")
+    catalog_access.settings.cache_clear()
+    policies.cache_clear()
+    yield url
+    catalog_access.settings.cache_clear()
+    policies.cache_clear()

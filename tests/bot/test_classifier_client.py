@@ -102,6 +102,8 @@ def test_environment_overrides_the_configured_url(healthy_url: str, monkeypatch)
 
 
 def test_slash_commands_are_left_to_rasa() -> None:
+    """A button's "/affirm" is not sent to the classifier; it gets an empty intent that
+    Rasa's RegexMessageHandler replaces (the live story tests press such buttons)."""
     client = ShopDeskClassifierClient({"url": closed_port_url(), "timeout_s": 1.0})
     [message] = client.process([Message.build(text="/greet")])
-    assert message.get("intent") is None
+    assert message.get("intent") == {"name": None, "confidence": 0.0}

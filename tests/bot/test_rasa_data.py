@@ -16,6 +16,20 @@ EXPECTED_WARNINGS = {
 }
 
 
+def form_questions() -> set[str]:
+    """Rasa 3.6's validator does not see that a form asks `utter_ask_<slot>` itself, so it
+    warns that these responses are unused; every other warning is a real problem."""
+    import yaml
+
+    domain = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    slots = {s for form in domain["forms"].values() for s in form["required_slots"]}
+    return {
+        f"The utterance '{name}' is not used in any story or rule."
+        for name in domain["responses"]
+        if name.startswith("utter_ask_") and name.removeprefix("utter_ask_") in slots
+    }
+
+
 def test_domain_data_and_rules_are_consistent() -> None:
     rasa = Path(sys.executable).parent / "rasa"
     result = subprocess.run(
@@ -30,5 +44,5 @@ def test_domain_data_and_rules_are_consistent() -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     warnings = {w.strip() for w in re.findall(r"UserWarning: (.*)", output)}
-    assert warnings - EXPECTED_WARNINGS == set()
+    assert warnings - EXPECTED_WARNINGS - form_questions() == set()
     assert "No story structure conflicts found" in output

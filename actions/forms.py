@@ -1,0 +1,74 @@
+"""What every form of the bot shares: free-text answers that do not swallow a change of topic.
+
+A form asks a question and the shopper may answer it, or ask something else ("actually, how
+long does delivery take?"). A free-text slot accepts the message unless the classifier is
+confident it is another request; then the slot stays empty, Rasa's form rejects the turn, the
+other request is answered (rules.yml) and the form asks its question again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+
+# Messages that can answer a question of a form: their intent does not mean a new request.
+# `classifier_unavailable`: with the classifier down, a form can still take a typed answer.
+ANSWER_INTENTS = frozenset(
+    {
+        "inform",
+        "affirm",
+        "deny",
+        "nlu_fallback",
+        "out_of_scope",
+        "thanks",
+        "complaint",
+        "review",
+        "classifier_unavailable",
+    }
+)
+TOPIC_CONFIDENCE = 0.8
+MAX_FREE_TEXT = 1000
+
+
+def latest_intent(tracker: Tracker) -> tuple[str | None, float]:
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def changes_topic(tracker: Tracker, own_intents: frozenset[str] = frozenset()) -> bool:
+    """True when the latest message is confidently another request than an answer."""
+    name, confidence = latest_intent(tracker)
+    if name is None or name in ANSWER_INTENTS or name in own_intents:
+        return False
+    return confidence >= TOPIC_CONFIDENCE
+
+
+def latest_text(tracker: Tracker) -> str:
+    return " ".join(str(tracker.latest_message.get("text") or "").split())
+
+
+def is_asked(tracker: Tracker, slot: str) -> bool:
+    """Only the slot the form just asked for takes free text."""
+    return bool(tracker.get_slot("requested_slot") == slot)
+
+
+def free_text(tracker: Tracker, slot: str, own_intents: frozenset[str] = frozenset()) -> str | None:
+    """The shopper's message as the answer to `slot`, or None if it is not one."""
+    if not is_asked(tracker, slot) or changes_topic(tracker, own_intents):
+        return None
+    text = latest_text(tracker)
+    if not text or text.startswith("/"):
+        return None
+    return text[:MAX_FREE_TEXT]
+
+
+def entity_value(tracker: Tracker, name: str) -> Any:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == name:
+            return entity.get("value")
+    return None
+
+
+def conversation_id(tracker: Tracker) -> str:
+    return str(tracker.sender_id)

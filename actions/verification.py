@@ -1,0 +1,171 @@
+"""Proving who is asking before anything about an order is told or changed.
+
+Every order form asks for the order number and then the e-mail address the order was placed
+with. Only when both match does the conversation remember the order as verified. A wrong
+e-mail and an unknown number get the same answer, so a guess learns nothing; after
+`MAX_FAILURES` failed tries the conversation stops trying and offers a person instead.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from actions.catalog_access import UNAVAILABLE_TEXT, catalog_session
+from catalog.customer_service import verify_order
+from catalog.models import Order
+from catalog.orders import normalise_order_number
+
+MAX_FAILURES = 3
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
+VERIFIED_ORDER_SLOT = "verified_order_number"
+VERIFIED_EMAIL_SLOT = "verified_customer_email"
+FAILURES_SLOT = "verification_failures"
+IDENTITY_SLOTS = ["order_number", "email"]
+
+NOT_A_NUMBER_TEXT = (
+    "That doesn't look like an order number. It is the number in your order confirmation "
+    "e-mail, only digits, for example 000000101."
+)
+NOT_AN_EMAIL_TEXT = (
+    "That doesn't look like an e-mail address. Please type it like jane@example.com."
+)
+NO_MATCH_TEXT = (
+    "I couldn't find an order with that number and e-mail address together. Please check both "
+    "in your order confirmation e-mail and try again."
+)
+LOCKED_TEXT = (
+    "I'm sorry, I couldn't match that order number and e-mail address, so I can't show or change "
+    "the order in this chat."
+)
+
+
+def failures(tracker: Tracker) -> int:
+    try:
+        return int(tracker.get_slot(FAILURES_SLOT) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def is_verified(tracker: Tracker) -> bool:
+    number = tracker.get_slot(VERIFIED_ORDER_SLOT)
+    return bool(number) and number == tracker.get_slot("order_number")
+
+
+def verified_order(session: Session, tracker: Tracker) -> Order | None:
+    """The conversation's verified order, checked again against the database."""
+    if not is_verified(tracker):
+        return None
+    return verify_order(
+        session,
+        str(tracker.get_slot(VERIFIED_ORDER_SLOT)),
+        str(tracker.get_slot(VERIFIED_EMAIL_SLOT) or ""),
+    )
+
+
+class OrderFormValidation(FormValidationAction, ABC):
+    """Validation of a form about one order: the identity first, then the task's own slots."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """validate_<form name>"""
+
+    def form_name(self) -> str:
+        return self.name().removeprefix("validate_")
+
+    def task_slots(self, order: Order, tracker: Tracker) -> list[str]:
+        """The slots this task still needs once the order is verified (none by default)."""
+        return []
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if failures(tracker) >= MAX_FAILURES:
+            return []
+        if not is_verified(tracker):
+            return list(IDENTITY_SLOTS)
+        try:
+            with catalog_session() as session:
+                order = verified_order(session, tracker)
+                extra = self.task_slots(order, tracker) if order else []
+        except SQLAlchemyError:
+            extra = []
+        return [*IDENTITY_SLOTS, *extra]
+
+    def validate_order_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        number = normalise_order_number(str(value)) if value else None
+        if number is None:
+            dispatcher.utter_message(text=NOT_A_NUMBER_TEXT)
+            return {"order_number": None}
+        if number == tracker.get_slot(VERIFIED_ORDER_SLOT):
+            return {"order_number": number}
+        proven = tracker.get_slot(VERIFIED_EMAIL_SLOT)
+        if proven:
+            # Another order of a shopper who proved an e-mail: it may be theirs too; if it is
+            # not, ask for its e-mail without counting a failed try.
+            checked = self._verify(dispatcher, tracker, number, str(proven), quiet=True)
+            if checked.get(VERIFIED_ORDER_SLOT):
+                return checked
+            return {"order_number": number, "email": None, VERIFIED_ORDER_SLOT: None}
+        return self._verify(dispatcher, tracker, number, tracker.get_slot("email"))
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        email = str(value or "").strip().lower()
+        if not EMAIL.match(email):
+            dispatcher.utter_message(text=NOT_AN_EMAIL_TEXT)
+            return {"email": None}
+        number = tracker.get_slot("order_number")
+        if not number:
+            return {"email": email}
+        return self._verify(dispatcher, tracker, str(number), email)
+
+    def _verify(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        number: str,
+        email: str | None,
+        quiet: bool = False,
+    ) -> dict[str, Any]:
+        if not email:
+            return {"order_number": number, VERIFIED_ORDER_SLOT: None}
+        try:
+            with catalog_session() as session:
+                matched = verify_order(session, number, email) is not None
+        except SQLAlchemyError:
+            dispatcher.utter_message(text=UNAVAILABLE_TEXT)
+            return {"order_number": None, "email": None}
+        if matched:
+            return {
+                "order_number": number,
+                "email": email.lower(),
+                VERIFIED_ORDER_SLOT: number,
+                VERIFIED_EMAIL_SLOT: email.lower(),
+                FAILURES_SLOT: 0.0,
+            }
+        if quiet:
+            return {VERIFIED_ORDER_SLOT: None}
+        failed = failures(tracker) + 1
+        if failed < MAX_FAILURES:
+            dispatcher.utter_message(text=NO_MATCH_TEXT)
+        return {
+            "order_number": None,
+            "email": None,
+            VERIFIED_ORDER_SLOT: None,
+            FAILURES_SLOT: float(failed),
+        }

@@ -1,0 +1,160 @@
+"""What the conversation leaves for people to act on: complaints, hand-offs to an agent,
+erasure requests, newsletter choices and reviews awaiting moderation.
+
+Each function writes within the caller's transaction. Asking twice must not make two tasks
+for a person, so a hand-off and an erasure request are re-used while still open.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.customer_service import find_customer
+from catalog.models import (
+    REVIEW_PENDING,
+    Complaint,
+    Customer,
+    ErasureRequest,
+    Handoff,
+    NewsletterSubscriber,
+    Product,
+    Review,
+)
+from catalog.orders import normalise_order_number
+
+OPEN_HANDOFF = ("waiting", "taken")  # closed ones are history; a new request starts a new one
+
+
+def local_now() -> datetime:
+    """The shop's local time, naive, to the second: how every timestamp here is stored."""
+    return datetime.now().replace(microsecond=0)
+
+
+def _one_line(text: str, limit: int) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def record_complaint(
+    session: Session,
+    conversation_id: str,
+    text: str,
+    email: str | None = None,
+    order_number: str | None = None,
+    now: datetime | None = None,
+) -> Complaint:
+    """Keep the shopper's words as they wrote them; ValueError when there are none."""
+    if not text.strip():
+        raise ValueError("a complaint needs its text")
+    number = order_number and (normalise_order_number(order_number) or order_number.strip())
+    complaint = Complaint(
+        conversation_id=conversation_id,
+        email=email.strip().lower() if email and email.strip() else None,
+        order_number=number[:32] if number else None,
+        text=text.strip(),
+        status="open",
+        created_at=now or local_now(),
+    )
+    session.add(complaint)
+    session.flush()
+    return complaint
+
+
+def request_handoff(
+    session: Session, conversation_id: str, reason: str, now: datetime | None = None
+) -> Handoff:
+    """Queue the conversation for an agent, once: an open hand-off of it is returned as is."""
+    now = now or local_now()
+    existing = session.scalar(
+        select(Handoff)
+        .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(OPEN_HANDOFF))
+        .order_by(Handoff.created_at, Handoff.id)
+        .limit(1)
+    )
+    if existing is not None:
+        return existing
+    handoff = Handoff(
+        conversation_id=conversation_id,
+        reason=_one_line(reason, 255),
+        status="waiting",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(handoff)
+    session.flush()
+    return handoff
+
+
+def request_erasure(
+    session: Session, customer: Customer, conversation_id: str, now: datetime | None = None
+) -> ErasureRequest:
+    """Ask for the customer's data to be erased; one pending request per customer."""
+    existing = session.scalar(
+        select(ErasureRequest)
+        .where(ErasureRequest.customer_id == customer.id, ErasureRequest.status == "pending")
+        .limit(1)
+    )
+    if existing is not None:
+        return existing
+    request = ErasureRequest(
+        customer_id=customer.id,
+        email=customer.email,
+        conversation_id=conversation_id,
+        status="pending",
+        requested_at=now or local_now(),
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def set_newsletter(
+    session: Session, email: str, subscribed: bool, now: datetime
+) -> NewsletterSubscriber:
+    """Subscribe or unsubscribe an address; `changed_at` moves only when the flag changes."""
+    address = email.strip().lower()
+    if "@" not in address.strip("@") or any(c.isspace() for c in address):
+        raise ValueError(f"{email!r} is not an e-mail address")
+    subscriber = session.scalar(
+        select(NewsletterSubscriber).where(NewsletterSubscriber.email == address)
+    )
+    if subscriber is None:
+        subscriber = NewsletterSubscriber(email=address, subscribed=subscribed, changed_at=now)
+        session.add(subscriber)
+    elif subscriber.subscribed != subscribed:
+        subscriber.subscribed = subscribed
+        subscriber.changed_at = now
+    if subscriber.customer_id is None:
+        customer = find_customer(session, address)
+        subscriber.customer_id = customer.id if customer else None
+    session.flush()
+    return subscriber
+
+
+def store_review(
+    session: Session,
+    product: Product,
+    rating: int,
+    title: str,
+    text: str,
+    reviewer: str,
+    conversation_id: str,
+    now: datetime | None = None,
+) -> Review:
+    """A review written in the chat: pending, so not shown or counted until approved."""
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValueError(f"a rating is a whole number from 1 to 5, not {rating!r}")
+    review = Review(
+        rating=rating,
+        title=_one_line(title, 255),
+        text=text.strip(),
+        reviewer=_one_line(reviewer, 120),
+        status=REVIEW_PENDING,
+        created_at=now or local_now(),
+        conversation_id=conversation_id,
+    )
+    product.reviews.append(review)
+    session.flush()
+    return review

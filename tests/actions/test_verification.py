@@ -1,0 +1,114 @@
+"""Proving an order number and its e-mail: right, wrong, unknown, locked, another order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.orders import ValidateTrackOrderForm
+from actions.verification import MAX_FAILURES, NO_MATCH_TEXT, NOT_A_NUMBER_TEXT
+
+SHIPPED = ("000000101", "james.nguyen@example.net")
+
+
+def validate_email(
+    tracker_from: Callable[..., Tracker], number: str | None, email: str, **slots: Any
+) -> tuple[list[str], dict[str, Any]]:
+    tracker = tracker_from("order_form", slots={"order_number": number, **slots})
+    dispatcher = CollectingDispatcher()
+    result = ValidateTrackOrderForm().validate_email(email, dispatcher, tracker, {})
+    return [m["text"] for m in dispatcher.messages], result
+
+
+def test_the_order_is_verified_when_number_and_email_match(order_book_env, tracker_from) -> None:
+    messages, slots = validate_email(tracker_from, *SHIPPED)
+    assert messages == []
+    assert slots["verified_order_number"] == "000000101"
+    assert slots["verified_customer_email"] == "james.nguyen@example.net"
+    assert slots["verification_failures"] == 0
+
+
+def test_the_email_is_compared_without_case_and_spaces(order_book_env, tracker_from) -> None:
+    _, slots = validate_email(tracker_from, "000000101", "  James.Nguyen@Example.NET ")
+    assert slots["verified_order_number"] == "000000101"
+
+
+def test_a_wrong_email_learns_nothing(order_book_env, tracker_from) -> None:
+    """The reply to a wrong e-mail is the reply to an order that does not exist: no status,
+    no items, no carrier, and the number is forgotten too."""
+    wrong_messages, wrong = validate_email(tracker_from, "000000101", "thief@example.com")
+    unknown_messages, unknown = validate_email(tracker_from, "000009999", "thief@example.com")
+    assert wrong_messages == unknown_messages == [NO_MATCH_TEXT]
+    assert wrong == unknown
+    assert wrong["order_number"] is None and wrong["email"] is None
+    assert wrong["verified_order_number"] is None
+    for word in ("shipped", "UPS", "Ina Compression Short", "james", "000000101"):
+        assert word not in " ".join(wrong_messages)
+
+
+def test_the_third_failure_stops_the_checks(order_book_env, tracker_from) -> None:
+    messages, slots = validate_email(
+        tracker_from, "000000101", "thief@example.com", verification_failures=MAX_FAILURES - 1
+    )
+    assert slots["verification_failures"] == MAX_FAILURES
+    assert messages == []  # the submit action says it is locked and offers a person
+    tracker = tracker_from("order_form", slots=slots)
+    required = asyncio.run(
+        ValidateTrackOrderForm().required_slots([], CollectingDispatcher(), tracker, {})
+    )
+    assert required == []
+
+
+def test_another_order_of_the_same_shopper_needs_no_second_email(
+    order_book_env, tracker_from
+) -> None:
+    tracker = tracker_from(
+        "order_form",
+        slots={
+            "order_number": "000000113",
+            "email": "briannaj@example.net",
+            "verified_order_number": "000000113",
+            "verified_customer_email": "briannaj@example.net",
+        },
+    )
+    slots = ValidateTrackOrderForm().validate_order_number(
+        "131", CollectingDispatcher(), tracker, {}
+    )
+    assert slots["verified_order_number"] == "000000131"
+
+
+def test_another_shoppers_order_asks_for_its_email_without_counting_a_failure(
+    order_book_env, tracker_from
+) -> None:
+    tracker = tracker_from(
+        "order_form",
+        slots={
+            "order_number": "000000101",
+            "email": SHIPPED[1],
+            "verified_order_number": "000000101",
+            "verified_customer_email": SHIPPED[1],
+        },
+    )
+    dispatcher = CollectingDispatcher()
+    slots = ValidateTrackOrderForm().validate_order_number("000000102", dispatcher, tracker, {})
+    assert slots == {"order_number": "000000102", "email": None, "verified_order_number": None}
+    assert dispatcher.messages == []
+
+
+def test_not_an_order_number(order_book_env, tracker_from) -> None:
+    dispatcher = CollectingDispatcher()
+    slots = ValidateTrackOrderForm().validate_order_number(
+        "12ab", dispatcher, tracker_from("order_form"), {}
+    )
+    assert slots == {"order_number": None}
+    assert dispatcher.messages[0]["text"] == NOT_A_NUMBER_TEXT
+
+
+def test_not_an_email(order_book_env, tracker_from) -> None:
+    messages, slots = validate_email(tracker_from, "000000101", "james at example dot net")
+    assert slots == {"email": None}
+    assert "doesn't look like an e-mail" in messages[0]

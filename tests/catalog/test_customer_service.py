@@ -1,0 +1,227 @@
+"""The service layer on the generated order book: who may see an order, and what may change."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.addresses import Address
+from catalog.customer_service import (
+    NotAllowed,
+    can_cancel,
+    cancel_order,
+    change_shipping_address,
+    create_return,
+    find_customer,
+    invoices,
+    refund_status,
+    return_deadline,
+    returnable_lines,
+    shipping_address,
+    tracking,
+    verify_order,
+)
+from catalog.db import session_scope
+from catalog.models import Order, Return
+from tests.catalog.test_order_book import TODAY, order_book_db
+
+NOW = datetime.combine(TODAY, datetime.min.time()).replace(hour=10)
+WINDOW = 30
+NEW_ADDRESS = Address("Emily Carter", "77 Lake Drive", "Madison", "WI", "53703")
+
+
+@pytest.fixture
+def book_url(luma_db_url: str, tmp_path: Path) -> str:
+    return order_book_db(luma_db_url, tmp_path)
+
+
+def verified(session: Session, number: str) -> Order:
+    """A showcase order, verified with its customer's e-mail."""
+    order = session.scalars(select(Order).where(Order.number == number)).one()
+    found = verify_order(session, number, order.customer.email)
+    assert found is not None
+    return found
+
+
+def test_an_order_is_shown_only_with_its_customers_email(book_url: str) -> None:
+    with session_scope(book_url) as session:
+        for number, email in (
+            ("000000101", "james.nguyen@example.net"),
+            ("#101", "  James.Nguyen@Example.NET "),
+            ("101", "JAMES.NGUYEN@EXAMPLE.NET"),
+        ):
+            order = verify_order(session, number, email)
+            assert order is not None and order.number == "000000101"
+        returned = verify_order(session, "105", "daniel.kim@example.org")
+        refused = [
+            verify_order(session, "000000101", "emily.carter@example.com"),  # another's e-mail
+            verify_order(session, "000000101", ""),
+            verify_order(session, "000000199999", "james.nguyen@example.net"),  # no such order
+            verify_order(session, "not a number", "james.nguyen@example.net"),
+            verify_order(session, "000000101", "jämes.nguyen@example.net"),
+        ]
+        assert refused == [None] * len(refused)
+    # everything the bot reads was loaded with it: usable after the session is gone
+    assert order is not None
+    assert order.customer.email == "james.nguyen@example.net"
+    assert order.lines and order.shipments and order.invoices
+    assert order.returns == [] and order.refunds == []
+    assert returned is not None and returned.refunds[0].return_ is returned.returns[0]
+
+
+def test_tracking_gives_the_carriers_page_and_the_eta(book_url: str) -> None:
+    with session_scope(book_url) as session:
+        shipped = tracking(verified(session, "000000101"))
+        assert (shipped.status, shipped.carrier) == ("shipped", "UPS")
+        assert shipped.tracking_number and shipped.tracking_url == (
+            f"https://www.ups.com/track?tracknum={shipped.tracking_number}"
+        )
+        assert shipped.eta and shipped.eta > TODAY and shipped.delivered_at is None
+        fedex = tracking(verified(session, "000000108"))
+        assert fedex.tracking_url and "fedex.com" in fedex.tracking_url
+        delivered = tracking(verified(session, "000000102"))
+        assert delivered.delivered_at and delivered.delivered_at.date() == TODAY - timedelta(5)
+        waiting = tracking(verified(session, "000000100"))
+        assert (waiting.status, waiting.carrier, waiting.tracking_url) == ("processing", None, None)
+
+
+def test_only_an_unshipped_order_can_be_cancelled(book_url: str) -> None:
+    with session_scope(book_url) as session:
+        assert [can_cancel(verified(session, f"00000010{n}")) for n in range(9)] == [
+            True, False, False, False, False, False, False, True, False
+        ]  # fmt: skip
+        for number, said in (
+            ("000000101", "has already shipped"),
+            ("000000102", "has already been delivered"),
+            ("000000104", "is already cancelled"),
+            ("000000106", "has been refunded"),
+        ):
+            order = verified(session, number)
+            with pytest.raises(NotAllowed) as refusal:
+                cancel_order(session, order, NOW)
+            assert said in refusal.value.reason and number in str(refusal.value)
+            assert order.status != "cancelled" or number == "000000104"
+
+
+def test_cancelling_a_paid_order_starts_a_refund(book_url: str) -> None:
+    with session_scope(book_url) as session:
+        order = verified(session, "000000100")
+        with pytest.raises(ValueError):
+            cancel_order(session, order, NOW, fee_cents=order.total_cents + 1)
+        result = cancel_order(session, order, NOW, fee_cents=500)
+        assert (order.status, order.cancelled_at, order.updated_at) == ("cancelled", NOW, NOW)
+        assert result.refund is not None and result.fee_cents == 500
+        assert (result.refund.amount_cents, result.refund.status) == (
+            order.total_cents - 500,
+            "pending",
+        )
+        assert not can_cancel(order)
+    with session_scope(book_url) as session:
+        again = verified(session, "000000100")
+        assert again.status == "cancelled" and again.cancellation_fee_cents == 500
+        [info] = refund_status(again)
+        assert (info.status, info.processed_at, info.return_number) == ("pending", None, None)
+
+
+def test_cancelling_before_payment_refunds_nothing(book_url: str) -> None:
+    with session_scope(book_url) as session:
+        pending = session.scalars(select(Order).where(Order.status == "pending").limit(1)).one()
+        order = verified(session, pending.number)
+        assert order.invoices == []
+        assert cancel_order(session, order, NOW).refund is None and order.refunds == []
+
+
+def test_the_address_changes_only_before_shipping(book_url: str) -> None:
+    with session_scope(book_url) as session:
+        order = verified(session, "000000100")
+        change_shipping_address(session, order, NEW_ADDRESS, NOW)
+        assert order.updated_at == NOW
+    with session_scope(book_url) as session:
+        assert shipping_address(verified(session, "000000100")) == NEW_ADDRESS
+        shipped = verified(session, "000000101")
+        before = shipping_address(shipped)
+        with pytest.raises(NotAllowed, match="has already shipped"):
+            change_shipping_address(session, shipped, NEW_ADDRESS, NOW)
+        assert shipping_address(shipped) == before
+        abroad = Address("Emily Carter", "1 Rue de Rivoli", "Paris", "IDF", "75001", "FR")
+        with pytest.raises(NotAllowed, match="United States"):
+            change_shipping_address(session, verified(session, "000000107"), abroad, NOW)
+
+
+def test_the_return_window_includes_its_last_day(book_url: str) -> None:
+    with session_scope(book_url) as session:
+        recent = verified(session, "000000102")
+        delivered = TODAY - timedelta(days=5)
+        assert return_deadline(recent, WINDOW) == delivered + timedelta(days=WINDOW)
+        last_day = delivered + timedelta(days=WINDOW)
+        assert returnable_lines(recent, last_day, WINDOW) == recent.lines
+        assert returnable_lines(recent, last_day + timedelta(days=1), WINDOW) == []
+        assert returnable_lines(recent, delivered, WINDOW) == recent.lines
+        old = verified(session, "000000103")
+        assert returnable_lines(old, TODAY, WINDOW) == []
+        assert returnable_lines(old, TODAY, 60) == old.lines  # delivered exactly 60 days ago
+        for number in ("000000100", "000000101", "000000104"):
+            order = verified(session, number)
+            assert return_deadline(order, WINDOW) is None
+            assert returnable_lines(order, TODAY, WINDOW) == []
+
+
+def test_returns_are_numbered_and_not_repeated(book_url: str) -> None:
+    with session_scope(book_url) as session:
+        order = verified(session, "000000102")
+        first, second = order.lines
+        made = create_return(session, order, first, "  too   small ", NOW, WINDOW)
+        assert (made.number, made.status, made.qty, made.reason) == (
+            "R000000102-1",
+            "requested",
+            first.qty,
+            "too small",
+        )
+        assert returnable_lines(order, TODAY, WINDOW) == [second]
+        with pytest.raises(NotAllowed, match="already been returned"):
+            create_return(session, order, first, "again", NOW, WINDOW)
+        assert create_return(session, order, second, "", NOW, WINDOW).number == "R000000102-2"
+        # order 105 had one of its two lines returned already: the other one is next
+        partly = verified(session, "000000105")
+        [left] = returnable_lines(partly, TODAY, WINDOW)
+        assert create_return(session, partly, left, "", NOW, WINDOW).number == "R000000105-2"
+        for number, said in (
+            ("000000103", "return window of order 000000103 closed on"),
+            ("000000100", "has not been delivered yet"),
+        ):
+            order = verified(session, number)
+            with pytest.raises(NotAllowed, match=said):
+                create_return(session, order, order.lines[0], "", NOW, WINDOW)
+        with pytest.raises(NotAllowed, match="is not part of order"):
+            create_return(session, partly, first, "", NOW, WINDOW)
+        numbers = session.scalars(select(Return.number)).all()
+        assert len(numbers) == len(set(numbers))
+
+
+def test_refunds_and_invoices_are_told(book_url: str) -> None:
+    with session_scope(book_url) as session:
+        [pending] = refund_status(verified(session, "000000105"))
+        assert (pending.status, pending.method, pending.return_number) == (
+            "pending",
+            "original payment method",
+            "R000000105-1",
+        )
+        assert pending.processed_at is None and pending.amount_cents > 0
+        [done] = refund_status(verified(session, "000000106"))
+        assert done.status == "processed" and done.processed_at and done.processed_at < NOW
+        [cancelled] = refund_status(verified(session, "000000104"))
+        assert cancelled.return_number is None
+        order = verified(session, "000000102")
+        assert refund_status(order) == []
+        [invoice] = invoices(order)
+        assert (invoice.number, invoice.amount_cents) == ("INV000000102", order.total_cents)
+
+
+def test_customers_are_found_by_email_in_any_case(book_url: str) -> None:
+    with session_scope(book_url) as session:
+        found = find_customer(session, "  Emily.Carter@EXAMPLE.com")
+        assert found is not None and found.first_name == "Emily"
+        assert find_customer(session, "nobody@example.com") is None
+        assert find_customer(session, " ") is None

@@ -1,0 +1,36 @@
+"""launcher.stack: Rasa's HTTP API is on, behind a token that is never a constant."""
+
+from __future__ import annotations
+
+import pytest
+
+from launcher.stack import HOST, Stack, StackConfig
+
+
+def rasa_command(config: StackConfig) -> list[str]:
+    return Stack(config).services["rasa"].command
+
+
+def test_rasa_serves_its_api_on_localhost_behind_the_configs_token() -> None:
+    config = StackConfig()
+    command = rasa_command(config)
+    assert command[command.index("--interface") + 1] == HOST == "127.0.0.1"
+    assert "--enable-api" in command
+    assert command[command.index("--auth-token") + 1] == config.rasa_token
+
+
+def test_each_config_gets_its_own_random_token_kept_out_of_repr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SHOPDESK_RASA_TOKEN", raising=False)
+    tokens = {StackConfig().rasa_token, StackConfig().rasa_token, StackConfig.from_env().rasa_token}
+    assert len(tokens) == 3 and all(len(t) >= 40 for t in tokens)
+    config = StackConfig()
+    assert config.rasa_token not in repr(config)
+
+
+def test_shopdesk_rasa_token_sets_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPDESK_RASA_TOKEN", "tester-token-123")
+    assert StackConfig.from_env().rasa_token == "tester-token-123"
+    monkeypatch.setenv("SHOPDESK_RASA_TOKEN", "  ")
+    assert StackConfig.from_env().rasa_token.strip()
