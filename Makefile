@@ -1,5 +1,5 @@
 # ShopDesk: `make run` brings the assistant up and chats; `make test` runs every check.
-.PHONY: help setup run chat test lint
+.PHONY: help setup run chat stories test lint
 
 help:  ## what each target does
 	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -12,6 +12,9 @@ run: setup  ## load the catalog, train what is missing, start everything, chat; 
 
 chat:  ## chat with an assistant that is already running
 	.venv/bin/python -m launcher chat
+
+stories: setup  ## play the conversation test stories (bot/tests) against a fresh live stack
+	.venv/bin/python -m launcher stories
 
 lint: setup  ## ruff and mypy
 	.venv/bin/ruff check .

@@ -32,7 +32,7 @@ class ValidateComplaintForm(FormValidationAction):
     def extract_complaint_text(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = free_text(tracker, "complaint_text")
+        text = free_text(tracker, "complaint_text", narrative=True)
         return {"complaint_text": text} if text else {}
 
     def validate_complaint_text(
@@ -109,7 +109,7 @@ class ValidateReviewForm(FormValidationAction):
     def extract_review_text(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = free_text(tracker, "review_text")
+        text = free_text(tracker, "review_text", narrative=True)
         return {"review_text": text} if text else {}
 
 

@@ -53,11 +53,23 @@ def is_asked(tracker: Tracker, slot: str) -> bool:
     return bool(tracker.get_slot("requested_slot") == slot)
 
 
-def free_text(tracker: Tracker, slot: str, own_intents: frozenset[str] = frozenset()) -> str | None:
-    """The shopper's message as the answer to `slot`, or None if it is not one."""
-    if not is_asked(tracker, slot) or changes_topic(tracker, own_intents):
-        return None
+def free_text(
+    tracker: Tracker,
+    slot: str,
+    own_intents: frozenset[str] = frozenset(),
+    narrative: bool = False,
+) -> str | None:
+    """The shopper's message as the answer to `slot`, or None if it is not one.
+
+    A `narrative` slot (what happened, a review) takes statements whatever their intent: "my
+    parcel came two weeks late" reads like tracking but answers "what happened?". Only a
+    question there ("how long does delivery take?") changes the topic.
+    """
     text = latest_text(tracker)
+    if not is_asked(tracker, slot):
+        return None
+    if changes_topic(tracker, own_intents) and (not narrative or text.endswith("?")):
+        return None
     if not text or text.startswith("/"):
         return None
     return text[:MAX_FREE_TEXT]

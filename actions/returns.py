@@ -83,7 +83,7 @@ class ValidateReturnForm(OrderFormValidation):
     def extract_return_reason(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = free_text(tracker, "return_reason", frozenset({"get_refund"}))
+        text = free_text(tracker, "return_reason", frozenset({"get_refund"}), narrative=True)
         return {"return_reason": text[:255]} if text else {}
 
 

@@ -55,8 +55,13 @@ def failures(tracker: Tracker) -> int:
 
 
 def is_verified(tracker: Tracker) -> bool:
+    """The order in the conversation is the verified one. Digits typed for another question
+    (a ZIP code) also fill `order_number` for a moment; they do not count as a new order."""
     number = tracker.get_slot(VERIFIED_ORDER_SLOT)
-    return bool(number) and number == tracker.get_slot("order_number")
+    if not number:
+        return False
+    answering_another_question = tracker.get_slot("requested_slot") not in (None, *IDENTITY_SLOTS)
+    return bool(number == tracker.get_slot("order_number") or answering_another_question)
 
 
 def verified_order(session: Session, tracker: Tracker) -> Order | None:
@@ -110,8 +115,12 @@ class OrderFormValidation(FormValidationAction, ABC):
         if number is None:
             dispatcher.utter_message(text=NOT_A_NUMBER_TEXT)
             return {"order_number": None}
-        if number == tracker.get_slot(VERIFIED_ORDER_SLOT):
+        verified = tracker.get_slot(VERIFIED_ORDER_SLOT)
+        if number == verified:
             return {"order_number": number}
+        if verified and tracker.get_slot("requested_slot") not in (None, *IDENTITY_SLOTS):
+            # Digits typed for another question (a ZIP code) are not a new order number.
+            return {"order_number": verified}
         proven = tracker.get_slot(VERIFIED_EMAIL_SLOT)
         if proven:
             # Another order of a shopper who proved an e-mail: it may be theirs too; if it is

@@ -32,7 +32,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -64,7 +64,7 @@ STORY_LOG_DIR = ROOT / "var" / "logs" / "stories"
 # slot events come right after the user event, before the first action.)
 IGNORED_ACTIONS = frozenset({"action_listen", "action_session_start", "action_extract_slots"})
 
-EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 StepKind = Literal["user", "action", "slot", "active_loop", "bot"]
 JSON = dict[str, Any]
@@ -336,7 +336,8 @@ def story_files(paths: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml")))
+            found = (p for p in path.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+            files.extend(sorted(found))
         elif path.is_file():
             files.append(path)
         else:
@@ -550,16 +551,16 @@ def _check_expectation(
             return None
         if not step.has_value and any(v is not None for v in values):
             return None
-        elsewhere = [
-            e.get("value") for e in turn if e.get("event") == "slot" and e.get("name") == step.name
-        ]
         expected = f"{step.name}={_show(step.value)}" if step.has_value else f"{step.name} set"
+        elsewhere = _found_elsewhere(
+            turn, actions, lambda e: e.get("event") == "slot" and e.get("name") == step.name
+        )
         if values:
             got = _show(values[-1])
             hint = _quote_hint(step.value, values[-1]) if step.has_value else ""
         elif elsewhere:
-            got = f"not set {where} (set to {_show(elsewhere[-1])} elsewhere in this turn)"
-            hint = ""
+            event, place = elsewhere
+            got, hint = f"not set {where} (it was set to {_show(event.get('value'))} {place})", ""
         else:
             got, hint = "not set", ""
         return f"expected slot {expected}, got {got}{hint}", values[-1] if values else None
@@ -573,11 +574,29 @@ def _check_expectation(
     texts = [str(e.get("text")) for e in window if e.get("event") == "bot" and e.get("text")]
     if any(t.strip() == step.text for t in texts):
         return None
-    note = ""
-    if any(str(e.get("text") or "").strip() == step.text for e in turn if e.get("event") == "bot"):
-        note = f" (that reply came at another point of this turn, not {where})"
+    elsewhere = _found_elsewhere(
+        turn, actions, lambda e: e.get("event") == "bot" and str(e.get("text")).strip() == step.text
+    )
+    note = f" (that reply came {elsewhere[1]})" if elsewhere else ""
     got = " | ".join(repr(t) for t in texts) or f"no reply {where}"
     return f"expected reply {step.text!r}, got {got}{note}", texts
+
+
+def _found_elsewhere(
+    turn: Sequence[Mapping[str, Any]],
+    actions: Sequence[str],
+    wanted: Callable[[Mapping[str, Any]], bool],
+) -> tuple[Mapping[str, Any], str] | None:
+    """The last event of the turn that `wanted` accepts, and where it came (`after X and
+    before Y`), to tell a story whose step is in the wrong place."""
+    k = 0
+    found: tuple[Mapping[str, Any], str] | None = None
+    for event in turn:
+        if executed_actions([event]):
+            k += 1
+        elif wanted(event):
+            found = (event, _stretch_name(k, actions))
+    return found
 
 
 def _stretch_name(k: int, actions: Sequence[str]) -> str:
@@ -871,6 +890,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.paths and not DEFAULT_STORY_DIR.is_dir():
+        return _fail(
+            f"no story files given and {_display(DEFAULT_STORY_DIR)}/ does not exist: pass "
+            "story files or folders, or put them there (docs/testing.md)"
+        )
     try:
         stories = load_stories(args.paths or [DEFAULT_STORY_DIR], args.story)
     except StoryFormatError as error:
@@ -888,7 +912,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(error))
     except KeyboardInterrupt:
         print("\nstopped", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return EXIT_INTERRUPTED
     failed = [r for r in results if not r.passed]
     if failed:
         print("\nFailures:")
@@ -947,13 +971,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def fresh_config(work: Path, log_dir: Path = STORY_LOG_DIR) -> StackConfig:
-    """A stack of its own: free ports, a temporary tracker and catalog (as tests/e2e does)."""
+def fresh_config(work: Path, log_dir: Path | None = None) -> StackConfig:
+    """A stack of its own: free ports, a temporary tracker and catalog (as tests/e2e does);
+    logs in `log_dir` (default var/logs/stories/)."""
     return StackConfig(
         rasa_port=free_port(),
         actions_port=free_port(),
         nlu_port=free_port(),
-        log_dir=log_dir,
+        log_dir=log_dir or STORY_LOG_DIR,
         tracker_db=work / "tracker.sqlite3",
         # An empty URL makes the catalog use SHOPDESK_DB_PATH even if the shell sets one.
         extra_env={"SHOPDESK_DB_PATH": str(work / "shop.sqlite3"), "SHOPDESK_DATABASE_URL": ""},
@@ -1021,9 +1046,10 @@ def _restore_sigterm(previous: Any) -> None:
 # rasa test
 
 
+# The lines of Rasa's log that hold its verdict (rasa/core/test.py `_log_evaluation_table`).
 SUMMARY_LINE = re.compile(
-    r"(Evaluation Results on \w[\w -]* level|Correct:|Accuracy:|F1-Score:|Precision:"
-    r"|In-data fraction:|Stories report saved|No model|Unable to test|Error|error:)"
+    r"rasa\.core\.test\s+-\s+(Evaluating \d+ stories|Evaluation Results on|\s*(Correct|Accuracy"
+    r"|F1-Score|Precision|In-data fraction):)"
 )
 
 
@@ -1044,8 +1070,17 @@ def _maybe_rasa_test(
     result = run_rasa_test(stories, config, bool(args.story))
     for line in result["summary"]:
         print(f"    {line}")
-    if result.get("failed_stories"):
-        print(f"    failed under rasa test: {', '.join(result['failed_stories'])}")
+    evaluated = (result.get("conversation_accuracy") or {}).get("total")
+    if isinstance(evaluated, int) and evaluated < len(stories):
+        print(
+            f"    rasa test evaluated {evaluated} of {len(stories)} stories: it keeps one of "
+            "stories with the same intents, entity types, actions and featurized slots"
+        )
+    if result["failed_stories"]:
+        print(f"    failed under rasa test: {'; '.join(result['failed_stories'])}")
+    if result["exit_code"] != 0:
+        print("    rasa test failed; the end of its log:")
+        print("\n".join(f"      {line}" for line in result["log_tail"]))
     print(f"    rasa test: exit {result['exit_code']}; files in {result['out_dir']}", flush=True)
     return result
 
@@ -1054,7 +1089,7 @@ def run_rasa_test(
     stories: Sequence[Story],
     config: StackConfig,
     filtered: bool,
-    out_dir: Path = DEFAULT_RASA_TEST_DIR,
+    out_dir: Path | None = None,
 ) -> JSON:
     """Rasa's own evaluation of the stories (`rasa test core --e2e`, the core half of `rasa
     test`): predictions only, no action server. The classifier at `config.nlu_url` must run.
@@ -1062,6 +1097,7 @@ def run_rasa_test(
     Rasa reads conversation tests only from files named test_*.yml, so the stories are copied
     there (or, with --story, only the chosen ones written out).
     """
+    out_dir = out_dir or DEFAULT_RASA_TEST_DIR
     story_dir = out_dir / "stories"
     results_dir = out_dir / "results"
     for folder in (story_dir, results_dir):
@@ -1097,7 +1133,7 @@ def run_rasa_test(
             command, cwd=ROOT, env=config.env(), stdout=log, stderr=subprocess.STDOUT, check=False
         )
     output = log_path.read_text(errors="replace").splitlines()
-    summary = [_strip_log_prefix(line) for line in output if SUMMARY_LINE.search(line)]
+    summary = rasa_test_summary(output)
     report_path = results_dir / "story_report.json"
     conversation = None
     if report_path.exists():
@@ -1112,17 +1148,23 @@ def run_rasa_test(
         "log": _display(log_path),
         "summary": summary,
         "conversation_accuracy": conversation,
-        "failed_stories": _story_names(results_dir / "failed_test_stories.yml"),
-        "passed_stories": _story_names(results_dir / "successful_test_stories.yml"),
+        "log_tail": output[-15:] if completed.returncode != 0 else [],
+        "failed_stories": rasa_test_story_names(results_dir / "failed_test_stories.yml"),
+        "passed_stories": rasa_test_story_names(results_dir / "successful_test_stories.yml"),
     }
 
 
-def _strip_log_prefix(line: str) -> str:
-    """`2024-… INFO  rasa.core.test  - \tCorrect: 1 / 2` → `Correct: 1 / 2`."""
-    return re.sub(r"^.*?\s-\s+", "", line).strip() if " - " in line else line.strip()
+def rasa_test_summary(log_lines: Iterable[str]) -> list[str]:
+    """`2024-… INFO  rasa.core.test  - \tCorrect:   1 / 2` → `Correct: 1 / 2`, for each line
+    of Rasa's verdict."""
+    return [
+        re.sub(r"\s+", " ", line.split(" - ", 1)[1]).strip()
+        for line in log_lines
+        if SUMMARY_LINE.search(line)
+    ]
 
 
-def _story_names(path: Path) -> list[str]:
+def rasa_test_story_names(path: Path) -> list[str]:
     if not path.exists():
         return []
     try:
@@ -1130,7 +1172,10 @@ def _story_names(path: Path) -> list[str]:
     except yaml.YAMLError:
         return []
     items = document.get("stories") if isinstance(document, dict) else None
-    return [str(s.get("story")) for s in items or [] if isinstance(s, dict)]
+    # Rasa appends " (<file>)" to each story's name.
+    return [
+        re.sub(r" \([^()]*\)$", "", str(s.get("story"))) for s in items or [] if isinstance(s, dict)
+    ]
 
 
 if __name__ == "__main__":

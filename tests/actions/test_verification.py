@@ -112,3 +112,41 @@ def test_not_an_email(order_book_env, tracker_from) -> None:
     messages, slots = validate_email(tracker_from, "000000101", "james at example dot net")
     assert slots == {"email": None}
     assert "doesn't look like an e-mail" in messages[0]
+
+
+def test_digits_for_another_question_are_not_a_new_order(order_book_env, tracker_from) -> None:
+    """A ZIP code typed for the new address is found as an order number too; it must not undo
+    the verification of the order being changed."""
+    tracker = tracker_from(
+        "order_form",
+        slots={
+            "order_number": "10118",
+            "email": "noah.patel@example.net",
+            "verified_order_number": "000000107",
+            "verified_customer_email": "noah.patel@example.net",
+            "requested_slot": "postcode",
+        },
+    )
+    slots = ValidateTrackOrderForm().validate_order_number(
+        "10118", CollectingDispatcher(), tracker, {}
+    )
+    assert slots == {"order_number": "000000107"}
+
+
+def test_a_zip_code_keeps_the_address_form_going(order_book_env, tracker_from) -> None:
+    from actions.orders import ValidateChangeAddressForm
+
+    tracker = tracker_from(
+        "order_form",
+        slots={
+            "order_number": "10118",
+            "email": "noah.patel@example.net",
+            "verified_order_number": "000000107",
+            "verified_customer_email": "noah.patel@example.net",
+            "requested_slot": "postcode",
+        },
+    )
+    required = asyncio.run(
+        ValidateChangeAddressForm().required_slots([], CollectingDispatcher(), tracker, {})
+    )
+    assert "postcode" in required

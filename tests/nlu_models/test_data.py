@@ -69,7 +69,7 @@ SHOP_WORDED = {
     "contact_human_agent",
 }  # fmt: skip
 MINIMUM = {"affirm": 25, "deny": 25, "thanks": 25, "bot_challenge": 25, "inform": 60,
-           "out_of_scope": 200} | dict.fromkeys(BITEXT_INTENTS, 40)  # fmt: skip
+           "out_of_scope": 200} | dict.fromkeys(BITEXT_INTENTS, 35)  # fmt: skip
 ANNOTATION = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 
 
