@@ -18,7 +18,6 @@ ANSWER_INTENTS = frozenset(
     {
         "inform",
         "affirm",
-        "deny",
         "nlu_fallback",
         "out_of_scope",
         "thanks",
@@ -68,6 +67,9 @@ def free_text(
     text = latest_text(tracker)
     if not is_asked(tracker, slot):
         return None
+    intent, confidence = latest_intent(tracker)
+    if intent == "deny" and confidence >= TOPIC_CONFIDENCE:
+        return None  # "never mind": rules.yml stops the form
     if changes_topic(tracker, own_intents) and (not narrative or text.endswith("?")):
         return None
     if not text or text.startswith("/"):

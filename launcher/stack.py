@@ -213,10 +213,10 @@ class Stack:
                     "bot/endpoints.yml",
                     "--credentials",
                     "bot/credentials.yml",
-                    # the HTTP API (trackers, for `launcher stories`), behind the token
+                    # the HTTP API (trackers, for `launcher stories`), behind the token; one
+                    # argument, as a token may start with "-" (token_urlsafe's alphabet)
                     "--enable-api",
-                    "--auth-token",
-                    config.rasa_token,
+                    f"--auth-token={config.rasa_token}",
                 ],
                 config.rasa_port,
                 f"{config.rasa_url}/webhooks/rest/",

@@ -42,3 +42,8 @@ def test_a_narrative_takes_statements_whatever_their_intent(tracker_from) -> Non
 
 def test_button_payloads_are_not_free_text(tracker_from) -> None:
     assert free_text(message(tracker_from, "/affirm", "affirm", 1.0), "street") is None
+
+
+def test_never_mind_is_not_an_answer_even_to_a_narrative(tracker_from) -> None:
+    stop = message(tracker_from, "never mind", "deny", 0.95, asked="complaint_text")
+    assert free_text(stop, "complaint_text", narrative=True) is None

@@ -58,8 +58,8 @@ def test_stories_play_against_a_fresh_stack_and_report_the_divergence(
 
     status = stories.main([str(story_file), "--report", str(report_path), "--rasa-test"])
 
-    out = capsys.readouterr().out
-    assert status == 1, out
+    out, err = capsys.readouterr()
+    assert status == 1, out + err
     assert "PASS  greet and goodbye" in out
     assert "FAIL  wrong on purpose" in out
     assert "stories: 1 passed, 1 failed, 2 total" in out

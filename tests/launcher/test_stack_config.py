@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from launcher.stack import HOST, Stack, StackConfig
@@ -16,7 +18,17 @@ def test_rasa_serves_its_api_on_localhost_behind_the_configs_token() -> None:
     command = rasa_command(config)
     assert command[command.index("--interface") + 1] == HOST == "127.0.0.1"
     assert "--enable-api" in command
-    assert command[command.index("--auth-token") + 1] == config.rasa_token
+    assert f"--auth-token={config.rasa_token}" in command
+
+
+def test_a_token_that_starts_with_a_dash_is_not_read_as_an_option() -> None:
+    """token_urlsafe may start with "-"; `--auth-token -x…` made Rasa's argparse fail."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-t", "--auth-token")
+    parser.add_argument("--enable-api", action="store_true")
+    command = rasa_command(StackConfig(rasa_token="-starts-with-a-dash"))
+    options = [a for a in command if a.startswith("--auth-token") or a == "--enable-api"]
+    assert parser.parse_args(options).auth_token == "-starts-with-a-dash"
 
 
 def test_each_config_gets_its_own_random_token_kept_out_of_repr(
