@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from actions.verification import NO_MATCH_TEXT
 from catalog.db import session_scope
 from catalog.models import Product
 from launcher.chat import send
@@ -96,11 +97,20 @@ def test_a_shopping_conversation_refines_picks_and_asks(stack: Stack) -> None:
 
 
 def test_where_is_my_order(stack: Stack) -> None:
+    """The number, then the order's e-mail; a wrong e-mail learns nothing about the order."""
     sender = f"test-{uuid.uuid4().hex[:8]}"
     [ask] = chat(stack, "where is my order?", sender)
     assert "order number" in ask
-    [status] = chat(stack, "000000002", sender)
-    assert status.startswith("Your order 000000002 was refunded.")
+    [ask_email] = chat(stack, "000000002", sender)
+    assert "e-mail" in ask_email
+    [status] = chat(stack, "roni_cost@example.com", sender)
+    assert status.startswith("Your order 000000002 was returned and refunded."), status
+
+    thief = f"test-{uuid.uuid4().hex[:8]}"
+    chat(stack, "where is my order 000000002?", thief)
+    replies = chat(stack, "someone@example.com", thief)
+    assert replies[0] == NO_MATCH_TEXT, replies
+    assert not any("refunded" in r or "V-Tee" in r for r in replies)
 
 
 def test_greeting_and_out_of_scope(stack: Stack) -> None:
@@ -124,12 +134,13 @@ def test_unknown_topics_get_the_out_of_scope_answer_not_a_wrong_intent(stack: St
 
 def test_a_conversation_survives_a_rasa_restart(stack: Stack) -> None:
     sender = f"test-{uuid.uuid4().hex[:8]}"
-    assert chat(stack, "where is my order 000000001?", sender)[0].startswith("Your order 000000001")
+    assert "e-mail" in chat(stack, "where is my order 000000001?", sender)[0]
     stack.stop_service("rasa")
     stack.start_service("rasa")
     stack.wait_healthy("rasa", time.monotonic() + 120)
-    # The order number was kept in the conversation's tracker (SQLite), so it is not asked again.
-    [reply] = chat(stack, "where is my order?", sender)
+    # The form and the order number were kept in the conversation's tracker (SQLite): the
+    # e-mail answers the question asked before the restart.
+    [reply] = chat(stack, "roni_cost@example.com", sender)
     assert reply.startswith("Your order 000000001"), reply
 
 
