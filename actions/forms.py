@@ -68,8 +68,10 @@ def free_text(
     if not is_asked(tracker, slot):
         return None
     intent, confidence = latest_intent(tracker)
-    if intent == "deny" and confidence >= TOPIC_CONFIDENCE:
-        return None  # "never mind": rules.yml stops the form
+    if intent == "deny" and (confidence >= TOPIC_CONFIDENCE or not narrative):
+        # "never mind": rules.yml stops the form. A narrative ("no longer needed") may read
+        # as a weak "no"; a street or a city never does.
+        return None
     if changes_topic(tracker, own_intents) and (not narrative or text.endswith("?")):
         return None
     if not text or text.startswith("/"):

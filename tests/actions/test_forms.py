@@ -47,3 +47,10 @@ def test_button_payloads_are_not_free_text(tracker_from) -> None:
 def test_never_mind_is_not_an_answer_even_to_a_narrative(tracker_from) -> None:
     stop = message(tracker_from, "never mind", "deny", 0.95, asked="complaint_text")
     assert free_text(stop, "complaint_text", narrative=True) is None
+
+
+def test_a_weak_no_stops_an_address_but_may_be_a_narrative(tracker_from) -> None:
+    never_mind = message(tracker_from, "never mind", "deny", 0.6)
+    assert free_text(never_mind, "street") is None
+    reason = message(tracker_from, "don't need it any more", "deny", 0.6, asked="return_reason")
+    assert free_text(reason, "return_reason", narrative=True) == "don't need it any more"

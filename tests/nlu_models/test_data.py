@@ -4,6 +4,7 @@ from pathlib import Path
 
 import yaml
 
+from nlu_models.bitext import DEFAULT_PER_INTENT
 from nlu_models.data import (
     Example,
     data_hash,
@@ -68,8 +69,9 @@ SHOP_WORDED = {
     "get_invoice", "delete_account", "newsletter_subscription", "complaint", "review",
     "contact_human_agent",
 }  # fmt: skip
+# Every Bitext intent: the converter's sample plus at least 5 in the shop's words.
 MINIMUM = {"affirm": 25, "deny": 25, "thanks": 25, "bot_challenge": 25, "inform": 60,
-           "out_of_scope": 200} | dict.fromkeys(BITEXT_INTENTS, 35)  # fmt: skip
+           "out_of_scope": 200} | dict.fromkeys(BITEXT_INTENTS, DEFAULT_PER_INTENT + 5)  # fmt: skip
 ANNOTATION = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 
 
