@@ -7,17 +7,19 @@ agent console (issue 6) gives the conversation back.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.catalog_access import catalog_session
-from actions.forms import conversation_id
+from actions.forms import conversation_id, entity_value, free_text, is_asked, latest_text
 from catalog.policies import ShopSettingsError, policies
-from catalog.support import request_handoff
+from catalog.support import leave_message, request_handoff
 
 OFFER_HUMAN_TEXT = "Would you like me to pass you to a person from our support team?"
 OFFER_BUTTONS = [
@@ -43,6 +45,7 @@ TASK_SLOTS = (
     "newsletter_choice",
     "newsletter_email",
     "complaint_text",
+    "message_text",
     "review_product",
     "review_rating",
     "review_text",
@@ -194,3 +197,99 @@ class ActionStop(Action):
             return [ActiveLoop(None), SlotSet("requested_slot", None), *clear_task_slots()]
         dispatcher.utter_message(text="OK. Is there anything else I can help you with?")
         return []
+
+
+TIMEOUT_TEXT = (
+    "I'm sorry, no one from our support team is free right now. You can carry on with me, "
+    "or leave a message and the team will answer you by e-mail."
+)
+TIMEOUT_BUTTONS = [
+    {"title": "Carry on with the assistant", "payload": "/continue_with_bot"},
+    {"title": "Leave a message", "payload": "/leave_message"},
+]
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ActionHandoffTimeout(Action):
+    """Triggered by the web server (web/hub.py) when no agent took the handoff in time; the
+    conversation is already resumed."""
+
+    def name(self) -> str:
+        return "action_handoff_timeout"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=TIMEOUT_TEXT, buttons=TIMEOUT_BUTTONS)
+        return [SlotSet("handoff_status", None)]
+
+
+class ValidateLeaveMessageForm(FormValidationAction):
+    """The message, then where to answer it: a shopper who proved an order is not asked."""
+
+    def name(self) -> str:
+        return "validate_leave_message_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("verified_customer_email"):
+            return [slot for slot in domain_slots if slot != "contact_email"]
+        return domain_slots
+
+    def extract_message_text(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = free_text(tracker, "message_text", narrative=True)
+        return {"message_text": text} if text else {}
+
+    def extract_contact_email(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not is_asked(tracker, "contact_email"):
+            return {}
+        found = entity_value(tracker, "email") or latest_text(tracker)
+        return {"contact_email": str(found).strip()} if found else {}
+
+    def validate_contact_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        address = str(value).strip().lower()
+        if not EMAIL.match(address) or len(address) > 255:
+            dispatcher.utter_message(
+                text="That doesn't look like an e-mail address. Please write it like "
+                "name@example.com."
+            )
+            return {"contact_email": None}
+        return {"contact_email": address}
+
+
+class ActionLeaveMessage(Action):
+    def name(self) -> str:
+        return "action_leave_message"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        email = tracker.get_slot("verified_customer_email") or tracker.get_slot("contact_email")
+        try:
+            with catalog_session() as session:
+                message = leave_message(
+                    session,
+                    conversation_id(tracker),
+                    email,
+                    str(tracker.get_slot("message_text") or ""),
+                )
+                reference = f"M-{message.id}"
+        except SQLAlchemyError:
+            return ActionHandoff._unavailable(dispatcher)
+        dispatcher.utter_message(
+            text=f"Thank you. I've passed your message to our support team (reference "
+            f"{reference}); they'll answer you at {email}. Is there anything else I can help "
+            "you with?"
+        )
+        return [SlotSet("message_text", None)]

@@ -387,16 +387,110 @@ class Complaint(Base):
 
 
 class Handoff(Base):
-    """A conversation waiting for (or taken by) a person; the agent console reads these."""
+    """A conversation waiting for (or taken by) a person; the agent console reads these.
+
+    status: waiting, taken (by `agent_id`), handed_back (the bot resumes), closed, or
+    timed_out (no agent took it in time). Only waiting and taken ones are open.
+    """
 
     __tablename__ = "handoffs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[str] = mapped_column(String(64), index=True)
     reason: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, taken, closed
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Who took it (kept when it ends, for the history); an agent is disabled, never deleted.
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL", name="fk_handoffs_agent_id_agents")
+    )
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    agent: Mapped[Agent | None] = relationship()
+
+
+AGENT_ROLES = ("agent", "admin")  # an admin also reads the audit log and manages accounts
+HANDOFF_STATUSES = ("waiting", "taken", "handed_back", "closed", "timed_out")
+
+
+class Agent(Base):
+    """A person who signs in to the agent console.
+
+    Only a scrypt hash of the password is kept (web/auth.py). An account is disabled rather
+    than deleted, so the audit log and notes keep saying who did what.
+    """
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)  # lower-case
+    display_name: Mapped[str] = mapped_column(String(120))  # what shoppers see
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AgentSession(Base):
+    """An agent's sign-in. The id is the SHA-256 of the cookie's token, so a copy of the
+    database cannot be used to sign in; it expires after a while idle (`last_seen_at`)."""
+
+    __tablename__ = "agent_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex SHA-256 of the token
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+    agent: Mapped[Agent] = relationship()
+
+
+class AuditEntry(Base):
+    """Who did what in the console, for an admin to check: sign-ins, taking, replying...
+
+    `detail` is a short fact (a username, a status); never message text or a password.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+    agent: Mapped[Agent | None] = relationship()
+
+
+class AgentNote(Base):
+    """An agent's private note on a conversation, for the colleague who takes it next."""
+
+    __tablename__ = "agent_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    text: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    agent: Mapped[Agent] = relationship()
+
+
+class SupportMessage(Base):
+    """A message a shopper leaves when no agent is free, for the support team to answer."""
+
+    __tablename__ = "support_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    email: Mapped[str | None] = mapped_column(String(255))  # lower-case; none: answer in chat
+    text: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="new")
 
 
 class ErasureRequest(Base):

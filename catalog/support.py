@@ -1,5 +1,6 @@
 """What the conversation leaves for people to act on: complaints, hand-offs to an agent,
-erasure requests, newsletter choices and reviews awaiting moderation.
+erasure requests, newsletter choices, reviews awaiting moderation and messages left for the
+team when no agent was free.
 
 Each function writes within the caller's transaction. Asking twice must not make two tasks
 for a person, so a hand-off and an erasure request are re-used while still open.
@@ -22,9 +23,12 @@ from catalog.models import (
     NewsletterSubscriber,
     Product,
     Review,
+    SupportMessage,
 )
 from catalog.orders import normalise_order_number
 
+MAX_TEXT_CHARS = 2000  # a note or a message left for the team
+MAX_EMAIL_CHARS = 255
 OPEN_HANDOFF = ("waiting", "taken")  # closed ones are history; a new request starts a new one
 
 
@@ -35,6 +39,19 @@ def local_now() -> datetime:
 
 def _one_line(text: str, limit: int) -> str:
     return " ".join(text.split())[:limit]
+
+
+def kept_text(text: str, what: str) -> str:
+    """The trimmed text; ValueError (a sentence for the person) when empty or too long."""
+    kept = text.strip()
+    if not kept:
+        raise ValueError(f"Please write something: the {what} is empty.")
+    if len(kept) > MAX_TEXT_CHARS:
+        raise ValueError(
+            f"Please shorten the {what}: it may have at most {MAX_TEXT_CHARS} characters, "
+            f"this one has {len(kept)}."
+        )
+    return kept
 
 
 def record_complaint(
@@ -158,3 +175,39 @@ def store_review(
     product.reviews.append(review)
     session.flush()
     return review
+
+
+def _email(email: str | None) -> str | None:
+    address = (email or "").strip().lower()
+    if not address:
+        return None
+    if (
+        "@" not in address.strip("@")
+        or any(c.isspace() for c in address)
+        or len(address) > MAX_EMAIL_CHARS
+    ):
+        raise ValueError(
+            f"{email!r} does not look like an e-mail address; please check it, or leave it out "
+            "to get the answer in this chat."
+        )
+    return address
+
+
+def leave_message(
+    session: Session,
+    conversation_id: str,
+    email: str | None,
+    text: str,
+    now: datetime | None = None,
+) -> SupportMessage:
+    """Keep a shopper's message for the support team (status `new`); the e-mail is optional."""
+    message = SupportMessage(
+        conversation_id=conversation_id[:64],
+        email=_email(email),
+        text=kept_text(text, "message"),
+        created_at=now or local_now(),
+        status="new",
+    )
+    session.add(message)
+    session.flush()
+    return message

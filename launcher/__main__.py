@@ -28,9 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m launcher",
         description="ShopDesk launcher. `run` loads the catalog, trains what is missing, starts "
-        "the classifier, the action server and Rasa on 127.0.0.1, and chats in this terminal; "
-        "Ctrl-C stops every process it started. Ports: SHOPDESK_RASA_PORT (5005), "
-        "SHOPDESK_ACTIONS_PORT (5055), SHOPDESK_NLU_PORT (5006).",
+        "the classifier, the action server, Rasa and the web server (chat widget, agent "
+        "console) on 127.0.0.1, and chats in this terminal; Ctrl-C stops every process it "
+        "started. Ports: SHOPDESK_RASA_PORT (5005), SHOPDESK_ACTIONS_PORT (5055), "
+        "SHOPDESK_NLU_PORT (5006), SHOPDESK_WEB_PORT (5080).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="prepare, start everything, chat; Ctrl-C stops all")
@@ -71,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nShopDesk is up ({', '.join(f'{n} {s:.1f}s' for n, s in ready.items())}). "
             f"Logs: {config.log_dir}\n"
+            f"  shoppers: {config.web_url}/  (the demo shop page with the chat widget)\n"
+            f"  agents:   {config.web_url}/agent/  (sign in with an account from "
+            "`python -m web agents add`)\n"
             f"  chat here, or run `make chat` in another terminal, or POST "
             f'{{"sender": "me", "message": "hi"}} to {config.chat_url}\n'
             "  Ctrl-C stops every process.\n"

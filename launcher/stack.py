@@ -47,6 +47,7 @@ class StackConfig:
     rasa_port: int = 5005
     actions_port: int = 5055
     nlu_port: int = 5006
+    web_port: int = 5080
     python: Path = ROOT / ".venv" / "bin" / "python"
     rasa_venv: Path = ROOT / ".venv-rasa"
     rasa_model_dir: Path = ROOT / "models" / "rasa"
@@ -59,14 +60,15 @@ class StackConfig:
 
     @classmethod
     def from_env(cls) -> StackConfig:
-        """SHOPDESK_RASA_PORT, SHOPDESK_ACTIONS_PORT, SHOPDESK_NLU_PORT, SHOPDESK_TRACKER_DB,
-        SHOPDESK_RASA_TOKEN."""
+        """SHOPDESK_RASA_PORT, SHOPDESK_ACTIONS_PORT, SHOPDESK_NLU_PORT, SHOPDESK_WEB_PORT,
+        SHOPDESK_TRACKER_DB, SHOPDESK_RASA_TOKEN."""
         default = cls()
         tracker_db = os.environ.get("SHOPDESK_TRACKER_DB")
         return cls(
             rasa_port=_port_from_env("SHOPDESK_RASA_PORT", default.rasa_port),
             actions_port=_port_from_env("SHOPDESK_ACTIONS_PORT", default.actions_port),
             nlu_port=_port_from_env("SHOPDESK_NLU_PORT", default.nlu_port),
+            web_port=_port_from_env("SHOPDESK_WEB_PORT", default.web_port),
             tracker_db=Path(tracker_db) if tracker_db else default.tracker_db,
             rasa_token=rasa_token_from_env(),
         )
@@ -84,6 +86,10 @@ class StackConfig:
         return f"http://{HOST}:{self.nlu_port}"
 
     @property
+    def web_url(self) -> str:
+        return f"http://{HOST}:{self.web_port}"
+
+    @property
     def chat_url(self) -> str:
         return f"{self.rasa_url}/webhooks/rest/webhook"
 
@@ -96,6 +102,10 @@ class StackConfig:
                 "SHOPDESK_NLU_URL": self.nlu_url,
                 "SHOPDESK_ACTIONS_URL": f"{self.actions_url}/webhook",
                 "SHOPDESK_TRACKER_DB": str(self.tracker_db),
+                "SHOPDESK_RASA_URL": self.rasa_url,
+                "SHOPDESK_RASA_TOKEN": self.rasa_token,
+                "SHOPDESK_WEB_HOST": HOST,
+                "SHOPDESK_WEB_PORT": str(self.web_port),
                 "SANIC_HOST": HOST,  # rasa_sdk binds to 0.0.0.0 unless told
                 "TF_CPP_MIN_LOG_LEVEL": "2",
             }
@@ -221,6 +231,12 @@ class Stack:
                 config.rasa_port,
                 f"{config.rasa_url}/webhooks/rest/",
             ),
+            "web": Service(
+                "web",
+                [str(config.python), "-m", "web", "serve"],
+                config.web_port,
+                f"{config.web_url}/health",
+            ),
         }
 
     def start(self, only: Sequence[str] | None = None) -> dict[str, float]:
@@ -233,7 +249,7 @@ class Stack:
             raise StackError(
                 f"ports already in use: {', '.join(busy)}. Is ShopDesk already running? "
                 "Stop it, or choose other ports with SHOPDESK_RASA_PORT, SHOPDESK_ACTIONS_PORT "
-                "and SHOPDESK_NLU_PORT."
+                "SHOPDESK_NLU_PORT and SHOPDESK_WEB_PORT."
             )
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         self.config.tracker_db.parent.mkdir(parents=True, exist_ok=True)

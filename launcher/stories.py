@@ -978,6 +978,7 @@ def fresh_config(work: Path, log_dir: Path | None = None) -> StackConfig:
         rasa_port=free_port(),
         actions_port=free_port(),
         nlu_port=free_port(),
+        web_port=free_port(),
         log_dir=log_dir or STORY_LOG_DIR,
         tracker_db=work / "tracker.sqlite3",
         # An empty URL makes the catalog use SHOPDESK_DB_PATH even if the shell sets one.
@@ -1008,7 +1009,7 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[RasaClient, StackConfig]
         config = fresh_config(Path(work))
         if missing := missing_environments(config):
             raise RunnerError("missing " + ", ".join(missing))
-        for name in ("classifier", "actions", "rasa"):
+        for name in ("classifier", "actions", "rasa", "web"):
             (config.log_dir / f"{name}.log").unlink(missing_ok=True)
         stack = Stack(config)
         previous = _stop_on_sigterm()

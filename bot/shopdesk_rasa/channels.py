@@ -3,7 +3,8 @@
 If handling a message produced no reply at all (the action server is down, an action
 crashed, the policy predicted nothing) the shopper gets a polite apology instead of silence.
 While the conversation waits for a person (paused by actions/handoff.py) the bot stays silent
-by design, and the shopper is told that their message is with the support team.
+by design, and the shopper is told that their message is with the support team, unless the
+web server's metadata says an agent is already in the chat (web/shopper.py).
 It keeps the name "rest", so the URL and JSON contract are exactly Rasa's REST channel's.
 """
 
@@ -70,7 +71,9 @@ class ShopperRestInput(RestInput):
             except Exception:
                 logger.exception("handling a shopper message failed")
             if counter.replies == 0 and await is_paused(message.sender_id):
-                await counter.inner.send_text_message(message.sender_id, WAITING_TEXT)
+                # with an agent in the chat (the web server says so) the agent answers
+                if not (message.metadata or {}).get("agent_present"):
+                    await counter.inner.send_text_message(message.sender_id, WAITING_TEXT)
             elif counter.replies == 0:
                 logger.error("no reply for a shopper message; sending the apology")
                 await counter.inner.send_text_message(message.sender_id, NO_REPLY_TEXT)

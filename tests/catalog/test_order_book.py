@@ -21,6 +21,7 @@ from catalog.db import MIGRATIONS_DIR, engine_for, migrate, session_scope
 from catalog.luma import import_luma
 from catalog.models import (
     Customer,
+    Handoff,
     NewsletterSubscriber,
     Order,
     Product,
@@ -365,13 +366,19 @@ def test_cli_orders_needs_a_catalog(cli_db: str, capsys: pytest.CaptureFixture[s
     assert "load it first" in capsys.readouterr().err
 
 
-def upgrade_with_old_rows(url: str) -> None:
-    """Migrate to 0002, write an imported review and a return, then migrate to the head."""
+def migrate_to(url: str, revision: str, down: bool = False) -> None:
+    """Move the schema up (or down) to `revision`, as catalog.db.migrate moves it to the head."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0002")
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def upgrade_with_old_rows(url: str) -> None:
+    """Migrate to 0002, write an imported review and a return; to 0003, write a handoff; then
+    migrate to the head."""
+    migrate_to(url, "0002")
     with engine_for(url).begin() as connection:
         for statement in (
             "INSERT INTO customers (id, email, first_name, last_name) "
@@ -386,12 +393,25 @@ def upgrade_with_old_rows(url: str) -> None:
             "VALUES (1, 5, '', '', '')",
         ):
             connection.execute(text(statement))
+    migrate_to(url, "0003")
+    with engine_for(url).begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO handoffs (id, conversation_id, reason, status, created_at, "
+                "updated_at) VALUES (3, 'chat-1', 'asked', 'waiting', '2025-06-18 10:00:00', "
+                "'2025-06-18 10:00:00')"
+            )
+        )
     migrate(url)
     with session_scope(url) as session:
         assert session.scalars(select(Return.number)).all() == ["R000000001-7"]
         assert session.scalars(select(Review.status)).all() == ["approved"]
         order = session.scalars(select(Order)).one()
         assert (order.total_cents, order.cancellation_fee_cents, order.ship_city) == (0, 0, None)
+        handoff = session.get_one(Handoff, 3)  # 0004: never taken in a console, so no agent
+        assert (handoff.status, handoff.agent_id, handoff.taken_at, handoff.closed_at) == (
+            "waiting", None, None, None
+        )  # fmt: skip
 
 
 def test_migration_keeps_old_rows_on_sqlite(tmp_path: Path) -> None:

@@ -19,10 +19,12 @@ from catalog.models import (
     NewsletterSubscriber,
     Product,
     Review,
+    SupportMessage,
 )
 from catalog.search_index import refresh_product_stats
 from catalog.settings import LUMA_DATA_DIR
 from catalog.support import (
+    leave_message,
     record_complaint,
     request_erasure,
     request_handoff,
@@ -165,3 +167,38 @@ def test_importing_the_catalog_again_keeps_chat_reviews(shop_url: str) -> None:
     with session_scope(shop_url) as session:
         kept = session.scalars(select(Review).where(Review.conversation_id == "chat-8")).all()
         assert [r.text for r in kept] == ["Too tight."]
+
+
+def test_a_shopper_leaves_a_message_with_or_without_an_email(shop_url: str) -> None:
+    with session_scope(shop_url) as session:
+        _leave_three(session)
+
+
+def _leave_three(session: Session) -> None:
+    kept = leave_message(session, "chat-1", " Roni@Example.com ", " Please call me back. ", NOW)
+    anonymous = leave_message(session, "chat-2", "  ", "Still waiting for my parcel.", NOW)
+    assert (kept.email, kept.text, kept.status, kept.created_at) == (
+        "roni@example.com", "Please call me back.", "new", NOW
+    )  # fmt: skip
+    assert (anonymous.email, anonymous.conversation_id) == (None, "chat-2")
+    assert leave_message(session, "chat-3", None, "Hello?").email is None
+    assert len(session.scalars(select(SupportMessage)).all()) == 3
+
+
+@pytest.mark.parametrize(
+    ("email", "text", "complaint"),
+    [
+        ("roni@example.com", "", "the message is empty"),
+        ("roni@example.com", "y" * 2001, "at most 2000 characters, this one has 2001"),
+        ("roni at example.com", "Hello", "does not look like an e-mail address"),
+        ("roni @example.com", "Hello", "does not look like an e-mail address"),
+        ("@", "Hello", "does not look like an e-mail address"),
+    ],
+)
+def test_a_left_message_is_checked_like_a_note(
+    shop_url: str, email: str, text: str, complaint: str
+) -> None:
+    with session_scope(shop_url) as session:
+        with pytest.raises(ValueError, match=complaint):
+            leave_message(session, "chat-1", email, text)
+        assert session.scalars(select(SupportMessage)).all() == []

@@ -38,6 +38,7 @@ def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
         "SHOPDESK_RASA_PORT": str(free_port()),
         "SHOPDESK_ACTIONS_PORT": str(free_port()),
         "SHOPDESK_NLU_PORT": str(free_port()),
+        "SHOPDESK_WEB_PORT": str(free_port()),
     }
     if missing := missing_environments(StackConfig()):
         skip_or_fail("the virtual environments are missing: " + ", ".join(missing))
@@ -59,7 +60,7 @@ def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
                 break
         assert launcher.poll() is None, "the launcher stopped before the stack was up"
         started = children(launcher.pid)
-        assert len(started) == 3
+        assert len(started) == 4  # classifier, actions, Rasa, web
         chat_url = f"http://127.0.0.1:{ports['SHOPDESK_RASA_PORT']}/webhooks/rest/webhook"
         assert send(chat_url, "launcher-test", "hello")
 

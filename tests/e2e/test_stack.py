@@ -40,6 +40,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         rasa_port=free_port(),
         actions_port=free_port(),
         nlu_port=free_port(),
+        web_port=free_port(),
         log_dir=work / "logs",
         tracker_db=work / "tracker.sqlite3",
         extra_env={"SHOPDESK_DB_PATH": str(work / "shop.sqlite3")},

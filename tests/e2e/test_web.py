@@ -1,0 +1,324 @@
+"""The shopper's widget and the agent console in a real browser, against the real stack.
+
+A shopper and an agent in two browser contexts: the shopper asks for a person, the agent
+takes the conversation from the queue, messages go both ways, the agent hands back and the
+bot answers the next question. Also: rasa-webchat from npm chats with the same server, markup
+sent as a message stays text, and a handoff no agent takes times out. Screenshots go to
+SHOPDESK_ARTIFACTS (default var/artifacts/browser).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from launcher.chat import send
+from launcher.stack import Stack, StackConfig, missing_environments, prepare
+from tests.browser import screenshot
+from tests.conftest import skip_or_fail
+from tests.e2e.test_stack import free_port
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN = ("admin", "Administrator", "an admin's long passphrase")
+ANNA = ("anna", "Anna Lindqvist", "correct horse battery staple")
+BEN = ("ben", "Ben Okafor", "another long passphrase")
+WEBCHAT = ROOT / "web" / "node_modules" / "rasa-webchat" / "lib" / "index.js"
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+HANDED_OVER = "asked a person from our support team"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    work = tmp_path_factory.mktemp("web-stack")
+    config = StackConfig(
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        nlu_port=free_port(),
+        web_port=free_port(),
+        log_dir=work / "logs",
+        tracker_db=work / "tracker.sqlite3",
+        extra_env={
+            "SHOPDESK_DB_PATH": str(work / "shop.sqlite3"),
+            "SHOPDESK_DATABASE_URL": "",
+            "SHOPDESK_ADMIN_USERNAME": ADMIN[0],
+            "SHOPDESK_ADMIN_PASSWORD": ADMIN[2],
+            "SHOPDESK_HANDOFF_TIMEOUT_S": "3600",
+        },
+    )
+    if missing := missing_environments(config):
+        skip_or_fail("the virtual environments are missing: " + ", ".join(missing))
+    prepare(config)
+    with Stack(config) as running:
+        for username, name, password in (ANNA, BEN):
+            subprocess.run(
+                [sys.executable, "-m", "web", "agents", "add", "--username", username, "--name",
+                 name, "--password-env", "AGENT_PASSWORD"],
+                cwd=ROOT, env={**config.env(), "AGENT_PASSWORD": password}, check=True,
+            )  # fmt: skip
+        yield running
+
+
+def tracker(stack: Stack, conversation_id: str) -> dict[str, Any]:
+    config = stack.config
+    url = f"{config.rasa_url}/conversations/{conversation_id}/tracker?token={config.rasa_token}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
+def open_widget(page: Any, url: str) -> None:
+    page.goto(url)
+    page.get_by_test_id("shopdesk-launcher").click()
+    page.get_by_test_id("shopdesk-input").wait_for()
+
+
+def say(page: Any, text: str) -> None:
+    page.get_by_test_id("shopdesk-input").fill(text)
+    page.get_by_test_id("shopdesk-send").click()
+
+
+def wait_for_message(
+    page: Any, test_id: str, sender: str, contains: str, timeout_s: float = 60
+) -> Any:
+    locator = page.locator(f'[data-testid="{test_id}"][data-sender="{sender}"]', has_text=contains)
+    locator.last.wait_for(timeout=timeout_s * 1000)
+    return locator.last
+
+
+def sign_in(page: Any, url: str, who: tuple[str, str, str] = ANNA) -> None:
+    page.goto(f"{url}/agent/")
+    page.get_by_test_id("console-username").fill(who[0])
+    page.get_by_test_id("console-password").fill(who[2])
+    page.get_by_test_id("console-signin").click()
+    page.get_by_test_id("console-agent-name").wait_for()
+
+
+def test_shopper_and_agent_hand_a_conversation_back_and_forth(stack: Stack, browser: Any) -> None:
+    url = stack.config.web_url
+    shopper_context = browser.new_context(viewport={"width": 390, "height": 844})
+    agent_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    shopper, agent = shopper_context.new_page(), agent_context.new_page()
+    try:
+        open_widget(shopper, url)
+        say(shopper, "I want to talk to a human")
+        wait_for_message(shopper, "shopdesk-message", "bot", HANDED_OVER)
+        conversation_id = shopper.evaluate("window.ShopDeskWidget.sessionId()")
+
+        sign_in(agent, url)
+        entry = agent.locator(
+            f'[data-testid="console-queue-entry"][data-conversation-id="{conversation_id}"]'
+        )
+        entry.wait_for(timeout=30_000)
+        entry.click()
+        agent.get_by_test_id("console-summary").wait_for()
+        agent.get_by_test_id("console-take").click()
+        wait_for_message(shopper, "shopdesk-message", "agent", "Anna Lindqvist")
+
+        say(shopper, "my parcel is two weeks late")
+        wait_for_message(agent, "console-message", "user", "two weeks late")
+        # while the agent has the chat, the bot stays silent
+        assert (
+            shopper.locator(
+                '[data-testid="shopdesk-message"][data-sender="bot"]',
+                has_text="with our support team",
+            ).count()
+            == 0
+        )
+
+        agent.get_by_test_id("console-reply-input").fill("I'm sorry! Let me look at it for you.")
+        agent.get_by_test_id("console-reply-send").click()
+        wait_for_message(shopper, "shopdesk-message", "agent", "Let me look at it")
+        agent.get_by_test_id("console-note-input").fill("Carrier delay, offered a voucher")
+        agent.get_by_test_id("console-note-add").click()
+        agent.get_by_text("Carrier delay, offered a voucher").wait_for()
+        screenshot(shopper, "widget-with-agent")
+        screenshot(agent, "console-conversation")
+
+        agent.get_by_test_id("console-hand-back").click()
+        wait_for_message(shopper, "shopdesk-message", "agent", "handed you back")
+        say(shopper, "how long does delivery take?")
+        answer = wait_for_message(shopper, "shopdesk-message", "bot", "business days")
+        assert answer.is_visible()
+
+        # the agent's words are in the conversation's record, marked as theirs
+        events = tracker(stack, conversation_id)["events"]
+        agent_turns = [
+            e
+            for e in events
+            if e.get("event") == "bot" and (e.get("metadata") or {}).get("agent_name")
+        ]
+        assert any("Let me look at it" in e["text"] for e in agent_turns)
+        assert all(e["metadata"]["agent_name"] == ANNA[1] for e in agent_turns)
+        # a reload keeps the conversation
+        shopper.reload()
+        shopper.get_by_test_id("shopdesk-launcher").click()
+        wait_for_message(shopper, "shopdesk-message", "agent", "Let me look at it", timeout_s=20)
+        assert shopper.evaluate("window.ShopDeskWidget.sessionId()") == conversation_id
+    finally:
+        shopper_context.close()
+        agent_context.close()
+
+
+def test_markup_in_a_message_is_shown_as_text(stack: Stack, browser: Any) -> None:
+    url = stack.config.web_url
+    context = browser.new_context()
+    page = context.new_page()
+    agent_context = browser.new_context()
+    agent = agent_context.new_page()
+    try:
+        open_widget(page, url)
+        say(page, "I need a person")
+        wait_for_message(page, "shopdesk-message", "bot", HANDED_OVER)
+        say(page, XSS)
+        shown = wait_for_message(page, "shopdesk-message", "user", "onerror")
+        assert XSS in shown.inner_text()
+        assert page.evaluate("window.__xss") is None
+        conversation_id = page.evaluate("window.ShopDeskWidget.sessionId()")
+        sign_in(agent, url)
+        agent.locator(
+            f'[data-testid="console-queue-entry"][data-conversation-id="{conversation_id}"]'
+        ).click()
+        in_console = wait_for_message(agent, "console-message", "user", "onerror")
+        assert XSS in in_console.inner_text()
+        assert agent.evaluate("window.__xss") is None
+        screenshot(page, "widget-markup-as-text")
+    finally:
+        context.close()
+        agent_context.close()
+
+
+def test_rasa_webchat_from_npm_chats_with_the_same_server(stack: Stack, browser: Any) -> None:
+    if not WEBCHAT.exists():
+        skip_or_fail("web/node_modules is missing: run scripts/bootstrap")
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.config.web_url}/static/widget.css")  # any page of the server's origin
+        page.set_content('<html><body><div id="webchat"></div></body></html>')
+        page.add_script_tag(path=str(WEBCHAT))
+        page.evaluate(
+            """url => WebChat.default(
+                 {socketUrl: url, socketPath: '/socket.io/', title: 'Luma', embedded: true},
+                 document.getElementById('webchat'))""",
+            stack.config.web_url,
+        )
+        box = page.locator(".rw-new-message, input[name=message], textarea").first
+        box.wait_for(timeout=30_000)
+        box.fill("do you have a black hoodie?")
+        box.press("Enter")
+        page.locator(".rw-response", has_text="oodie").first.wait_for(timeout=60_000)
+        screenshot(page, "rasa-webchat")
+    finally:
+        context.close()
+
+
+def test_a_handoff_no_agent_takes_times_out_and_the_bot_offers_a_message(
+    stack: Stack, browser: Any, tmp_path: Path
+) -> None:
+    """A second web server, with a short timeout, over the same Rasa and database."""
+    port = free_port()
+    env = {**stack.config.env(), "SHOPDESK_WEB_PORT": str(port), "SHOPDESK_HANDOFF_TIMEOUT_S": "3"}
+    log = (tmp_path / "web.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "web", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=2).close()
+                break
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.3)
+        open_widget(page, url)
+        say(page, "can I speak to a real person?")
+        wait_for_message(page, "shopdesk-message", "bot", HANDED_OVER)
+        wait_for_message(
+            page, "shopdesk-message", "bot", "no one from our support team is free", timeout_s=30
+        )
+        page.get_by_test_id("shopdesk-quick-reply").filter(has_text="Leave a message").click()
+        wait_for_message(page, "shopdesk-message", "bot", "What would you like to tell our team")
+        say(page, "Please call me back about my order, the zip is wrong")
+        wait_for_message(page, "shopdesk-message", "bot", "reply to")
+        say(page, "ava.thompson@example.com")
+        wait_for_message(page, "shopdesk-message", "bot", "passed your message")
+        screenshot(page, "widget-handoff-timeout")
+    finally:
+        context.close()
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()
+
+
+def console(stack: Stack, who: tuple[str, str, str]) -> tuple[httpx.Client, str]:
+    client = httpx.Client(base_url=stack.config.web_url, timeout=30)
+    signed_in = client.post("/agent/api/login", json={"username": who[0], "password": who[2]})
+    assert signed_in.status_code == 200, signed_in.text
+    return client, signed_in.json()["csrf_token"]
+
+
+def test_the_console_api_checks_who_asks_and_audits_what_they_do(stack: Stack) -> None:
+    anonymous = httpx.Client(base_url=stack.config.web_url, timeout=30)
+    assert anonymous.get("/agent/api/queue").status_code == 401
+    wrong = anonymous.post("/agent/api/login", json={"username": "anna", "password": "guess" * 3})
+    assert wrong.status_code == 401
+    assert "password" not in wrong.text.lower() or "do not match" in wrong.text
+
+    conversation_id = f"api-{uuid.uuid4().hex[:10]}"
+    replies = send(stack.config.chat_url, conversation_id, "I want to talk to a human")
+    assert any(HANDED_OVER in r.get("text", "") for r in replies)
+    anna, anna_csrf = console(stack, ANNA)
+    ben, ben_csrf = console(stack, BEN)
+    take = f"/agent/api/conversations/{conversation_id}/take"
+    assert anna.post(take).status_code == 403  # no CSRF token: not from the console
+    assert anna.post(take, headers={"X-CSRF-Token": ben_csrf}).status_code == 403
+    assert anna.post(take, headers={"X-CSRF-Token": anna_csrf}).status_code == 200
+    refused = ben.post(take, headers={"X-CSRF-Token": ben_csrf})
+    assert refused.status_code == 409
+    assert "Anna Lindqvist already has it" in refused.json()["error"]
+    reply = f"/agent/api/conversations/{conversation_id}/reply"
+    assert (
+        ben.post(reply, json={"text": "hi"}, headers={"X-CSRF-Token": ben_csrf}).status_code == 403
+    )
+    assert (
+        anna.post(reply, json={"text": " "}, headers={"X-CSRF-Token": anna_csrf}).status_code == 400
+    )
+
+    opened = anna.get(f"/agent/api/conversations/{conversation_id}").json()
+    assert opened["handoff"]["agent"] == "Anna Lindqvist"
+    assert "contact human agent" in opened["summary"]["wanted"]
+    assert opened["messages"][0] == {**opened["messages"][0], "sender": "user", "seq": 0}
+
+    close = f"/agent/api/conversations/{conversation_id}/close"
+    assert anna.post(close, headers={"X-CSRF-Token": anna_csrf}).status_code == 200
+    after = send(stack.config.chat_url, conversation_id, "hello again")
+    assert after and all("support team" not in r.get("text", "") for r in after)  # the bot is back
+
+    assert anna.get("/agent/api/audit").status_code == 403  # admins only
+    admin, _ = console(stack, ADMIN)
+    entries = admin.get("/agent/api/audit").json()["entries"]
+    done = [(e["agent"], e["action"]) for e in entries if e["conversation_id"] == conversation_id]
+    assert ("Anna Lindqvist", "take") in done and ("Anna Lindqvist", "close") in done
+    assert any(e["action"] == "login_failed" for e in entries)
+    assert all("guess" not in (e["detail"] or "") for e in entries)
+    logout = anna.post("/agent/api/logout", headers={"X-CSRF-Token": anna_csrf})
+    assert logout.status_code == 200
+    assert anna.get("/agent/api/queue").status_code == 401

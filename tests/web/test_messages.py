@@ -1,0 +1,54 @@
+"""Rasa's replies and tracker events become the widget's messages (docs/web.md)."""
+
+from __future__ import annotations
+
+from web.messages import conversation_messages, from_bot
+
+CARD = {
+    "sku": "MH01", "name": "Chaz Kangeroo Hoodie", "price": "$52.00", "regular_price": None,
+    "image": "https://shop.example/mh01.jpg", "url": "https://shop.example/mh01.html",
+    "rating": 4.3, "review_count": 3, "in_stock": True,
+}  # fmt: skip
+
+
+def test_buttons_become_quick_replies_and_cards_a_carousel() -> None:
+    message = from_bot(
+        {
+            "text": "Would you like a person?",
+            "buttons": [{"title": "Yes, please", "payload": "/affirm"}],
+            "custom": {"type": "product_cards", "products": [CARD]},
+        }
+    )
+    assert message["quick_replies"] == [
+        {"content_type": "text", "title": "Yes, please", "payload": "/affirm"}
+    ]
+    [element] = message["attachment"]["payload"]["elements"]
+    assert message["attachment"]["payload"]["template_type"] == "generic"
+    assert element["title"] == "Chaz Kangeroo Hoodie"
+    assert element["subtitle"] == "$52.00 · ★ 4.3 (3)"
+    assert element["image_url"] == "https://shop.example/mh01.jpg"
+    assert {b["type"] for b in element["buttons"]} == {"web_url", "postback"}
+
+
+def test_tracker_messages_are_numbered_and_agents_named() -> None:
+    events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "/affirm",
+         "metadata": {"message_id": "m1", "display_text": "Yes, please"}},
+        {"event": "bot", "text": "I've asked a person.", "data": {}},
+        {"event": "slot", "name": "handoff_status", "value": "waiting"},
+        {"event": "bot", "text": "Hi, I'm Anna.", "metadata": {"agent_name": "Anna"}},
+        {"event": "user", "text": "<b>hi</b>", "metadata": {}},
+    ]  # fmt: skip
+    messages = conversation_messages(events)
+    assert [(m["seq"], m["sender"]) for m in messages] == [
+        (0, "user"), (1, "bot"), (2, "agent"), (3, "user"),
+    ]  # fmt: skip
+    assert messages[0]["text"] == "Yes, please"  # the button's title, not its payload
+    assert messages[0]["message_id"] == "m1"
+    assert messages[2]["agent_name"] == "Anna"
+    assert messages[3]["text"] == "<b>hi</b>"  # kept as text; the pages show it as text
+
+
+def test_a_bot_event_without_content_is_not_a_message() -> None:
+    assert conversation_messages([{"event": "bot", "text": None, "data": {}}]) == []

@@ -1,0 +1,1 @@
+"""ShopDesk web: the shopper chat widget, the agent console and handing conversations over."""

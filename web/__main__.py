@@ -1,0 +1,76 @@
+"""`python -m web serve` runs the web server; `python -m web agents ...` manages agent accounts."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from catalog.db import migrate, session_scope
+from catalog.settings import CatalogSettings
+from web.settings import SettingsError, WebSettings
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from web.app import create_app
+    from web.auth import ensure_admin_from_env
+
+    try:
+        settings = WebSettings.from_env()
+    except SettingsError as problem:
+        print(f"web: {problem}", file=sys.stderr)
+        return 2
+    if args.port:
+        settings = WebSettings(**{**settings.__dict__, "port": args.port})
+    if not settings.rasa_token:
+        print(
+            "web: set SHOPDESK_RASA_TOKEN to the token Rasa was started with "
+            "(rasa run --enable-api --auth-token=...); `python -m launcher run` does this.",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
+    database_url = CatalogSettings.from_env().database_url
+    migrate(database_url)
+    with session_scope(database_url) as session:
+        print(f"web: {ensure_admin_from_env(session, os.environ)}", flush=True)
+    print(f"web: shop page with the chat widget: {settings.base_url}/", flush=True)
+    print(f"web: agent console: {settings.base_url}/agent/", flush=True)
+    uvicorn.run(
+        create_app(settings, database_url),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["agents"]:
+        from web.accounts_cli import main as agents_main
+
+        return agents_main(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="python -m web",
+        description="ShopDesk's web server: the shopper chat widget and the agent console. "
+        "`python -m web agents --help` manages agent accounts.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser(
+        "serve", help="run the web server (settings: SHOPDESK_WEB_*, SHOPDESK_RASA_*, docs/web.md)"
+    )
+    serve_parser.add_argument("--port", type=int, help="port (default SHOPDESK_WEB_PORT or 5080)")
+    commands.add_parser("agents", help="add, list or disable agent accounts (see agents --help)")
+    args = parser.parse_args(argv)
+    return serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

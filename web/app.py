@@ -1,0 +1,143 @@
+"""The web server: the demo shop page and widget, the agent console, and their sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+import socketio
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
+
+from catalog.support import local_now
+from web import auth, handoff
+from web.console_api import COOKIE, console_router, queue_snapshot
+from web.hub import AGENT_NAMESPACE, AGENTS_ROOM, Hub
+from web.rasa_client import RasaClient
+from web.settings import WebSettings
+from web.shopper import register
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+SOCKET_IO_CLIENT = (
+    Path(__file__).resolve().parent
+    / "node_modules"
+    / "socket.io-client"
+    / "dist"
+    / "socket.io.min.js"
+)
+PAGE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    # Only our own scripts; product images come from the shop's media host.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' https: http: data:; connect-src 'self' ws: wss:; "
+        "style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+async def sweep(hub: Hub, settings: WebSettings) -> None:
+    """Time out waiting handoffs, and push the queue to the agents when it changed."""
+    last: list[dict[str, Any]] | None = None
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(hub.queue_changes.wait(), settings.sweep_interval_s)
+        hub.queue_changes.clear()
+        try:
+            expired = await hub.db(
+                lambda session: handoff.expire_waiting(session, settings.handoff_timeout_s)
+            )
+            for conversation_id in expired:
+                log.info("handoff timed out; the bot takes the conversation back")
+                await hub.time_out(conversation_id)
+            queue = await queue_snapshot(hub)
+            shape = [
+                {k: v for k, v in e.items() if k != "waiting_s"} for e in queue["conversations"]
+            ]
+            if shape != last:
+                await hub.queue_changed(queue)
+                last = shape
+        except Exception:  # the sweep must outlive a database or Rasa hiccup
+            log.exception("the handoff sweep failed; trying again")
+
+
+def create_app(settings: WebSettings, database_url: str) -> socketio.ASGIApp:
+    sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*", logger=False)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token)
+    hub = Hub(sio, rasa, database_url)
+    register(sio, hub, settings.max_message_chars)
+
+    async def agent_connect(sid: str, environ: dict[str, Any], auth_data: Any = None) -> bool:
+        cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+        token = cookie[COOKIE].value if COOKIE in cookie else ""
+        host = environ.get("HTTP_HOST", "")
+        origin = environ.get("HTTP_ORIGIN", "")
+        if origin and origin.split("://", 1)[-1] != host:
+            return False  # the console's socket only from the console's own pages
+
+        def valid(session: Session) -> bool:
+            return (
+                auth.agent_for_token(session, token, settings.agent_session_ttl_s, local_now())
+                is not None
+            )
+
+        if not token or not await hub.db(valid):
+            return False
+        await sio.enter_room(sid, AGENTS_ROOM, namespace=AGENT_NAMESPACE)
+        await sio.emit("queue", await queue_snapshot(hub), to=sid, namespace=AGENT_NAMESPACE)
+        return True
+
+    sio.on("connect", agent_connect, namespace=AGENT_NAMESPACE)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(sweep(hub, settings))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await rasa.close()
+
+    app = FastAPI(title="ShopDesk web", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(console_router(hub, settings))
+
+    def page(name: str) -> Response:
+        return FileResponse(STATIC / name, headers=PAGE_HEADERS)
+
+    @app.get("/", include_in_schema=False)
+    async def shop_page() -> Response:
+        return page("shop.html")
+
+    @app.get("/agent/", include_in_schema=False)
+    async def console_page() -> Response:
+        return page("console.html")
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget() -> Response:
+        # the shop's own pages load it from another origin
+        return FileResponse(STATIC / "widget.js", headers={"Access-Control-Allow-Origin": "*"})
+
+    @app.get("/static/vendor/socket.io.min.js", include_in_schema=False)
+    async def socket_io_client() -> Response:
+        if not SOCKET_IO_CLIENT.exists():
+            return JSONResponse({"error": "run scripts/bootstrap to install web/node_modules"}, 503)
+        return FileResponse(SOCKET_IO_CLIENT, headers={"Access-Control-Allow-Origin": "*"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "rasa": await rasa.healthy()}
+
+    return socketio.ASGIApp(sio, other_asgi_app=app)

@@ -1,0 +1,190 @@
+"""The live side of conversations: shoppers' sockets, Rasa, and agents' console sockets.
+
+Every change to a conversation (a shopper's message, an agent's reply, a handoff event) ends
+with `sync`, which reads the conversation from Rasa's tracker and pushes the messages the
+sockets have not had yet. The tracker is the one record: a page reload, a reconnect and the
+console all read the same numbered messages from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import socketio
+
+from catalog.db import session_scope
+from web.messages import conversation_messages, from_bot, plain
+from web.rasa_client import RasaClient, RasaUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+AGENT_NAMESPACE = "/agent"
+AGENTS_ROOM = "agents"
+UNAVAILABLE_TEXT = (
+    "Sorry, I can't answer right now because part of our system is not responding. "
+    "Please try again in a moment."
+)
+TOO_LONG_TEXT = (
+    "That message is too long for me. Could you say it in fewer words (at most {n} characters)?"
+)
+
+
+def plain_room(conversation_id: str) -> str:
+    """The sockets of a conversation that speak Rasa's plain socketio shape (rasa-webchat)."""
+    return f"{conversation_id}#plain"
+
+
+HANDOFF_TIMEOUT_INTENT = (
+    "handoff_timeout"  # bot/domain.yml: the bot offers to go on or take a message
+)
+
+
+class Hub:
+    def __init__(self, sio: socketio.AsyncServer, rasa: RasaClient, database_url: str) -> None:
+        self.sio = sio
+        self.rasa = rasa
+        self.database_url = database_url
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._pushed: dict[str, int] = {}  # conversation -> highest seq pushed to its sockets
+        self.queue_changes = asyncio.Event()  # set when the agents' queue may have changed
+
+    async def db(self, work: Callable[[Any], T]) -> T:
+        """Run one unit of work on the shop database off the event loop."""
+
+        def unit() -> T:
+            with session_scope(self.database_url) as session:
+                return work(session)
+
+        return await asyncio.to_thread(unit)
+
+    async def messages(self, conversation_id: str) -> list[dict[str, Any]]:
+        return conversation_messages(await self.rasa.events(conversation_id))
+
+    async def sync(self, conversation_id: str) -> list[dict[str, Any]]:
+        """Push the conversation's new messages to the shopper's and the agents' sockets."""
+        messages = await self.messages(conversation_id)
+        last = self._pushed.get(conversation_id, -1)
+        new = [m for m in messages if m["seq"] > last]
+        for message in new:
+            await self.emit_to_shopper(conversation_id, message)
+            await self.sio.emit(
+                "message",
+                {"conversation_id": conversation_id, "message": message},
+                room=AGENTS_ROOM,
+                namespace=AGENT_NAMESPACE,
+            )
+        if messages:
+            self._pushed[conversation_id] = messages[-1]["seq"]
+        return new
+
+    async def emit_to_shopper(self, conversation_id: str, message: dict[str, Any]) -> None:
+        """To ShopDesk widgets as is; to other Rasa widgets in Rasa's own shape."""
+        await self.sio.emit("bot_uttered", message, room=conversation_id)
+        if shaped := plain(message):
+            await self.sio.emit("bot_uttered", shaped, room=plain_room(conversation_id))
+
+    async def say_transient(self, conversation_id: str, text: str) -> None:
+        """A notice that is not part of the conversation's record (Rasa is down, too long)."""
+        seq = self._pushed.get(conversation_id, -1)
+        await self.emit_to_shopper(
+            conversation_id, {"sender": "bot", "text": text, "seq": seq, "transient": True}
+        )
+
+    async def shopper_message(
+        self, conversation_id: str, text: str, metadata: dict[str, Any], agent_present: bool
+    ) -> None:
+        async with self._locks[conversation_id]:
+            await self._baseline(conversation_id)
+            await self.sio.emit("typing", {"on": True}, room=conversation_id)
+            try:
+                replies = await self.rasa.send(
+                    conversation_id, text, {**metadata, "agent_present": agent_present}
+                )
+                new = await self.sync(conversation_id)
+            except RasaUnavailable as error:
+                log.warning("Rasa did not answer a shopper message: %s", error)
+                await self.say_transient(conversation_id, UNAVAILABLE_TEXT)
+                return
+            finally:
+                await self.sio.emit("typing", {"on": False}, room=conversation_id)
+            recorded_bot = [m for m in new if m["sender"] != "user"]
+            if not recorded_bot and not agent_present:
+                # replies the channel adds without recording them ("your message is with our team")
+                for reply in replies:
+                    message = from_bot(reply)
+                    if message.get("text"):
+                        await self.say_transient(conversation_id, message["text"])
+
+    async def _baseline(self, conversation_id: str) -> None:
+        """After a restart, what the sockets already have: everything before this change."""
+        if conversation_id not in self._pushed:
+            with contextlib.suppress(RasaUnavailable):
+                self._pushed[conversation_id] = len(await self.messages(conversation_id)) - 1
+
+    async def agent_says(
+        self, conversation_id: str, text: str, agent_name: str, agent_id: int
+    ) -> dict[str, Any] | None:
+        """Record an agent's message in the tracker (as a bot turn) and push it."""
+        async with self._locks[conversation_id]:
+            await self._baseline(conversation_id)
+            await self.rasa.append_events(
+                conversation_id,
+                [
+                    {
+                        "event": "bot",
+                        "text": text,
+                        "metadata": {"agent_name": agent_name, "agent_id": agent_id},
+                    }
+                ],
+            )
+            new = await self.sync(conversation_id)
+        return new[-1] if new else None
+
+    async def resume_bot(
+        self, conversation_id: str, notice: str, agent_name: str, agent_id: int
+    ) -> None:
+        """Give the conversation back to the bot, with the context (slots) it had."""
+        async with self._locks[conversation_id]:
+            await self._baseline(conversation_id)
+            await self.rasa.append_events(
+                conversation_id,
+                [
+                    {
+                        "event": "bot",
+                        "text": notice,
+                        "metadata": {"agent_name": agent_name, "agent_id": agent_id},
+                    },
+                    {"event": "resume"},
+                    {"event": "slot", "name": "handoff_status", "value": None},
+                ],
+            )
+            await self.sync(conversation_id)
+
+    async def time_out(self, conversation_id: str) -> None:
+        """No agent came: the bot resumes and offers to go on or to take a message."""
+        async with self._locks[conversation_id]:
+            await self._baseline(conversation_id)
+            try:
+                await self.rasa.append_events(
+                    conversation_id,
+                    [
+                        {"event": "resume"},
+                        {"event": "slot", "name": "handoff_status", "value": None},
+                    ],
+                )
+                await self.rasa.trigger_intent(conversation_id, HANDOFF_TIMEOUT_INTENT)
+                await self.sync(conversation_id)
+            except RasaUnavailable as error:
+                log.warning("could not give a timed-out conversation back to the bot: %s", error)
+
+    def queue_dirty(self) -> None:
+        self.queue_changes.set()
+
+    async def queue_changed(self, queue: dict[str, Any]) -> None:
+        await self.sio.emit("queue", queue, room=AGENTS_ROOM, namespace=AGENT_NAMESPACE)
