@@ -35,6 +35,15 @@ TOO_LONG_TEXT = (
 )
 
 
+# Paused by action_handoff, Rasa stopped without listening; rules expect every shopper turn to
+# follow action_listen, so the bot listens again as it resumes.
+RESUME_EVENTS = (
+    {"event": "resume"},
+    {"event": "action", "name": "action_listen"},
+    {"event": "slot", "name": "handoff_status", "value": None},
+)
+
+
 def plain_room(conversation_id: str) -> str:
     """The sockets of a conversation that speak Rasa's plain socketio shape (rasa-webchat)."""
     return f"{conversation_id}#plain"
@@ -160,8 +169,7 @@ class Hub:
                         "text": notice,
                         "metadata": {"agent_name": agent_name, "agent_id": agent_id},
                     },
-                    {"event": "resume"},
-                    {"event": "slot", "name": "handoff_status", "value": None},
+                    *RESUME_EVENTS,
                 ],
             )
             await self.sync(conversation_id)
@@ -173,10 +181,7 @@ class Hub:
             try:
                 await self.rasa.append_events(
                     conversation_id,
-                    [
-                        {"event": "resume"},
-                        {"event": "slot", "name": "handoff_status", "value": None},
-                    ],
+                    list(RESUME_EVENTS),
                 )
                 await self.rasa.trigger_intent(conversation_id, HANDOFF_TIMEOUT_INTENT)
                 await self.sync(conversation_id)

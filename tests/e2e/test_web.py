@@ -162,12 +162,28 @@ def test_shopper_and_agent_hand_a_conversation_back_and_forth(stack: Stack, brow
         assert all(e["metadata"]["agent_name"] == ANNA[1] for e in agent_turns)
         # a reload keeps the conversation
         shopper.reload()
-        shopper.get_by_test_id("shopdesk-launcher").click()
+        shopper.evaluate("window.ShopDeskWidget.open()")  # it may remember being open
         wait_for_message(shopper, "shopdesk-message", "agent", "Let me look at it", timeout_s=20)
         assert shopper.evaluate("window.ShopDeskWidget.sessionId()") == conversation_id
     finally:
         shopper_context.close()
         agent_context.close()
+
+
+def test_a_product_search_shows_cards_from_the_catalog(stack: Stack, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        open_widget(page, stack.config.web_url)
+        say(page, "do you have a black hoodie?")
+        wait_for_message(page, "shopdesk-message", "bot", "Hoodie")
+        cards = page.get_by_test_id("shopdesk-card")
+        cards.first.wait_for(timeout=30_000)
+        assert 1 <= cards.count() <= 5
+        assert "Hoodie" in cards.first.inner_text()
+        screenshot(page, "widget-product-cards")
+    finally:
+        context.close()
 
 
 def test_markup_in_a_message_is_shown_as_text(stack: Stack, browser: Any) -> None:

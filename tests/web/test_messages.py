@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from web.messages import conversation_messages, from_bot
+from typing import Any
+
+from web.messages import conversation_messages, from_bot, plain
 
 CARD = {
     "sku": "MH01", "name": "Chaz Kangeroo Hoodie", "price": "$52.00", "regular_price": None,
@@ -31,7 +33,7 @@ def test_buttons_become_quick_replies_and_cards_a_carousel() -> None:
 
 
 def test_tracker_messages_are_numbered_and_agents_named() -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": "/affirm",
          "metadata": {"message_id": "m1", "display_text": "Yes, please"}},
@@ -52,3 +54,14 @@ def test_tracker_messages_are_numbered_and_agents_named() -> None:
 
 def test_a_bot_event_without_content_is_not_a_message() -> None:
     assert conversation_messages([{"event": "bot", "text": None, "data": {}}]) == []
+
+
+def test_other_rasa_widgets_get_rasa_shaped_messages_without_echoes() -> None:
+    assert plain({"seq": 3, "sender": "user", "text": "hi"}) is None
+    assert plain({"seq": 4, "sender": "bot", "text": "Hello!", "at": 1.0}) == {"text": "Hello!"}
+    agent = plain({"seq": 5, "sender": "agent", "agent_name": "Anna", "text": "I'm here."})
+    assert agent == {"text": "Anna: I'm here."}
+    buttons = [{"content_type": "text", "title": "Yes", "payload": "/affirm"}]
+    assert plain({"sender": "bot", "text": "OK?", "quick_replies": buttons}) == {
+        "text": "OK?", "quick_replies": buttons
+    }  # fmt: skip
