@@ -2,7 +2,8 @@
 
 A handoff is recorded in the shop's database (catalog.support.request_handoff) and the
 conversation is paused: Rasa keeps the shopper's messages but the bot stays silent until the
-agent console (issue 6) gives the conversation back.
+agent console (web/, docs/web.md) gives the conversation back, or the web server does when no
+agent takes it in time (action_handoff_timeout then offers to carry on or to leave a message).
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ class TrainingSettings:
     # Held out (stratified) for early stopping and the out-of-scope threshold; 0 trains on all
     # and runs `max_epochs`.
     validation_fraction: float = 0.1
-    patience: int = 2  # epochs without a better validation macro-F1 before stopping
+    patience: int = 4  # epochs without a better validation macro-F1 before stopping
     class_weighting: ClassWeighting = "balanced"
     # The out-of-scope threshold may cost at most this much in-scope validation accuracy.
     oos_max_in_scope_loss: float = 0.01

@@ -6,6 +6,7 @@ also needs the session's CSRF token in a header. Each agent action goes to the a
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from catalog.models import Agent
 from catalog.support import local_now
 from web import audit, auth, handoff, notes
-from web.hub import Hub
+from web.hub import PREVIEW_CHARS, Hub
 from web.messages import conversation_messages
 from web.rasa_client import RasaUnavailable
 from web.settings import WebSettings
@@ -92,12 +93,14 @@ async def queue_snapshot(hub: Hub) -> dict[str, Any]:
 
     queue = await hub.db(read)
     for entry in queue["conversations"]:
-        try:
-            messages = await hub.messages(entry["conversation_id"])
-        except RasaUnavailable:
-            messages = []
-        shopper = [m for m in messages if m["sender"] == "user"]
-        entry["preview"] = shopper[-1]["text"][:140] if shopper else ""
+        conversation_id = entry["conversation_id"]
+        if conversation_id not in hub.previews:  # not seen since this server started
+            with contextlib.suppress(RasaUnavailable):
+                shopper = [m for m in await hub.messages(conversation_id) if m["sender"] == "user"]
+                hub.previews[conversation_id] = (
+                    shopper[-1]["text"][:PREVIEW_CHARS] if shopper else ""
+                )
+        entry["preview"] = hub.previews.get(conversation_id, "")
     return queue
 
 

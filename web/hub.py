@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -54,14 +55,42 @@ HANDOFF_TIMEOUT_INTENT = (
 )
 
 
+PREVIEW_CHARS = 140
+V = TypeVar("V")
+
+
+class Recent(OrderedDict[str, V]):
+    """A dict that forgets its least recently written keys beyond `limit`, so a long-running
+    server's memory does not grow with every conversation it has seen."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key: str, value: V) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+
 class Hub:
     def __init__(self, sio: socketio.AsyncServer, rasa: RasaClient, database_url: str) -> None:
         self.sio = sio
         self.rasa = rasa
         self.database_url = database_url
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._pushed: dict[str, int] = {}  # conversation -> highest seq pushed to its sockets
+        # one lock per conversation, kept only while someone holds or waits for it
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # conversation -> highest seq pushed to its sockets; the shopper's last message
+        self._pushed: Recent[int] = Recent()
+        self.previews: Recent[str] = Recent()
         self.queue_changes = asyncio.Event()  # set when the agents' queue may have changed
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        return lock
 
     async def db(self, work: Callable[[Any], T]) -> T:
         """Run one unit of work on the shop database off the event loop."""
@@ -108,8 +137,9 @@ class Hub:
     async def shopper_message(
         self, conversation_id: str, text: str, metadata: dict[str, Any], agent_present: bool
     ) -> None:
-        async with self._locks[conversation_id]:
+        async with self._lock(conversation_id):
             await self._baseline(conversation_id)
+            self.previews[conversation_id] = text[:PREVIEW_CHARS]
             await self.sio.emit("typing", {"on": True}, room=conversation_id)
             try:
                 replies = await self.rasa.send(
@@ -140,7 +170,7 @@ class Hub:
         self, conversation_id: str, text: str, agent_name: str, agent_id: int
     ) -> dict[str, Any] | None:
         """Record an agent's message in the tracker (as a bot turn) and push it."""
-        async with self._locks[conversation_id]:
+        async with self._lock(conversation_id):
             await self._baseline(conversation_id)
             await self.rasa.append_events(
                 conversation_id,
@@ -159,7 +189,7 @@ class Hub:
         self, conversation_id: str, notice: str, agent_name: str, agent_id: int
     ) -> None:
         """Give the conversation back to the bot, with the context (slots) it had."""
-        async with self._locks[conversation_id]:
+        async with self._lock(conversation_id):
             await self._baseline(conversation_id)
             await self.rasa.append_events(
                 conversation_id,
@@ -176,7 +206,7 @@ class Hub:
 
     async def time_out(self, conversation_id: str) -> None:
         """No agent came: the bot resumes and offers to go on or to take a message."""
-        async with self._locks[conversation_id]:
+        async with self._lock(conversation_id):
             await self._baseline(conversation_id)
             try:
                 await self.rasa.append_events(

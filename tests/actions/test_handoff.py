@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk.events import ActiveLoop, ConversationPaused, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.handoff import (
     REPHRASE_TEXT,
+    TIMEOUT_BUTTONS,
     ActionFallback,
     ActionHandoff,
+    ActionHandoffTimeout,
+    ActionLeaveMessage,
     ActionStop,
+    ValidateLeaveMessageForm,
     handoff_reason,
 )
 from catalog.db import session_scope
-from catalog.models import Handoff
-from tests.actions.test_orders import run
+from catalog.models import Handoff, SupportMessage
+from tests.actions.test_orders import run, verified
 
 
 def user(intent: str) -> dict[str, Any]:
@@ -83,3 +89,53 @@ def test_no_stops_the_form_and_forgets_its_answers(tracker_from) -> None:
     tracker.active_loop = {}
     [text], events = run(ActionStop(), tracker)
     assert (text, events) == ("OK. Is there anything else I can help you with?", [])
+
+
+def test_a_timed_out_handoff_offers_to_carry_on_or_leave_a_message(tracker_from) -> None:
+    dispatcher = CollectingDispatcher()
+    events = ActionHandoffTimeout().run(dispatcher, tracker_from("order_form"), {})
+    [message] = dispatcher.messages
+    assert message["text"].startswith("I'm sorry, no one from our support team is free right now.")
+    assert message["buttons"] == TIMEOUT_BUTTONS
+    assert events == [SlotSet("handoff_status", None)]
+
+
+def test_a_message_left_for_the_team_is_kept_with_the_address_to_answer(
+    order_book_env, tracker_from
+) -> None:
+    slots = {"message_text": "Please call me back", "contact_email": "pat@example.org"}
+    [text], events = run(ActionLeaveMessage(), tracker_from("order_form", slots=slots))
+    assert text.startswith("Thank you. I've passed your message to our support team (reference M-")
+    assert "pat@example.org" in text
+    assert events == [SlotSet("message_text", None)]
+    with session_scope(order_book_env) as session:
+        [kept] = session.scalars(select(SupportMessage)).all()
+        assert (kept.text, kept.email, kept.status) == (
+            "Please call me back",
+            "pat@example.org",
+            "new",
+        )
+
+
+def test_a_shopper_who_proved_an_order_is_not_asked_for_an_e_mail(tracker_from) -> None:
+    form = ValidateLeaveMessageForm()
+    slots = ["message_text", "contact_email"]
+
+    def required(tracker: Any) -> list[str]:
+        return asyncio.run(form.required_slots(slots, CollectingDispatcher(), tracker, {}))
+
+    assert required(verified(tracker_from, "000000101")) == ["message_text"]
+    assert required(tracker_from("order_form")) == slots
+
+
+def test_an_e_mail_that_is_not_one_is_asked_again(tracker_from) -> None:
+    dispatcher = CollectingDispatcher()
+    form = ValidateLeaveMessageForm()
+    tracker = tracker_from("order_form")
+    assert form.validate_contact_email("not an address", dispatcher, tracker, {}) == {
+        "contact_email": None
+    }
+    assert "doesn't look like an e-mail address" in dispatcher.messages[0]["text"]
+    assert form.validate_contact_email(" Pat@Example.org ", dispatcher, tracker, {}) == {
+        "contact_email": "pat@example.org"
+    }

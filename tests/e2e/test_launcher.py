@@ -13,8 +13,8 @@ import pytest
 
 from launcher.chat import send
 from launcher.stack import ROOT, StackConfig, missing_environments
+from launcher.stories import free_port
 from tests.conftest import skip_or_fail
-from tests.e2e.test_stack import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,6 @@ Started with the same launcher `make run` uses, on free ports and a fresh SQLite
 from __future__ import annotations
 
 import re
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,31 +19,18 @@ from actions.verification import NO_MATCH_TEXT
 from catalog.db import session_scope
 from catalog.models import Product
 from launcher.chat import send
-from launcher.stack import Stack, StackConfig, StackError, missing_environments, prepare
+from launcher.stack import Stack, StackError, missing_environments, prepare
+from launcher.stories import fresh_config
 from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.e2e
 PRODUCT_LINE = re.compile(r"^\d+\. (.+?) — \$\d+\.\d\d(?: — [^—]+)* — https?://\S+\.html$")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp("stack")
-    config = StackConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        nlu_port=free_port(),
-        web_port=free_port(),
-        log_dir=work / "logs",
-        tracker_db=work / "tracker.sqlite3",
-        extra_env={"SHOPDESK_DB_PATH": str(work / "shop.sqlite3")},
-    )
+    config = fresh_config(work, work / "logs")
     if missing := missing_environments(config):
         skip_or_fail("the virtual environments are missing: " + ", ".join(missing))
     prepare(config)

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,10 @@ import httpx
 import pytest
 
 from launcher.chat import send
-from launcher.stack import Stack, StackConfig, missing_environments, prepare
+from launcher.stack import Stack, missing_environments, prepare
+from launcher.stories import free_port, fresh_config
 from tests.browser import screenshot
 from tests.conftest import skip_or_fail
-from tests.e2e.test_stack import free_port
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,16 +43,11 @@ HANDED_OVER = "asked a person from our support team"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp("web-stack")
-    config = StackConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        nlu_port=free_port(),
-        web_port=free_port(),
-        log_dir=work / "logs",
-        tracker_db=work / "tracker.sqlite3",
+    config = fresh_config(work, work / "logs")
+    config = replace(
+        config,
         extra_env={
-            "SHOPDESK_DB_PATH": str(work / "shop.sqlite3"),
-            "SHOPDESK_DATABASE_URL": "",
+            **config.extra_env,
             "SHOPDESK_ADMIN_USERNAME": ADMIN[0],
             "SHOPDESK_ADMIN_PASSWORD": ADMIN[2],
             "SHOPDESK_HANDOFF_TIMEOUT_S": "3600",
