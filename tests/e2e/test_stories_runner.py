@@ -81,4 +81,4 @@ def test_stories_play_against_a_fresh_stack_and_report_the_divergence(
     assert rasa_test["conversation_accuracy"]["correct"] == 1
     assert any(line.startswith("Correct:") for line in rasa_test["summary"])
     logs = sorted(path.name for path in (tmp_path / "logs").glob("*.log"))
-    assert logs == ["actions.log", "classifier.log", "rasa.log"]
+    assert logs == ["actions.log", "classifier.log", "rasa.log", "web.log"]

@@ -62,6 +62,7 @@ SHOPPING_INTENTS = {
 }  # fmt: skip
 CONVERSATION_INTENTS = {
     "greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "out_of_scope", "inform",
+    "leave_message", "continue_with_bot",
 }  # fmt: skip
 # The Bitext intents the shop cares most about have examples in the shop's own words too.
 SHOP_WORDED = {
