@@ -1,4 +1,4 @@
-"""Custom actions served by rasa_sdk (`python -m rasa_sdk --actions actions`).
+"""Custom actions served by rasa_sdk (`python -m actions.server`, which asks for the shared secret).
 
 rasa_sdk imports every module of this package and registers each concrete `Action`. One module
 per conversation area; each stays thin: it calls the catalog or the shop's records and builds

@@ -57,6 +57,9 @@ class StackConfig:
     # The token of Rasa's HTTP API (`--enable-api --auth-token`): conversations' trackers for
     # `python -m launcher stories`. Random per config unless given; kept out of repr.
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    # The secret the classifier service and the action server ask of their callers (Rasa):
+    # SHOPDESK_INTERNAL_TOKEN, random per config unless given; kept out of repr.
+    internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -71,6 +74,8 @@ class StackConfig:
             web_port=_port_from_env("SHOPDESK_WEB_PORT", default.web_port),
             tracker_db=Path(tracker_db) if tracker_db else default.tracker_db,
             rasa_token=rasa_token_from_env(),
+            internal_token=os.environ.get("SHOPDESK_INTERNAL_TOKEN", "").strip()
+            or secrets.token_urlsafe(32),
         )
 
     @property
@@ -104,6 +109,7 @@ class StackConfig:
                 "SHOPDESK_TRACKER_DB": str(self.tracker_db),
                 "SHOPDESK_RASA_URL": self.rasa_url,
                 "SHOPDESK_RASA_TOKEN": self.rasa_token,
+                "SHOPDESK_INTERNAL_TOKEN": self.internal_token,
                 "SHOPDESK_WEB_HOST": HOST,
                 "SHOPDESK_WEB_PORT": str(self.web_port),
                 "SANIC_HOST": HOST,  # rasa_sdk binds to 0.0.0.0 unless told
@@ -196,15 +202,7 @@ class Stack:
             ),
             "actions": Service(
                 "actions",
-                [
-                    str(config.python),
-                    "-m",
-                    "rasa_sdk",
-                    "--actions",
-                    "actions",
-                    "--port",
-                    str(config.actions_port),
-                ],
+                [str(config.python), "-m", "actions.server", "--port", str(config.actions_port)],
                 config.actions_port,
                 f"{config.actions_url}/health",
             ),

@@ -1,10 +1,11 @@
-"""Command line of the classifiers: ensure, train, evaluate, predict, serve."""
+"""Command line of the classifiers: ensure, train, evaluate, predict, serve, check-data."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -43,6 +44,24 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve /model/parse, /classify and /health over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5006)
+    check = sub.add_parser(
+        "check-data",
+        help="check the intent training data: conflicting and near duplicates, likely "
+        "mislabels, intents with too few examples",
+        description="Check the intent training data before training. Errors (the same text "
+        "under two intents, an intent with fewer than SHOPDESK_NLU_MIN_EXAMPLES examples, "
+        "default 5) make training refuse the data; warnings (near duplicates across intents, "
+        "examples a cross-validated model confidently puts under another intent) are for a "
+        "person to read. Exits 1 when there are errors, 0 otherwise.",
+    )
+    check.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="Rasa NLU folder or file, or CSV (text,label); default: SHOPDESK_NLU_DATA_DIR or "
+        "bot/data",
+    )
+    check.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON")
     return parser
 
 
@@ -72,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: ClassifierSettings) -> int:
+    if args.command == "check-data":
+        return _check_data(args, settings)
     if args.command == "ensure":
         from nlu_models.tasks import ensure_all
 
@@ -99,6 +120,10 @@ def _run(args: argparse.Namespace, settings: ClassifierSettings) -> int:
                 settings, training=replace(settings.training, max_epochs=args.epochs)
             )
         examples = read_examples(args.data) if args.data else training_examples(settings, args.task)
+        if args.task == "intent":
+            from nlu_models.data_checks import refuse_broken_data
+
+            refuse_broken_data(examples)
         artifact = train(settings, args.task, examples)
         print(
             f"nlu_models: {args.task}: trained on {artifact.examples} examples, best epoch "
@@ -147,5 +172,29 @@ def _run(args: argparse.Namespace, settings: ClassifierSettings) -> int:
 
     from nlu_models.service import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    token = os.environ.get("SHOPDESK_INTERNAL_TOKEN", "").strip()
+    if not token:
+        print(
+            "nlu_models: set SHOPDESK_INTERNAL_TOKEN, the secret Rasa's classifier client sends; "
+            "`python -m launcher run` sets a random one",
+            file=sys.stderr,
+        )
+        return 2
+    uvicorn.run(create_app(settings, token=token), host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _check_data(args: argparse.Namespace, settings: ClassifierSettings) -> int:
+    """Print the data report (errors, warnings, summary); 1 when training would refuse it."""
+    from nlu_models.data import read_examples
+    from nlu_models.data_checks import DataCheckSettings, check_examples
+
+    path = args.data_dir or settings.intent_data
+    report = check_examples(read_examples(path), DataCheckSettings.from_env())
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        print(f"nlu_models: wrote {args.json}", file=sys.stderr)
+    print(f"nlu_models: checked {path}")
+    print(report.to_text())
+    return 1 if report.errors else 0

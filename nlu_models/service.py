@@ -7,16 +7,18 @@ fallback. A slow call is logged as a warning and counted on /health.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from nlu_models.classifier import Classifier, Prediction
@@ -119,7 +121,9 @@ def create_app(
     settings: ClassifierSettings,
     classifier: Classifier | None = None,
     vocabulary: Vocabulary | None = None,
+    token: str | None = None,
 ) -> FastAPI:
+    """The service; with a `token`, every route but /health needs `Authorization: Bearer`."""
     state = ServiceState(classifier=classifier, vocabulary=vocabulary)
     slow_ms = float(os.environ.get("SHOPDESK_NLU_SLOW_MS", "500"))
 
@@ -142,6 +146,16 @@ def create_app(
         yield
 
     app = FastAPI(title="ShopDesk classifier", lifespan=lifespan)
+
+    @app.middleware("http")
+    async def require_token(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if token and request.url.path != "/health":
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                return JSONResponse({"detail": "a valid token is required"}, status_code=401)
+        return await call_next(request)
 
     def loaded() -> Classifier:
         if state.classifier is None:

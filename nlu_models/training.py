@@ -262,5 +262,9 @@ def ensure_trained(
         return TrainingResult(False, saved, time.monotonic() - started)
     if saved is not None:
         log.info("%s: training data or settings changed since the saved adapter: retraining", task)
+    if task == "intent":  # refuse broken data before the base model is even loaded
+        from nlu_models.data_checks import refuse_broken_data
+
+        refuse_broken_data(examples)
     artifact = train(settings, task, examples, progress=progress)
     return TrainingResult(True, artifact, time.monotonic() - started)

@@ -9,17 +9,19 @@ import sys
 
 from catalog.db import migrate, session_scope
 from catalog.settings import CatalogSettings
-from web.settings import SettingsError, WebSettings
+from web.settings import SettingsError, WebSettings, load_session_secret
 
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from catalog.redaction import install_log_redaction
     from web.app import create_app
     from web.auth import ensure_admin_from_env
 
     try:
         settings = WebSettings.from_env()
+        session_secret = load_session_secret(os.environ)
     except SettingsError as problem:
         print(f"web: {problem}", file=sys.stderr)
         return 2
@@ -36,6 +38,7 @@ def serve(args: argparse.Namespace) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
+    install_log_redaction()  # uvicorn's loggers propagate to the root's handlers (log_config=None)
     database_url = CatalogSettings.from_env().database_url
     migrate(database_url)
     with session_scope(database_url) as session:
@@ -43,10 +46,11 @@ def serve(args: argparse.Namespace) -> int:
     print(f"web: shop page with the chat widget: {settings.base_url}/", flush=True)
     print(f"web: agent console: {settings.base_url}/agent/", flush=True)
     uvicorn.run(
-        create_app(settings, database_url),
+        create_app(settings, database_url, session_secret),
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        log_config=None,
     )
     return 0
 

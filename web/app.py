@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
 import socketio
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from catalog.support import local_now
 from web import auth, handoff
 from web.console_api import COOKIE, console_router, queue_snapshot
 from web.hub import AGENT_NAMESPACE, AGENTS_ROOM, Hub
+from web.limits import SlidingWindow
 from web.rasa_client import RasaClient
 from web.settings import WebSettings
 from web.shopper import register
@@ -43,6 +44,9 @@ PAGE_HEADERS = {
         "style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
 }
+
+
+HTTP_REQUESTS_PER_MINUTE = 300  # per address: pages, the console API and its polling
 
 
 async def sweep(hub: Hub, settings: WebSettings) -> None:
@@ -70,11 +74,11 @@ async def sweep(hub: Hub, settings: WebSettings) -> None:
             log.exception("the handoff sweep failed; trying again")
 
 
-def create_app(settings: WebSettings, database_url: str) -> socketio.ASGIApp:
+def create_app(settings: WebSettings, database_url: str, session_secret: bytes) -> socketio.ASGIApp:
     sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*", logger=False)
     rasa = RasaClient(settings.rasa_url, settings.rasa_token)
     hub = Hub(sio, rasa, database_url)
-    register(sio, hub, settings.max_message_chars)
+    register(sio, hub, settings.max_message_chars, session_secret)
 
     async def agent_connect(sid: str, environ: dict[str, Any], auth_data: Any = None) -> bool:
         cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
@@ -110,6 +114,20 @@ def create_app(settings: WebSettings, database_url: str) -> socketio.ASGIApp:
             await rasa.close()
 
     app = FastAPI(title="ShopDesk web", lifespan=lifespan, docs_url=None, redoc_url=None)
+    per_address = SlidingWindow(HTTP_REQUESTS_PER_MINUTE, 60.0)
+
+    @app.middleware("http")
+    async def rate_limit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if not per_address.allow(request.client.host if request.client else ""):
+            return JSONResponse(
+                {"error": "Too many requests from your address. Please wait a minute."},
+                status_code=429,
+                headers={"Retry-After": "60"},
+            )
+        return await call_next(request)
+
     app.include_router(console_router(hub, settings))
 
     def page(name: str) -> Response:

@@ -7,8 +7,6 @@ also needs the session's CSRF token in a header. Each agent action goes to the a
 from __future__ import annotations
 
 import contextlib
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +19,7 @@ from catalog.models import Agent
 from catalog.support import local_now
 from web import audit, auth, handoff, notes
 from web.hub import PREVIEW_CHARS, Hub
+from web.limits import SlidingWindow
 from web.messages import conversation_messages
 from web.rasa_client import RasaUnavailable
 from web.settings import WebSettings
@@ -65,22 +64,16 @@ class LoginThrottle:
     """Refuses sign-in for a while after repeated failures, against password guessing."""
 
     def __init__(self) -> None:
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str) -> deque[float]:
-        failures = self._failures[key]
-        while failures and time.monotonic() - failures[0] > LOGIN_WINDOW_S:
-            failures.popleft()
-        return failures
+        self._failures = SlidingWindow(LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_S)
 
     def blocked(self, key: str) -> bool:
-        return len(self._recent(key)) >= LOGIN_FAILURES_ALLOWED
+        return self._failures.count(key) >= LOGIN_FAILURES_ALLOWED
 
     def failed(self, key: str) -> None:
-        self._recent(key).append(time.monotonic())
+        self._failures.add(key)
 
     def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
+        self._failures.clear(key)
 
 
 async def queue_snapshot(hub: Hub) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class SettingsError(ValueError):
@@ -22,6 +24,26 @@ def _number(environ: Mapping[str, str], name: str, default: float, minimum: floa
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum:g}, not {raw!r}")
     return value
+
+
+DEFAULT_SECRET_FILE = Path(__file__).resolve().parents[1] / "var" / "web_secret.key"
+
+
+def load_session_secret(environ: Mapping[str, str], path: Path = DEFAULT_SECRET_FILE) -> bytes:
+    """The key that signs shoppers' session ids: SHOPDESK_WEB_SECRET, else a random key kept
+    in a file readable only by its owner, so sessions outlive a restart."""
+    if from_env := environ.get("SHOPDESK_WEB_SECRET", "").strip():
+        if len(from_env) < 32:
+            raise SettingsError("SHOPDESK_WEB_SECRET must have at least 32 characters")
+        return from_env.encode()
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48).encode()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(key)
+    return key
 
 
 @dataclass(frozen=True)

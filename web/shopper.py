@@ -6,11 +6,12 @@ reloads); every push for the conversation goes to that room, so two tabs see the
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 import re
-import time
-import uuid
-from collections import deque
+import secrets
 from typing import Any
 
 import socketio
@@ -18,43 +19,67 @@ from sqlalchemy.orm import Session
 
 from web import handoff
 from web.hub import TOO_LONG_TEXT, Hub, plain_room
+from web.limits import SlidingWindow
 from web.rasa_client import RasaUnavailable
 
 log = logging.getLogger(__name__)
 
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{22}$")
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-BURST = 8  # messages a shopper may send within BURST_WINDOW_S
+BURST = 8  # messages one chat may send within BURST_WINDOW_S
 BURST_WINDOW_S = 10.0
+PER_ADDRESS = 60  # messages from one network address, all its chats together, per minute
 WIDGET_CLIENT = "shopdesk-widget"  # socket.io `auth.client` of web/static/widget.js
 TOO_FAST_TEXT = "You're sending messages faster than I can read them. Please wait a moment."
 
 
-def session_id_from(data: Any) -> str | None:
+def client_address(environ: dict[str, Any]) -> str:
+    """The peer's address as the ASGI server saw it (not a header a client can forge)."""
+    client = (environ.get("asgi.scope") or {}).get("client") or ()
+    return str(client[0]) if client else str(environ.get("REMOTE_ADDR", ""))
+
+
+def _signature(secret: bytes, nonce: str) -> str:
+    digest = hmac.new(secret, nonce.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def new_session_id(secret: bytes) -> str:
+    """`<random>.<signature>`: unguessable, and only this server can make one."""
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{_signature(secret, nonce)}"
+
+
+def session_id_from(data: Any, secret: bytes) -> str | None:
+    """The client's session id if this server signed it, else None (a new conversation):
+    a shopper can never pick someone else's conversation to read."""
     candidate = data.get("session_id") if isinstance(data, dict) else data
-    return candidate if isinstance(candidate, str) and SESSION_ID.match(candidate) else None
+    if not isinstance(candidate, str) or not SESSION_ID.match(candidate):
+        return None
+    nonce, signature = candidate.split(".")
+    return candidate if hmac.compare_digest(signature, _signature(secret, nonce)) else None
 
 
-def register(sio: socketio.AsyncServer, hub: Hub, max_chars: int) -> None:
-    recent: dict[str, deque[float]] = {}
+def register(sio: socketio.AsyncServer, hub: Hub, max_chars: int, secret: bytes) -> None:
+    per_socket = SlidingWindow(BURST, BURST_WINDOW_S)
+    per_address = SlidingWindow(PER_ADDRESS, 60.0)
 
     async def confirmed(sid: str) -> str | None:
         session = await sio.get_session(sid)
         return session.get("conversation_id") if session else None
 
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        recent[sid] = deque()
         rich = isinstance(auth, dict) and auth.get("client") == WIDGET_CLIENT
-        await sio.save_session(sid, {"rich": rich})
+        await sio.save_session(sid, {"rich": rich, "address": client_address(environ)})
 
     async def disconnect(sid: str, reason: Any = None) -> None:
-        recent.pop(sid, None)
+        per_socket.clear(sid)
 
     async def session_request(sid: str, data: Any = None) -> None:
-        conversation_id = session_id_from(data) or uuid.uuid4().hex
+        conversation_id = session_id_from(data, secret) or new_session_id(secret)
         session = await sio.get_session(sid)
         rich = bool(session.get("rich"))
-        await sio.save_session(sid, {"rich": rich, "conversation_id": conversation_id})
+        await sio.save_session(sid, {**session, "conversation_id": conversation_id})
         await sio.enter_room(sid, conversation_id if rich else plain_room(conversation_id))
         await sio.emit("session_confirm", {"session_id": conversation_id}, to=sid)
 
@@ -73,24 +98,20 @@ def register(sio: socketio.AsyncServer, hub: Hub, max_chars: int) -> None:
     async def user_uttered(sid: str, data: Any = None) -> None:
         conversation_id = await confirmed(sid)
         if conversation_id is None:  # rasa-webchat may send before session_confirm arrives
-            conversation_id = session_id_from(data)
+            await session_request(sid, data)
+            conversation_id = await confirmed(sid)
             if conversation_id is None:
                 return
-            await session_request(sid, {"session_id": conversation_id})
         text = str(data.get("message") or "").strip() if isinstance(data, dict) else ""
         if not text:
             return
         if len(text) > max_chars:
             await hub.say_transient(conversation_id, TOO_LONG_TEXT.format(n=max_chars))
             return
-        stamps = recent.setdefault(sid, deque())
-        now = time.monotonic()
-        while stamps and now - stamps[0] > BURST_WINDOW_S:
-            stamps.popleft()
-        if len(stamps) >= BURST:
+        address = (await sio.get_session(sid)).get("address", "")
+        if not per_socket.allow(sid) or not per_address.allow(address):
             await hub.say_transient(conversation_id, TOO_FAST_TEXT)
             return
-        stamps.append(now)
         metadata: dict[str, Any] = {}
         message_id = data.get("message_id")
         if isinstance(message_id, str) and MESSAGE_ID.match(message_id):

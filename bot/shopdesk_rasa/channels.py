@@ -11,6 +11,8 @@ It keeps the name "rest", so the URL and JSON contract are exactly Rasa's REST c
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,6 +29,22 @@ NO_REPLY_TEXT = (
 
 
 WAITING_TEXT = "Your message is with our support team; a person will answer you here."
+MAX_MESSAGE_CHARS = 1000
+TOO_LONG_TEXT = (
+    "That message is too long for me. Could you say it in fewer words "
+    f"(at most {MAX_MESSAGE_CHARS} characters)?"
+)
+EMPTY_TEXT = "I didn't get any words there. What can I help you with?"
+# Control characters (but tab and newline), and the invisible ones that can hide text.
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
+
+
+def clean_text(text: str) -> str:
+    """One spelling of what the shopper typed: Unicode NFKC (full-width letters, ligatures),
+    no control or invisible characters, no blank space at the ends."""
+    return _INVISIBLE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
 async def is_paused(sender_id: str) -> bool:
@@ -64,6 +82,12 @@ class ShopperRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def answer_always(message: UserMessage) -> None:
+            message.text = clean_text(message.text or "")
+            if not message.text or len(message.text) > MAX_MESSAGE_CHARS:
+                # nothing reaches the bot or the conversation's record
+                reply = TOO_LONG_TEXT if message.text else EMPTY_TEXT
+                await message.output_channel.send_text_message(message.sender_id, reply)
+                return
             counter = _ReplyCounter(message.output_channel)
             message.output_channel = counter
             try:

@@ -55,6 +55,10 @@ class ShopDeskClassifierClient(GraphComponent, IntentClassifier):
         self.parse_url = url.rstrip("/") + "/model/parse"
         self.timeout_s = float(os.environ.get("SHOPDESK_NLU_TIMEOUT_S") or config["timeout_s"])
         self.session = requests.Session()
+        # the shared secret the classifier service asks of every caller (nlu_models/service.py)
+        token = os.environ.get("SHOPDESK_INTERNAL_TOKEN", "").strip()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
 
     @classmethod
     def create(

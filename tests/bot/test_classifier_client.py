@@ -28,10 +28,14 @@ PARSE = {
 }
 
 
+SEEN_AUTHORIZATION: list[str | None] = []
+
+
 def serve(status: int, body: bytes) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers["Content-Length"]))
+            SEEN_AUTHORIZATION.append(self.headers.get("Authorization"))
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -107,3 +111,11 @@ def test_slash_commands_are_left_to_rasa() -> None:
     client = ShopDeskClassifierClient({"url": closed_port_url(), "timeout_s": 1.0})
     [message] = client.process([Message.build(text="/greet")])
     assert message.get("intent") == {"name": None, "confidence": 0.0}
+
+
+def test_the_shared_secret_goes_with_every_call(healthy_url: str, monkeypatch) -> None:
+    monkeypatch.delenv("SHOPDESK_NLU_URL", raising=False)
+    monkeypatch.setenv("SHOPDESK_INTERNAL_TOKEN", "s3cret-token")
+    SEEN_AUTHORIZATION.clear()
+    classify(healthy_url)
+    assert SEEN_AUTHORIZATION == ["Bearer s3cret-token"]

@@ -5,13 +5,18 @@ Started with the same launcher `make run` uses, on free ports and a fresh SQLite
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -137,7 +142,13 @@ def test_a_second_stack_on_busy_ports_is_refused(stack: Stack) -> None:
 
 
 def test_very_long_and_odd_messages_get_answers(stack: Stack) -> None:
-    assert chat(stack, "hoodie " * 2000)
+    # bot/shopdesk_rasa/channels.py answers these itself (Rasa's side: not importable here)
+    [too_long] = chat(stack, "hoodie " * 2000)
+    assert too_long.startswith("That message is too long for me.")
+    [empty] = chat(stack, "\x00\u200b  ")
+    assert empty.startswith("I didn't get any words there.")
+    # full-width letters read as plain ones (NFKC)
+    assert "Hoodie" in chat(stack, "ｄｏ ｙｏｕ ｈａｖｅ ａ ｂｌａｃｋ ｈｏｏｄｉｅ？")[0]
     assert chat(stack, "<script>alert(1)</script>'; DROP TABLE products; --")
     assert chat(stack, "🙂")
 
@@ -166,3 +177,76 @@ def test_classifier_down_gets_a_polite_answer(stack: Stack) -> None:
         stack.start_service("classifier")
         stack.wait_healthy("classifier", time.monotonic() + 120)
     assert "Hoodie" in chat(stack, "do you have a black hoodie?")[0]
+
+
+HOSTILE = [
+    "order 1'; DROP TABLE orders; --",
+    "<script>alert(document.cookie)</script>",
+    "\u202eredro ym si erehw",
+    "%s%s%s%n",
+    "{{7*7}} ${jndi:ldap://x}",
+    "a" * 5000,
+    "\ud7ff\ue000\U0001f600" * 100,
+]
+
+
+def status_of(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> int:
+    request = urllib.request.Request(url, data=body, headers=headers or {})
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_internal_services_refuse_callers_without_the_secret(stack: Stack) -> None:
+    config = stack.config
+    call = json.dumps({"next_action": "action_search_products", "tracker": {}}).encode()
+    assert status_of(f"{config.actions_url}/webhook", call) == 401
+    assert status_of(f"{config.actions_url}/webhook?token=wrong", call) == 401
+    assert status_of(f"{config.actions_url}/actions") == 401
+    assert status_of(f"{config.actions_url}/health") == 200
+    parse = json.dumps({"text": "hi"}).encode()
+    assert status_of(f"{config.nlu_url}/model/parse", parse) == 401
+    wrong = {"Authorization": "Bearer wrong"}
+    assert status_of(f"{config.nlu_url}/model/parse", parse, wrong) == 401
+    right = {"Authorization": f"Bearer {config.internal_token}"}
+    assert status_of(f"{config.nlu_url}/model/parse", parse, right) == 200
+    assert status_of(f"{config.rasa_url}/conversations/anyone/tracker") == 401
+    assert status_of(f"{config.rasa_url}/conversations/anyone/tracker?token=wrong") == 401
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=1200) | st.sampled_from(HOSTILE))
+def test_any_message_gets_a_reply_and_nothing_oversized_is_stored(stack: Stack, text: str) -> None:
+    """Property-based, bounded: the shopper channel answers anything, never with a server
+    error, and keeps no message over the limit in the conversation's record."""
+    sender = f"fuzz-{uuid.uuid4().hex[:8]}"
+    replies = send(stack.config.chat_url, sender, text)
+    assert replies and all(r.get("text") or r.get("custom") or r.get("buttons") for r in replies)
+    config = stack.config
+    url = f"{config.rasa_url}/conversations/{sender}/tracker?token={config.rasa_token}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        events = json.loads(response.read())["events"]
+    said = [e.get("text") or "" for e in events if e.get("event") == "user"]
+    assert all(len(t) <= 1000 and "\x00" not in t for t in said)
+
+
+PLANTED = ["planted.shopper@example.org", "+1 415 555 0132", "4111 1111 1111 1111",
+           "4111111111111111", "1600 Amphitheatre Parkway"]  # fmt: skip
+
+
+def test_planted_personal_data_appears_in_no_log(stack: Stack) -> None:
+    sender = f"pii-{uuid.uuid4().hex[:8]}"
+    for text in ("where is my order 000000101?", PLANTED[0], f"call me on {PLANTED[1]}",
+                 f"my card {PLANTED[2]} was charged twice", f"I live at {PLANTED[4]}",
+                 f"{PLANTED[3]} is my card"):  # fmt: skip
+        send(stack.config.chat_url, sender, text)
+    logs = {p.name: p.read_text(errors="replace") for p in stack.config.log_dir.glob("*.log")}
+    assert {"actions.log", "rasa.log", "classifier.log"} <= set(logs)
+    leaks = [(name, value) for name, text in logs.items() for value in PLANTED if value in text]
+    assert leaks == []

@@ -1,4 +1,5 @@
-"""launcher.stack: Rasa's HTTP API is on, behind a token that is never a constant."""
+"""launcher.stack: Rasa's HTTP API and the internal services sit behind tokens that are never
+constants."""
 
 from __future__ import annotations
 
@@ -46,3 +47,16 @@ def test_shopdesk_rasa_token_sets_it(monkeypatch: pytest.MonkeyPatch) -> None:
     assert StackConfig.from_env().rasa_token == "tester-token-123"
     monkeypatch.setenv("SHOPDESK_RASA_TOKEN", "  ")
     assert StackConfig.from_env().rasa_token.strip()
+
+
+def test_the_internal_secret_reaches_every_process_and_stays_out_of_repr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SHOPDESK_INTERNAL_TOKEN", raising=False)
+    first, second = StackConfig.from_env(), StackConfig.from_env()
+    assert first.internal_token != second.internal_token and len(first.internal_token) >= 40
+    assert first.env()["SHOPDESK_INTERNAL_TOKEN"] == first.internal_token
+    assert first.internal_token not in repr(first)
+    assert Stack(first).services["actions"].command[1:3] == ["-m", "actions.server"]
+    monkeypatch.setenv("SHOPDESK_INTERNAL_TOKEN", "given-secret")
+    assert StackConfig.from_env().internal_token == "given-secret"

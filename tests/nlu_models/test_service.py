@@ -1,7 +1,10 @@
+import json
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nlu_models.artifact import Artifact
 from nlu_models.classifier import Classifier
@@ -81,3 +84,35 @@ def test_a_missing_model_shows_on_health_and_parse(tmp_path: Path) -> None:
         assert health.status_code == 503
         assert "no trained intent adapter" in health.json()["detail"]
         assert client.post("/model/parse", json={"text": "hi"}).status_code == 503
+
+
+def test_with_a_token_only_callers_that_send_it_are_served(trained_small) -> None:
+    classifier = Classifier.load(trained_small, ["intent"])
+    with TestClient(create_app(trained_small, classifier, token="s3cret")) as secured:
+        assert secured.post("/model/parse", json={"text": "hi"}).status_code == 401
+        wrong = {"Authorization": "Bearer nope"}
+        assert secured.post("/model/parse", json={"text": "hi"}, headers=wrong).status_code == 401
+        right = {"Authorization": "Bearer s3cret"}
+        assert secured.post("/model/parse", json={"text": "hi"}, headers=right).status_code == 200
+        batch = {"task": "intent", "texts": ["hi"]}
+        assert secured.post("/classify", json=batch).status_code == 401
+        assert secured.get("/health").status_code == 200  # the launcher's check; no data in it
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(["/model/parse", "/classify"]),
+    body=st.one_of(
+        st.text(max_size=MAX_TEXT_LENGTH + 20).map(lambda t: json.dumps({"text": t}).encode()),
+        st.lists(st.text(max_size=60), max_size=5).map(
+            lambda ts: json.dumps({"task": "intent", "texts": ts}).encode()
+        ),
+        st.binary(max_size=200),
+    ),
+)
+def test_any_input_gets_an_answer_or_a_clear_refusal(client, path: str, body: bytes) -> None:
+    """Property-based: the classifier service never fails with a server error."""
+    answer = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code in {200, 400, 422}, answer.text
