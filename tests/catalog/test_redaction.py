@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,7 +156,7 @@ def test_text_without_personal_data_is_returned_as_it_is():
 
 
 def test_redact_value_walks_dicts_lists_and_tuples():
-    value = {
+    value: dict[str, Any] = {
         "shopper": {"email": EMAIL_ADDRESS, "phones": [US_PHONE, INTERNATIONAL_PHONE]},
         "payment": (VISA_SPACED, {"iban": IBAN_CODE}),
         "notes": [f"lives at {STREET}", f"came from {IP_ADDRESS}"],
@@ -179,7 +180,7 @@ def test_redact_value_walks_dicts_lists_and_tuples():
 USER_TEXT = f"my email is {EMAIL_ADDRESS}, order 000000101, ship to {STREET}"
 
 
-def user_event() -> dict:
+def user_event() -> dict[str, Any]:
     order_start = USER_TEXT.index("000000101")
     return {
         "event": "user",
@@ -377,7 +378,9 @@ def test_install_log_redaction_covers_the_root_and_named_loggers():
         root.removeHandler(root_handler)
         quiet.removeHandler(quiet_handler)
         for handler in (*root.handlers, logging.lastResort):
-            for log_filter in list(getattr(handler, "filters", [])):
+            if handler is None:
+                continue
+            for log_filter in list(handler.filters):
                 if isinstance(log_filter, RedactingFilter):
                     handler.removeFilter(log_filter)
 
