@@ -157,8 +157,9 @@ class OrderFormValidation(FormValidationAction, ABC):
             with catalog_session() as session:
                 matched = verify_order(session, number, email) is not None
         except SQLAlchemyError:
+            # nothing is decided: keep the number, ask for the e-mail again
             dispatcher.utter_message(text=UNAVAILABLE_TEXT)
-            return {"order_number": None, "email": None}
+            return {"order_number": number, "email": None}
         if matched:
             return {
                 "order_number": number,

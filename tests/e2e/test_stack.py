@@ -165,6 +165,30 @@ def test_action_server_down_gets_a_polite_answer(stack: Stack) -> None:
     assert "Hoodie" in chat(stack, "do you have a black hoodie?")[0]
 
 
+def test_a_part_that_stops_mid_task_loses_nothing_and_the_task_goes_on(stack: Stack) -> None:
+    """The order check is half done when the action server, then the classifier, stop: the
+    shopper gets polite answers, Rasa keeps every message, and once the part is back the
+    same conversation finishes the task."""
+    sender = f"fault-{uuid.uuid4().hex[:8]}"
+    [ask_email] = chat(stack, "where is my order 000000002?", sender)
+    assert "e-mail" in ask_email
+    for part, timeout_s in (("actions", 60), ("classifier", 120)):
+        stack.stop_service(part)
+        try:
+            replies = chat(stack, "roni_cost@example.com", sender)
+            assert replies and replies[0].startswith("Sorry"), (part, replies)
+        finally:
+            stack.start_service(part)
+            stack.wait_healthy(part, time.monotonic() + timeout_s)
+    config = stack.config
+    url = f"{config.rasa_url}/conversations/{sender}/tracker?token={config.rasa_token}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        said = [e["text"] for e in json.loads(response.read())["events"] if e["event"] == "user"]
+    assert said == ["where is my order 000000002?"] + ["roni_cost@example.com"] * 2
+    replies = chat(stack, "roni_cost@example.com", sender)
+    assert any(r.startswith("Your order 000000002 was returned and refunded.") for r in replies)
+
+
 def test_classifier_down_gets_a_polite_answer(stack: Stack) -> None:
     stack.stop_service("classifier")
     try:
