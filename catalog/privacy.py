@@ -269,7 +269,8 @@ def conversations_of(session: Session, tracker_url: str, email: str) -> list[str
     return sorted(recorded.union(tracker_conversations(tracker_url, address)))
 
 
-def _count_events(tracker_url: str, conversations: Sequence[str]) -> int:
+def _events_of(tracker_url: str, conversations: Sequence[str], remove: bool = False) -> int:
+    """How many events the conversations have in the tracker store, deleted if `remove`."""
     if not conversations:
         return 0
     with _tracker(tracker_url) as tracker:
@@ -278,24 +279,14 @@ def _count_events(tracker_url: str, conversations: Sequence[str]) -> int:
         connection, events = tracker
         total = 0
         for chunk in _chunks(conversations):
-            query = select(func.count()).where(events.c.sender_id.in_(chunk))
-            total += connection.scalar(query) or 0
+            if remove:
+                total += connection.execute(
+                    delete(events).where(events.c.sender_id.in_(chunk))
+                ).rowcount
+            else:
+                query = select(func.count()).where(events.c.sender_id.in_(chunk))
+                total += connection.scalar(query) or 0
         return total
-
-
-def _delete_events(tracker_url: str, conversations: Sequence[str]) -> int:
-    if not conversations:
-        return 0
-    with _tracker(tracker_url) as tracker:
-        if tracker is None:
-            return 0
-        connection, events = tracker
-        deleted = 0
-        for chunk in _chunks(conversations):
-            deleted += connection.execute(
-                delete(events).where(events.c.sender_id.in_(chunk))
-            ).rowcount
-        return deleted
 
 
 def _scrubbed(value: Any, pattern: re.Pattern[str]) -> Any:
@@ -763,7 +754,7 @@ def redact(text: str, pattern: re.Pattern[str] | None = None) -> str:
 def _count(held: _Holdings, tracker_url: str) -> ErasureResult:
     return ErasureResult(
         conversations=len(held.conversations),
-        tracker_events=_count_events(tracker_url, held.conversations),
+        tracker_events=_events_of(tracker_url, held.conversations),
         mentions=_count_mentions(tracker_url, held.mentioned_elsewhere, held.address),
         agent_notes=len(held.notes),
         handoffs=len(held.handoffs),
@@ -844,7 +835,7 @@ def erase_shopper(
     )
     session.flush()
     session.commit()
-    deleted = _delete_events(tracker_url, held.conversations)
+    deleted = _events_of(tracker_url, held.conversations, remove=True)
     mentions = _remove_mentions(tracker_url, held.mentioned_elsewhere, held.address)
     return ErasureResult(**{**result.to_dict(), "tracker_events": deleted, "mentions": mentions})
 
