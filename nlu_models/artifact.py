@@ -25,6 +25,8 @@ class Artifact:
     # Below this top confidence a message is out of scope; tuned on the validation split.
     oos_threshold: float = 0.0
     validation: dict[str, Any] = field(default_factory=dict)  # metrics on the held-out split
+    # DP-SGD's record (nlu_models/dp.py): epsilon spent, delta, clipping, noise, base precision.
+    dp: dict[str, Any] | None = None
 
     @classmethod
     def read(cls, model_dir: Path) -> Artifact | None:
@@ -38,6 +40,9 @@ class Artifact:
             return None  # written by an older version: treated as stale, retrained
 
     def write(self, model_dir: Path) -> None:
+        data = asdict(self)
+        if data["dp"] is None:
+            del data["dp"]  # trained without DP: the file reads as before the option existed
         (model_dir / ARTIFACT_FILE).write_text(
-            json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8"
+            json.dumps(data, indent=2, sort_keys=True), encoding="utf-8"
         )

@@ -34,6 +34,27 @@ def _parser() -> argparse.ArgumentParser:
         "default: bot/data for intent, the catalog for category",
     )
     train.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
+    private = train.add_argument_group(
+        "differential privacy",
+        "DP-SGD (Opacus) for data drawn from conversations: every example's gradient is "
+        "clipped, noise is added to each step, batches are Poisson-sampled, and the epsilon "
+        "spent is recorded in shopdesk_classifier.json. Epsilon covers the training split, "
+        "not the validation split used for early stopping and the out-of-scope threshold. "
+        "Also set by SHOPDESK_NLU_DP_EPSILON (with _DELTA, _MAX_GRAD_NORM).",
+    )
+    private.add_argument("--dp", action="store_true", help="train with DP-SGD")
+    private.add_argument(
+        "--epsilon", type=float, help="privacy budget to reach by the last epoch (default 8)"
+    )
+    private.add_argument("--delta", type=float, help="default: min(1e-5, 1/examples)")
+    private.add_argument(
+        "--max-grad-norm", type=float, help="per-example gradient clipping norm (default 1.0)"
+    )
+    private.add_argument(
+        "--noise-multiplier",
+        type=float,
+        help="use this noise instead of the one --epsilon calls for; epsilon is then reported",
+    )
     evaluate = sub.add_parser("evaluate", help="score an adapter on labelled data")
     evaluate.add_argument("--task", choices=TASKS, default="intent")
     evaluate.add_argument("--data", type=Path, required=True, help="NLU folder/file or CSV")
@@ -119,6 +140,7 @@ def _run(args: argparse.Namespace, settings: ClassifierSettings) -> int:
             settings = replace(
                 settings, training=replace(settings.training, max_epochs=args.epochs)
             )
+        settings = _with_dp_options(args, settings)
         examples = read_examples(args.data) if args.data else training_examples(settings, args.task)
         if args.task == "intent":
             from nlu_models.data_checks import refuse_broken_data
@@ -130,6 +152,8 @@ def _run(args: argparse.Namespace, settings: ClassifierSettings) -> int:
             f"{artifact.best_epoch}/{artifact.epochs_run}, out-of-scope threshold "
             f"{artifact.oos_threshold}, validation {artifact.validation}"
         )
+        if artifact.dp is not None:
+            print(f"nlu_models: {args.task}: differential privacy {json.dumps(artifact.dp)}")
         return 0
     if args.command == "evaluate":
         from nlu_models.classifier import Classifier
@@ -182,6 +206,25 @@ def _run(args: argparse.Namespace, settings: ClassifierSettings) -> int:
         return 2
     uvicorn.run(create_app(settings, token=token), host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _with_dp_options(args: argparse.Namespace, settings: ClassifierSettings) -> ClassifierSettings:
+    """The settings with `train`'s DP options applied over any SHOPDESK_NLU_DP_* ones."""
+    from nlu_models.dp import DPConfig
+
+    given = {
+        "target_epsilon": args.epsilon,
+        "delta": args.delta,
+        "max_grad_norm": args.max_grad_norm,
+        "noise_multiplier": args.noise_multiplier,
+    }
+    options = {key: value for key, value in given.items() if value is not None}
+    if not args.dp:
+        if options:
+            flags = ", ".join("--" + k.replace("target_", "").replace("_", "-") for k in options)
+            raise ValueError(f"{flags} given without --dp")
+        return settings
+    return replace(settings, dp=replace(settings.dp or DPConfig(), **options))
 
 
 def _check_data(args: argparse.Namespace, settings: ClassifierSettings) -> int:

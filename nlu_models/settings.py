@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from catalog.embeddings import packaged_model_path as default_base_model
+from nlu_models.dp import DPConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("intent", "category")
@@ -65,6 +66,7 @@ class ClassifierSettings:
     model_root: Path = PROJECT_ROOT / "models" / "nlu"
     lora: LoraSettings = LoraSettings()
     training: TrainingSettings = TrainingSettings()
+    dp: DPConfig | None = None  # DP-SGD (nlu_models/dp.py) when set; off by default
 
     def model_dir(self, task: str) -> Path:
         return self.model_root / task
@@ -98,23 +100,30 @@ class ClassifierSettings:
                 training[key] = _positive_int(name, value)
         if training:
             overrides["training"] = replace(TrainingSettings(), **training)
+        if value := env.get("SHOPDESK_NLU_DP_EPSILON"):
+            dp: dict[str, Any] = {"target_epsilon": _number("SHOPDESK_NLU_DP_EPSILON", value)}
+            if value := env.get("SHOPDESK_NLU_DP_DELTA"):
+                dp["delta"] = _number("SHOPDESK_NLU_DP_DELTA", value)
+            if value := env.get("SHOPDESK_NLU_DP_MAX_GRAD_NORM"):
+                dp["max_grad_norm"] = _number("SHOPDESK_NLU_DP_MAX_GRAD_NORM", value)
+            overrides["dp"] = DPConfig(**dp)
         return cls(**overrides)
 
     def fingerprint(self) -> dict[str, Any]:
         """What decides the trained weights besides the data: stored beside the adapter.
 
-        In JSON form (lists, not tuples) so it compares equal after a round trip.
+        In JSON form (lists, not tuples) so it compares equal after a round trip. `dp` only
+        when set, so adapters trained without it keep their hash.
         """
-        normalised: dict[str, Any] = json.loads(
-            json.dumps(
-                {
-                    "base_model": Path(self.base_model).name,
-                    "quantization": self.quantization,
-                    "lora": asdict(self.lora),
-                    "training": asdict(self.training),
-                }
-            )
-        )
+        fingerprint: dict[str, Any] = {
+            "base_model": Path(self.base_model).name,
+            "quantization": self.quantization,
+            "lora": asdict(self.lora),
+            "training": asdict(self.training),
+        }
+        if self.dp is not None:
+            fingerprint["dp"] = asdict(self.dp)
+        normalised: dict[str, Any] = json.loads(json.dumps(fingerprint))
         return normalised
 
 
@@ -122,6 +131,13 @@ def _choice(name: str, value: str, *allowed: str) -> Any:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
     return value
+
+
+def _number(name: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number (got {value!r})") from None
 
 
 def _positive_int(name: str, value: str) -> int:

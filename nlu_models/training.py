@@ -24,6 +24,7 @@ from tqdm import tqdm
 from nlu_models.artifact import Artifact
 from nlu_models.classifier import Classifier, TaskModel
 from nlu_models.data import Example, data_hash, stratified_split
+from nlu_models.dp import PrivateTraining
 from nlu_models.encoder import Head, load_encoder, load_tokenizer, mean_pool, resolve_device
 from nlu_models.evaluation import evaluate
 from nlu_models.oos import find_oos_label, tune_threshold
@@ -100,26 +101,40 @@ def train(
 
     device = resolve_device(settings.device)
     tokenizer = load_tokenizer(settings)
-    encoder = load_encoder(settings, device)
-    model = get_peft_model(
-        encoder,
-        LoraConfig(
-            r=settings.lora.rank,
-            lora_alpha=settings.lora.alpha,
-            lora_dropout=settings.lora.dropout,
-            target_modules=list(settings.lora.target_modules),
-        ),
-    )
-    head = Head(encoder.config.hidden_size, len(labels)).to(device)
-    parameters = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
-    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate)
+
+    def build(base: ClassifierSettings) -> tuple[PeftModel, Head, torch.optim.Optimizer]:
+        encoder = load_encoder(base, device)
+        model = get_peft_model(
+            encoder,
+            LoraConfig(
+                r=settings.lora.rank,
+                lora_alpha=settings.lora.alpha,
+                lora_dropout=settings.lora.dropout,
+                target_modules=list(settings.lora.target_modules),
+            ),
+        )
+        head = Head(encoder.config.hidden_size, len(labels)).to(device)
+        parameters = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
+        return model, head, torch.optim.AdamW(parameters, lr=config.learning_rate)
+
+    model, head, optimizer = build(settings)
+    private: PrivateTraining | None = None
+    if settings.dp is not None:  # DP-SGD: Poisson batches, clipped per-example grads, noise
+        from nlu_models.dp import make_private
+
+        built = (model, head, optimizer)
+        private = make_private(
+            settings, settings.dp, build, built, tokenizer, len(train_set), device
+        )
+        model, head, optimizer = private.model, private.head, private.optimizer
     steps_per_epoch = -(-len(train_set) // config.batch_size)
     total_steps = config.max_epochs * steps_per_epoch
     warmup = max(1, int(total_steps * WARMUP_FRACTION))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
         lambda step: min(
-            (step + 1) / warmup, max(0.0, (total_steps - step) / (total_steps - warmup))
+            (step + 1) / warmup,
+            max(0.0, (total_steps - step) / max(1, total_steps - warmup)),  # 1 step: no decay
         ),
     )
     loss_fn = torch.nn.CrossEntropyLoss(
@@ -144,7 +159,12 @@ def train(
         for epoch in range(1, config.max_epochs + 1):
             model.train()
             head.train()
-            for batch_indices in length_bucketed_batches(lengths, config.batch_size, generator):
+            batches = (
+                private.batches()
+                if private is not None
+                else length_bucketed_batches(lengths, config.batch_size, generator)
+            )
+            for batch_indices in batches:
                 batch = [train_set[i] for i in batch_indices]
                 inputs = tokenizer(
                     [e.text for e in batch],
@@ -156,7 +176,10 @@ def train(
                 hidden = model(**inputs).last_hidden_state
                 logits = head(mean_pool(hidden, inputs["attention_mask"]))
                 targets = torch.tensor([index[e.label] for e in batch], device=device)
-                loss = loss_fn(logits, targets)
+                if private is None:
+                    loss = loss_fn(logits, targets)
+                else:  # per-example mean, no class weights (see dp.py)
+                    loss = private.loss(logits, targets)
                 loss.backward()
                 optimizer.step()
                 scheduler.step()
@@ -182,6 +205,10 @@ def train(
     model.eval()
     head.eval()
     artifact = replace(provisional, epochs_run=epochs_run, best_epoch=best_epoch)
+    if private is not None:  # the budget spent by every step run, kept epoch or not
+        private.close()
+        artifact = replace(artifact, dp=private.record())
+        log.info("%s: DP-SGD spent epsilon %.3f (delta %.2g)", task, *private.spent())
     artifact = _with_validation(scorer, task, artifact, held_out, config.oos_max_in_scope_loss)
     artifact = replace(artifact, training_seconds=round(time.monotonic() - started, 1))
     _save_atomically(model, head, artifact, settings.model_dir(task))
