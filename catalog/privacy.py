@@ -456,49 +456,26 @@ def _holdings(session: Session, tracker_url: str, email: str) -> _Holdings:
     newsletter_of = func.lower(NewsletterSubscriber.email) == address
     if customer is not None:
         newsletter_of = or_(newsletter_of, NewsletterSubscriber.customer_id == customer.id)
+
+    def rows(model: Any, condition: Any) -> list[Any]:
+        return list(session.scalars(select(model).where(condition).order_by(model.id)))
+
+    def in_theirs(model: Any) -> list[Any]:
+        return rows(model, _in_conversations(model.conversation_id, conversations))
+
     return _Holdings(
         address=address,
         customer=customer,
         conversations=conversations,
         mentioned_elsewhere=sorted(elsewhere),
         orders=orders,
-        reviews=list(
-            session.scalars(
-                select(Review)
-                .where(_in_conversations(Review.conversation_id, conversations))
-                .order_by(Review.id)
-            )
-        ),
-        complaints=list(
-            session.scalars(select(Complaint).where(theirs(Complaint)).order_by(Complaint.id))
-        ),
-        messages=list(
-            session.scalars(
-                select(SupportMessage).where(theirs(SupportMessage)).order_by(SupportMessage.id)
-            )
-        ),
-        notes=list(
-            session.scalars(
-                select(AgentNote)
-                .where(_in_conversations(AgentNote.conversation_id, conversations))
-                .order_by(AgentNote.id)
-            )
-        ),
-        handoffs=list(
-            session.scalars(
-                select(Handoff)
-                .where(_in_conversations(Handoff.conversation_id, conversations))
-                .order_by(Handoff.id)
-            )
-        ),
-        newsletter=list(
-            session.scalars(
-                select(NewsletterSubscriber).where(newsletter_of).order_by(NewsletterSubscriber.id)
-            )
-        ),
-        requests=list(
-            session.scalars(select(ErasureRequest).where(requests_of).order_by(ErasureRequest.id))
-        ),
+        reviews=in_theirs(Review),
+        complaints=rows(Complaint, theirs(Complaint)),
+        messages=rows(SupportMessage, theirs(SupportMessage)),
+        notes=in_theirs(AgentNote),
+        handoffs=in_theirs(Handoff),
+        newsletter=rows(NewsletterSubscriber, newsletter_of),
+        requests=rows(ErasureRequest, requests_of),
     )
 
 
