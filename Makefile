@@ -1,6 +1,9 @@
 # ShopDesk: `make run` brings the assistant up and chats; `make test` runs every check.
 .PHONY: help setup run chat stories test lint
 
+# Rasa would send usage data and crash reports to its servers; a shop sends nothing outside.
+export RASA_TELEMETRY_ENABLED := false
+
 help:  ## what each target does
 	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
 

@@ -16,9 +16,19 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+def sqlalchemy_url(url: str) -> str:
+    """The URL with this venv's PostgreSQL driver (psycopg 3): a plain `postgresql://` URL, as
+    Rasa's side (psycopg2) and libpq tools take it, works here too, so one URL serves both."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain) :]
+    return url
+
+
 @cache
 def engine_for(url: str) -> Engine:
     """One engine (and connection pool) per database URL per process."""
+    url = sqlalchemy_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

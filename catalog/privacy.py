@@ -44,6 +44,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.pool import NullPool
 
+from catalog.db import sqlalchemy_url
 from catalog.models import (
     AgentNote,
     AuditEntry,
@@ -141,6 +142,7 @@ def _tracker(url: str) -> Iterator[tuple[Connection, Table] | None]:
     A missing SQLite file is not created (Rasa has simply not run), and the engine is not
     pooled: these are one-off jobs, and Rasa itself keeps using the file.
     """
+    url = sqlalchemy_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""

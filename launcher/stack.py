@@ -18,6 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from launcher.scaled import (
+    PORT_STEP,
+    ScaledSettings,
+    ScaledSetupError,
+    check_redis,
+    deployment_from_env,
+    ensure_database,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 
@@ -53,21 +62,37 @@ class StackConfig:
     rasa_model_dir: Path = ROOT / "models" / "rasa"
     log_dir: Path = ROOT / "var" / "logs"
     tracker_db: Path = ROOT / "var" / "rasa_tracker.sqlite3"
-    extra_env: dict[str, str] = field(default_factory=dict)
+    # kept out of repr: it may hold database and Redis URLs with passwords
+    extra_env: dict[str, str] = field(default_factory=dict, repr=False)
     # The token of Rasa's HTTP API (`--enable-api --auth-token`): conversations' trackers for
     # `python -m launcher stories`. Random per config unless given; kept out of repr.
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     # The secret the classifier service and the action server ask of their callers (Rasa):
     # SHOPDESK_INTERNAL_TOKEN, random per config unless given; kept out of repr.
     internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    # `embedded` (SQLite files, one process of each kind) or `scaled` (launcher/scaled.py:
+    # PostgreSQL, Redis, several Rasa instances and action servers; extra_env holds its URLs).
+    deployment: str = "embedded"
+    rasa_instances: int = 1
+    actions_instances: int = 1
 
     @classmethod
     def from_env(cls) -> StackConfig:
         """SHOPDESK_RASA_PORT, SHOPDESK_ACTIONS_PORT, SHOPDESK_NLU_PORT, SHOPDESK_WEB_PORT,
-        SHOPDESK_TRACKER_DB, SHOPDESK_RASA_TOKEN."""
+        SHOPDESK_TRACKER_DB, SHOPDESK_RASA_TOKEN, and SHOPDESK_DEPLOYMENT with the scaled
+        setup's settings (launcher/scaled.py)."""
         default = cls()
         tracker_db = os.environ.get("SHOPDESK_TRACKER_DB")
+        try:
+            deployment = deployment_from_env()
+            scaled = ScaledSettings.from_env() if deployment == "scaled" else None
+        except ScaledSetupError as error:
+            raise StackError(str(error)) from None
         return cls(
+            deployment=deployment,
+            rasa_instances=scaled.rasa_instances if scaled else 1,
+            actions_instances=scaled.actions_instances if scaled else 1,
+            extra_env=scaled.env() if scaled else {},
             rasa_port=_port_from_env("SHOPDESK_RASA_PORT", default.rasa_port),
             actions_port=_port_from_env("SHOPDESK_ACTIONS_PORT", default.actions_port),
             nlu_port=_port_from_env("SHOPDESK_NLU_PORT", default.nlu_port),
@@ -83,8 +108,27 @@ class StackConfig:
         return f"http://{HOST}:{self.rasa_port}"
 
     @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa instance (one unless scaled); they share conversations when scaled."""
+        return [
+            f"http://{HOST}:{self.rasa_port + PORT_STEP * i}" for i in range(self.rasa_instances)
+        ]
+
+    @property
     def actions_url(self) -> str:
         return f"http://{HOST}:{self.actions_port}"
+
+    @property
+    def actions_urls(self) -> list[str]:
+        return [
+            f"http://{HOST}:{self.actions_port + PORT_STEP * i}"
+            for i in range(self.actions_instances)
+        ]
+
+    @property
+    def endpoints(self) -> str:
+        """Rasa's endpoints file: SQLite tracker, or PostgreSQL tracker and Redis lock store."""
+        return "bot/endpoints.scaled.yml" if self.deployment == "scaled" else "bot/endpoints.yml"
 
     @property
     def nlu_url(self) -> str:
@@ -107,13 +151,17 @@ class StackConfig:
                 "SHOPDESK_NLU_URL": self.nlu_url,
                 "SHOPDESK_ACTIONS_URL": f"{self.actions_url}/webhook",
                 "SHOPDESK_TRACKER_DB": str(self.tracker_db),
-                "SHOPDESK_RASA_URL": self.rasa_url,
+                # the web server spreads conversations over every instance (web/rasa_client.py)
+                "SHOPDESK_RASA_URL": ",".join(self.rasa_urls),
                 "SHOPDESK_RASA_TOKEN": self.rasa_token,
                 "SHOPDESK_INTERNAL_TOKEN": self.internal_token,
                 "SHOPDESK_WEB_HOST": HOST,
                 "SHOPDESK_WEB_PORT": str(self.web_port),
                 "SANIC_HOST": HOST,  # rasa_sdk binds to 0.0.0.0 unless told
                 "TF_CPP_MIN_LOG_LEVEL": "2",
+                # Rasa's telemetry would send usage data and crash reports (with tracebacks) to
+                # Rasa's servers; a shop's assistant sends nothing outside.
+                "RASA_TELEMETRY_ENABLED": "false",
             }
         )
         env.update(self.extra_env)
@@ -131,7 +179,17 @@ def run_step(title: str, command: Sequence[str], config: StackConfig) -> None:
 
 
 def prepare(config: StackConfig) -> None:
-    """Load the catalog, train the classifier and the Rasa model if they are missing or stale."""
+    """Load the catalog, train the classifier and the Rasa model if they are missing or stale;
+    in the scaled setup first see that PostgreSQL (its database created) and Redis answer."""
+    if config.deployment == "scaled":
+        env = config.env()
+        print("==> PostgreSQL and Redis (the scaled setup)", flush=True)
+        try:
+            if ensure_database(env["SHOPDESK_DATABASE_URL"]):
+                print("    created the database", flush=True)
+            check_redis(env["SHOPDESK_REDIS_URL"])
+        except ScaledSetupError as error:
+            raise StackError(str(error)) from None
     run_step("loading the catalog", [str(config.python), "-m", "catalog.cli", "load"], config)
     run_step(
         "classifier (trained only if missing or stale)",
@@ -179,6 +237,8 @@ class Service:
     health_url: str
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    # what this service's environment has on top of the config's (e.g. its action server)
+    env: dict[str, str] = field(default_factory=dict)
 
     def log_tail(self, lines: int = 30) -> str:
         if self.log_path is None or not self.log_path.exists():
@@ -186,56 +246,74 @@ class Service:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def instance_name(kind: str, index: int) -> str:
+    return kind if index == 0 else f"{kind}-{index + 1}"
+
+
+def rasa_command(config: StackConfig, port: int) -> list[str]:
+    return [
+        str(config.rasa_venv / "bin" / "rasa"),
+        "run",
+        "--interface",
+        HOST,
+        "--port",
+        str(port),
+        "--model",
+        str(config.rasa_model_dir),
+        "--endpoints",
+        config.endpoints,
+        "--credentials",
+        "bot/credentials.yml",
+        # the HTTP API (trackers, for `launcher stories`), behind the token; one argument, as
+        # a token may start with "-" (token_urlsafe's alphabet)
+        "--enable-api",
+        f"--auth-token={config.rasa_token}",
+    ]
+
+
 class Stack:
-    """Context manager: the classifier, the action server and Rasa, healthy, then stopped."""
+    """Context manager: the classifier, the action server(s), Rasa instance(s) and the web
+    server, healthy, then stopped."""
 
     def __init__(self, config: StackConfig, startup_timeout_s: float = 240.0) -> None:
         self.config = config
         self.startup_timeout_s = startup_timeout_s
-        rasa = str(config.rasa_venv / "bin" / "rasa")
         self.services = {
             "classifier": Service(
                 "classifier",
                 [str(config.python), "-m", "nlu_models", "serve", "--port", str(config.nlu_port)],
                 config.nlu_port,
                 f"{config.nlu_url}/health",
-            ),
-            "actions": Service(
-                "actions",
-                [str(config.python), "-m", "actions.server", "--port", str(config.actions_port)],
-                config.actions_port,
-                f"{config.actions_url}/health",
-            ),
-            "rasa": Service(
-                "rasa",
-                [
-                    rasa,
-                    "run",
-                    "--interface",
-                    HOST,
-                    "--port",
-                    str(config.rasa_port),
-                    "--model",
-                    str(config.rasa_model_dir),
-                    "--endpoints",
-                    "bot/endpoints.yml",
-                    "--credentials",
-                    "bot/credentials.yml",
-                    # the HTTP API (trackers, for `launcher stories`), behind the token; one
-                    # argument, as a token may start with "-" (token_urlsafe's alphabet)
-                    "--enable-api",
-                    f"--auth-token={config.rasa_token}",
-                ],
-                config.rasa_port,
-                f"{config.rasa_url}/webhooks/rest/",
-            ),
-            "web": Service(
-                "web",
-                [str(config.python), "-m", "web", "serve"],
-                config.web_port,
-                f"{config.web_url}/health",
-            ),
+            )
         }
+        # Instance i is named e.g. "actions" (the first) or "actions-2", on port base + 100 * i.
+        for index, url in enumerate(config.actions_urls):
+            port = config.actions_port + PORT_STEP * index
+            name = instance_name("actions", index)
+            self.services[name] = Service(
+                name,
+                [str(config.python), "-m", "actions.server", "--port", str(port)],
+                port,
+                f"{url}/health",
+            )
+        for index, url in enumerate(config.rasa_urls):
+            port = config.rasa_port + PORT_STEP * index
+            name = instance_name("rasa", index)
+            actions = config.actions_urls[index % len(config.actions_urls)]
+            self.services[name] = Service(
+                name,
+                rasa_command(config, port),
+                port,
+                f"{url}/webhooks/rest/",
+                # each Rasa instance calls one action server; with as many of each, its own
+                env={"SHOPDESK_ACTIONS_URL": f"{actions}/webhook"},
+            )
+        self.services["web"] = Service(
+            "web",
+            [str(config.python), "-m", "web", "serve"],
+            config.web_port,
+            f"{config.web_url}/health",
+        )
 
     def start(self, only: Sequence[str] | None = None) -> dict[str, float]:
         """Start the services together; seconds until each answered its health check."""
@@ -252,8 +330,12 @@ class Stack:
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         self.config.tracker_db.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
+        # Further Rasa instances start once the first is up: each creates the tracker store's
+        # tables when missing, and together they would race to (an error in the log).
+        later = [n for n in names if n.startswith("rasa-") and "rasa" in names]
         for name in names:
-            self.start_service(name)
+            if name not in later:
+                self.start_service(name)
         print(f"==> waiting for {', '.join(names)} to be healthy", flush=True)
         deadline = started + self.startup_timeout_s
         ready: dict[str, float] = {}
@@ -261,6 +343,10 @@ class Stack:
             for name in names:
                 if name not in ready and self.is_healthy(name):
                     ready[name] = round(time.monotonic() - started, 2)
+            if later and "rasa" in ready:
+                for name in later:
+                    self.start_service(name)
+                later = []
             if time.monotonic() > deadline:
                 late = [n for n in names if n not in ready]
                 raise StackError(f"not healthy in time: {', '.join(late)}; " + self._logs(late))
@@ -274,7 +360,7 @@ class Stack:
         service.process = subprocess.Popen(
             service.command,
             cwd=ROOT,
-            env=self.config.env(),
+            env={**self.config.env(), **service.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

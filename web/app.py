@@ -76,7 +76,7 @@ async def sweep(hub: Hub, settings: WebSettings) -> None:
 
 def create_app(settings: WebSettings, database_url: str, session_secret: bytes) -> socketio.ASGIApp:
     sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*", logger=False)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token)
+    rasa = RasaClient(settings.rasa_urls, settings.rasa_token)
     hub = Hub(sio, rasa, database_url)
     register(sio, hub, settings.max_message_chars, session_secret)
 

@@ -50,7 +50,8 @@ def load_session_secret(environ: Mapping[str, str], path: Path = DEFAULT_SECRET_
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 5080
-    rasa_url: str = "http://127.0.0.1:5005"
+    # One URL, or several (comma-separated in SHOPDESK_RASA_URL) for the scaled setup.
+    rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
     rasa_token: str = ""
     # A waiting handoff that no agent takes within this time is given back to the bot, which
     # offers to carry on or to take a message.
@@ -67,7 +68,12 @@ class WebSettings:
         return cls(
             host=env.get("SHOPDESK_WEB_HOST", "").strip() or default.host,
             port=int(_number(env, "SHOPDESK_WEB_PORT", default.port, 1)),
-            rasa_url=(env.get("SHOPDESK_RASA_URL", "").strip() or default.rasa_url).rstrip("/"),
+            rasa_urls=tuple(
+                url.strip().rstrip("/")
+                for url in env.get("SHOPDESK_RASA_URL", "").split(",")
+                if url.strip()
+            )
+            or default.rasa_urls,
             rasa_token=env.get("SHOPDESK_RASA_TOKEN", "").strip(),
             handoff_timeout_s=_number(
                 env, "SHOPDESK_HANDOFF_TIMEOUT_S", default.handoff_timeout_s, 1
@@ -82,4 +88,4 @@ class WebSettings:
         return f"http://{self.host}:{self.port}"
 
     def __repr__(self) -> str:  # the token stays out of logs
-        return f"WebSettings(host={self.host!r}, port={self.port}, rasa_url={self.rasa_url!r})"
+        return f"WebSettings(host={self.host!r}, port={self.port}, rasa_urls={self.rasa_urls!r})"

@@ -44,7 +44,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
     migrate(url)
     # Rasa is not needed: no route reached here without a session calls it.
     app: Any = create_app(
-        WebSettings(rasa_url="http://127.0.0.1:9", rasa_token="unused"), url, b"k" * 40
+        WebSettings(rasa_urls=("http://127.0.0.1:9",), rasa_token="unused"), url, b"k" * 40
     )
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client, url
