@@ -204,6 +204,9 @@ def _run(args: argparse.Namespace, settings: ClassifierSettings) -> int:
             file=sys.stderr,
         )
         return 2
+    import torch
+
+    torch.set_num_threads(settings.serve_threads)
     uvicorn.run(create_app(settings, token=token), host=args.host, port=args.port, log_level="info")
     return 0
 

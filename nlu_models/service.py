@@ -32,6 +32,10 @@ MAX_TEXT_LENGTH = 2000
 MAX_BATCH = 64
 RANKING_SIZE = 10
 OUT_OF_SCOPE_INTENT = OOS_LABELS[0]  # what the bot's domain calls it
+# The intents whose rules run the product search (bot/data/rules.yml: action_search_products,
+# action_refine_search), which ranks by the message's product categories; a test keeps the two
+# in step.
+CATEGORY_INTENTS = frozenset({"search_product", "refine_search"})
 
 
 class ParseRequest(BaseModel):
@@ -93,15 +97,24 @@ def intent_of(prediction: Prediction) -> tuple[Intent, list[Intent]]:
 def parse(
     classifier: Classifier, texts: list[str], vocabulary: Vocabulary | None = None
 ) -> list[ParseResult]:
-    """The batch form of `/model/parse`: one forward pass per task for all texts."""
+    """The batch form of `/model/parse`: one forward pass per task for all texts.
+
+    Product categories are predicted only for the texts whose intent starts or refines a
+    product search (CATEGORY_INTENTS), the only places the bot reads them: a second forward
+    pass per message saved on every other message (docs/performance.md).
+    """
     intents = classifier.predict("intent", texts)
-    categories = classifier.predict("category", texts) if "category" in classifier.tasks else None
+    wanted = [i for i, p in enumerate(intents) if intent_of(p)[0].name in CATEGORY_INTENTS]
+    categories: dict[int, Prediction] = {}
+    if wanted and "category" in classifier.tasks:
+        predicted = classifier.predict("category", [texts[i] for i in wanted])
+        categories = dict(zip(wanted, predicted, strict=True))
     results = []
     for position, (text, prediction) in enumerate(zip(texts, intents, strict=True)):
         intent, ranking = intent_of(prediction)
         top_categories = (
             [Scored(name=n, confidence=c) for n, c in categories[position].ranking[:3]]
-            if categories is not None
+            if position in categories
             else []
         )
         results.append(

@@ -67,6 +67,10 @@ class ClassifierSettings:
     lora: LoraSettings = LoraSettings()
     training: TrainingSettings = TrainingSettings()
     dp: DPConfig | None = None  # DP-SGD (nlu_models/dp.py) when set; off by default
+    # Threads per forward pass when serving. One message is a tiny matrix product: a second
+    # thread more than doubled the CPU time per parse (44.5 against 19.8 ms on 2 cores) for no
+    # gain in latency; concurrent requests use the other cores (docs/performance.md).
+    serve_threads: int = 1
 
     def model_dir(self, task: str) -> Path:
         return self.model_root / task
@@ -90,6 +94,8 @@ class ClassifierSettings:
             overrides["intent_data"] = Path(value)
         if value := env.get("SHOPDESK_NLU_MODEL_ROOT"):
             overrides["model_root"] = Path(value)
+        if value := env.get("SHOPDESK_NLU_THREADS"):
+            overrides["serve_threads"] = _positive_int("SHOPDESK_NLU_THREADS", value)
         training: dict[str, Any] = {}
         for name, key in (
             ("SHOPDESK_NLU_EPOCHS", "max_epochs"),

@@ -20,6 +20,11 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 
+from shopdesk_rasa import speedups
+from shopdesk_rasa.classifier_client import prefetch
+
+speedups.install()
+
 logger = logging.getLogger(__name__)
 
 NO_REPLY_TEXT = (
@@ -91,6 +96,8 @@ class ShopperRestInput(RestInput):
             counter = _ReplyCounter(message.output_channel)
             message.output_channel = counter
             try:
+                # classified here, awaited, so Rasa's event loop serves other shoppers meanwhile
+                await prefetch(message.text)
                 await on_new_message(message)
             except Exception:
                 logger.exception("handling a shopper message failed")

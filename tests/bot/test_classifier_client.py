@@ -6,6 +6,7 @@ exercised end to end in tests/e2e.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -14,7 +15,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from rasa.shared.nlu.training_data.message import Message
-from shopdesk_rasa.classifier_client import UNAVAILABLE_INTENT, ShopDeskClassifierClient
+from shopdesk_rasa.classifier_client import (
+    UNAVAILABLE_INTENT,
+    PrefetchedParses,
+    ShopDeskClassifierClient,
+    prefetch,
+)
 
 PARSE = {
     "text": "where is 000000001",
@@ -119,3 +125,46 @@ def test_the_shared_secret_goes_with_every_call(healthy_url: str, monkeypatch) -
     SEEN_AUTHORIZATION.clear()
     classify(healthy_url)
     assert SEEN_AUTHORIZATION == ["Bearer s3cret-token"]
+
+
+def test_a_prefetched_parse_is_taken_once_by_its_own_message() -> None:
+    waiting = PrefetchedParses()
+    first, second = {"intent": {"name": "greet"}}, {"intent": {"name": "greet", "n": 2}}
+    waiting.put("hi", first)
+    waiting.put("hi", second)  # the same text in another conversation waits for its own
+    assert waiting.take("hi") is first
+    assert waiting.take("hi") is second
+    assert waiting.take("hi") is None
+
+
+def test_an_unclaimed_prefetch_expires() -> None:
+    waiting = PrefetchedParses(ttl_s=0.0)
+    waiting.put("hi", {"intent": {"name": "greet"}})
+    assert waiting.take("hi") is None
+
+
+def test_the_channel_fetches_without_blocking_and_the_component_takes_it(
+    healthy_url: str, monkeypatch
+) -> None:
+    """prefetch() is awaited by the channel; the component then makes no call of its own."""
+    monkeypatch.delenv("SHOPDESK_NLU_URL", raising=False)
+    client = ShopDeskClassifierClient({"url": healthy_url, "timeout_s": 2.0})
+    SEEN_AUTHORIZATION.clear()
+    asyncio.run(prefetch("where is 000000001"))
+    assert len(SEEN_AUTHORIZATION) == 1
+    [message] = client.process([Message.build(text="where is 000000001")])
+    assert len(SEEN_AUTHORIZATION) == 1  # taken, not fetched again
+    assert message.get("intent") == {"name": "track_order", "confidence": 0.97}
+    assert message.get("product_category") == PARSE["product_category"]
+
+
+def test_a_failed_prefetch_answers_its_message_politely_without_a_second_wait(
+    monkeypatch, caplog
+) -> None:
+    monkeypatch.delenv("SHOPDESK_NLU_URL", raising=False)
+    client = ShopDeskClassifierClient({"url": closed_port_url(), "timeout_s": 1.0})
+    asyncio.run(prefetch("my e-mail is jo@example.com"))
+    assert "classifier" in caplog.text and "jo@example.com" not in caplog.text
+    client.session.post = None  # a second call would fail the test  # type: ignore[assignment]
+    [message] = client.process([Message.build(text="my e-mail is jo@example.com")])
+    assert message.get("intent") == {"name": UNAVAILABLE_INTENT, "confidence": 1.0}

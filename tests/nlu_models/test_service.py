@@ -1,14 +1,16 @@
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nlu_models.artifact import Artifact
 from nlu_models.classifier import Classifier
-from nlu_models.service import MAX_BATCH, MAX_TEXT_LENGTH, create_app
+from nlu_models.service import CATEGORY_INTENTS, MAX_BATCH, MAX_TEXT_LENGTH, create_app
 from nlu_models.settings import ClassifierSettings
 
 
@@ -35,14 +37,29 @@ def test_parse_follows_rasas_contract(client, trained_small) -> None:
     assert body["intent_ranking"][0]["name"] == "track_order"
     assert body["entities"][0]["entity"] == "order_number"
     assert body["entities"][0]["value"] == "000000001"
-    assert len(body["product_category"]) == 3
+    # categories only where a product search reads them (CATEGORY_INTENTS)
+    assert body["product_category"] == []
 
 
 def test_parse_finds_catalog_entities_and_the_category(client) -> None:
     body = client.post("/model/parse", json={"text": "a black backpack under $50"}).json()
     found = {(e["entity"], e["value"]) for e in body["entities"]}
     assert {("color", "Black"), ("category", "Bags"), ("price_max", 50.0)} <= found
+    assert body["intent"]["name"] in CATEGORY_INTENTS
+    assert len(body["product_category"]) == 3
     assert body["product_category"][0]["name"] == "Gear/Bags"
+
+
+def test_categories_go_with_the_intents_whose_rules_search() -> None:
+    """CATEGORY_INTENTS are exactly the intents the rules answer with a product search."""
+    rules = yaml.safe_load(Path("bot/data/rules.yml").read_text())["rules"]
+    searching = set()
+    for rule in rules:
+        steps = rule.get("steps", [])
+        for before, step in pairwise(steps):
+            if step.get("action") in {"action_search_products", "action_refine_search"}:
+                searching.add(before.get("intent"))
+    assert searching == CATEGORY_INTENTS
 
 
 def test_classify_answers_a_batch_per_task(client) -> None:
@@ -116,3 +133,27 @@ def test_any_input_gets_an_answer_or_a_clear_refusal(client, path: str, body: by
     """Property-based: the classifier service never fails with a server error."""
     answer = client.post(path, content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code in {200, 400, 422}, answer.text
+
+
+def test_a_parse_is_the_same_whichever_adapter_was_on(trained_small) -> None:
+    """parse() runs the task whose adapter is on first, to switch once; the order must not
+    change any answer."""
+    from nlu_models.service import parse
+
+    classifier = Classifier.load(trained_small)
+    texts = ["a gym bag", "hello", "where is my order 000000101?"]
+    classifier.predict("intent", ["warm up"])
+    after_intent = parse(classifier, texts)
+    classifier.predict("category", ["warm up"])
+    after_category = parse(classifier, texts)
+    assert [r.model_dump() for r in after_intent] == [r.model_dump() for r in after_category]
+
+
+def test_the_serving_threads_are_a_setting(monkeypatch) -> None:
+    monkeypatch.setenv("SHOPDESK_NLU_THREADS", "2")
+    assert ClassifierSettings.from_env().serve_threads == 2
+    monkeypatch.setenv("SHOPDESK_NLU_THREADS", "zero")
+    with pytest.raises(ValueError, match="SHOPDESK_NLU_THREADS"):
+        ClassifierSettings.from_env()
+    monkeypatch.delenv("SHOPDESK_NLU_THREADS")
+    assert ClassifierSettings.from_env().serve_threads == 1

@@ -1,0 +1,798 @@
+"""Load: simulated shoppers on the real stack, at several numbers of concurrent users.
+
+`python -m benchmarks.load` starts the stack (a fresh one on free ports, as the conversation
+tests do), measures its cold start, warms it up, then runs Locust headless once per level of
+concurrent users (benchmarks/locustfile.py: realistic conversations over Rasa's REST channel)
+for a fixed time each, against loopback addresses only. While a level runs, each process's
+CPU and memory (with its child processes) is sampled with psutil, the load generator's too,
+as it shares the machine. Writes benchmarks/results/load.json and load.md (`--out`).
+
+Layers: pure functions (options, the loopback check, the conversation scripts, summaries,
+the CPU/memory arithmetic, markdown), the sampler thread, and the command (`main`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib.util
+import ipaddress
+import json
+import math
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import urlsplit
+
+import psutil
+
+from benchmarks.footprint import memory_mib
+from benchmarks.measure import machine, percentile, without_notes
+from launcher.chat import send
+from launcher.stack import ROOT, Stack, StackConfig, StackError, missing_environments, prepare
+from launcher.stories import fresh_config
+
+HERE = Path(__file__).resolve().parent
+LOCUSTFILE = HERE / "locustfile.py"
+DEFAULT_OUT = HERE / "results" / "load"
+LOG_DIR = ROOT / "var" / "logs" / "load"
+# The locustfile's environment variables (benchmarks/locustfile.py).
+THINK_ENV = "SHOPDESK_LOAD_THINK_S"
+LATENCIES_ENV = "SHOPDESK_LOAD_LATENCIES"
+
+DEFAULT_USERS = "1,10,20,50"
+MAX_USERS = 1000
+MIN_DURATION_S, MAX_DURATION_S = 5, 3600
+MAX_THINK_S = 60.0
+SAMPLE_INTERVAL_S = 0.5
+STOP_TIMEOUT_S = 10
+FIRST_REPLY_TIMEOUT_S = 240.0
+LOAD_GENERATOR = "load generator"
+SETUPS = ("embedded", "scaled")
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+Conversations = dict[str, tuple[int, list[str]]]
+JSON = dict[str, Any]
+
+
+class LoadError(RuntimeError):
+    """The benchmark cannot go on; the message says why (and where the log is)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Options
+
+
+def users_levels(text: str) -> list[int]:
+    """`"1,10,20,50"` → [1, 10, 20, 50]; argparse.ArgumentTypeError says what is wrong."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give numbers of users separated by commas, e.g. {DEFAULT_USERS}"
+        )
+    levels: list[int] = []
+    for part in parts:
+        if not part.isdigit() or not 1 <= int(part) <= MAX_USERS:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} is not a number of users from 1 to {MAX_USERS}"
+            )
+        if int(part) in levels:
+            raise argparse.ArgumentTypeError(f"{part} users is given twice")
+        levels.append(int(part))
+    return levels
+
+
+def duration_s(text: str) -> int:
+    if not text.strip().isdigit() or not MIN_DURATION_S <= int(text) <= MAX_DURATION_S:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number of seconds from {MIN_DURATION_S} to {MAX_DURATION_S}"
+        )
+    return int(text)
+
+
+def think_time_s(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_THINK_S:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds from 0 to {MAX_THINK_S:g}"
+        )
+    return seconds
+
+
+def parser() -> argparse.ArgumentParser:
+    command = argparse.ArgumentParser(
+        prog="python -m benchmarks.load",
+        description="Start the real ShopDesk stack and drive it with Locust: simulated shoppers "
+        "(product search, order status, a return, delivery and payment questions) at several "
+        "numbers of concurrent users, on this machine only. Records reply latency (p50/p95/"
+        "p99), messages per second, errors, CPU and peak memory per process, and the cold "
+        "start; writes <out>.json and <out>.md.",
+    )
+    command.add_argument(
+        "--users",
+        type=users_levels,
+        default=users_levels(DEFAULT_USERS),
+        metavar="N,N,...",
+        help=f"levels of concurrent simulated shoppers, run one after another "
+        f"(default {DEFAULT_USERS})",
+    )
+    command.add_argument(
+        "--duration",
+        type=duration_s,
+        default=60,
+        metavar="SECONDS",
+        help="how long each level runs (default 60)",
+    )
+    command.add_argument(
+        "--think-time",
+        type=think_time_s,
+        default=0.0,
+        metavar="SECONDS",
+        help="pause of a shopper between messages (default 0: a closed loop, the next message "
+        "goes out as soon as the reply is in)",
+    )
+    command.add_argument(
+        "--setup",
+        choices=SETUPS,
+        default="embedded",
+        help="embedded: a fresh stack on free ports with a temporary tracker and catalog "
+        "(default); scaled: the scaled setup of launcher/scaled.py",
+    )
+    command.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="PREFIX",
+        help="where to write the results: PREFIX.json and PREFIX.md "
+        "(default benchmarks/results/load)",
+    )
+    command.add_argument(
+        "--note", default="", metavar="TEXT", help="a remark recorded under the tables"
+    )
+    return command
+
+
+def parse_options(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The options; a bad value exits with status 2 and a message, as argparse does."""
+    command = parser()
+    args = command.parse_args(argv)
+    out: Path = args.out
+    if out.name in ("", ".", "..") or out.is_dir():
+        command.error(f"--out {out}: give a file name prefix such as benchmarks/results/load")
+    if out.suffix in (".json", ".md"):
+        args.out = out.with_suffix("")
+    return args
+
+
+def loopback_url(url: str) -> str:
+    """The URL itself if its host is a loopback address; LoadError otherwise (this benchmark
+    puts a machine under load and must never be pointed at another one)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if parts.scheme not in ("http", "https") or not loopback:
+        raise LoadError(
+            f"refusing to send load to {url!r}: only loopback hosts (127.0.0.0/8, ::1, "
+            "localhost) over http(s) are allowed"
+        )
+    return url
+
+
+def stack_config(setup: str, work: Path) -> StackConfig:
+    """The stack to measure: `embedded` is a fresh one of its own in `work` (free ports, a
+    temporary tracker and catalog); `scaled` is launcher.scaled's."""
+    if setup == "embedded":
+        return fresh_config(work, LOG_DIR)
+    if setup == "scaled":
+        from launcher.scaled import scaled_config
+
+        config: StackConfig = scaled_config(work)
+        return config
+    raise ValueError(f"unknown setup {setup!r}; choose one of {', '.join(SETUPS)}")
+
+
+# --------------------------------------------------------------------------------------------
+# The conversation scripts (read from the locustfile without importing Locust)
+
+
+def validate_conversations(value: Any, source: str = "CONVERSATIONS") -> Conversations:
+    """`{name: (weight, [message, ...])}` checked; ValueError says what is wrong."""
+    if not isinstance(value, dict) or not value:
+        raise ValueError(f"{source} must be a non-empty dict of name: (weight, [messages])")
+    checked: Conversations = {}
+    for name, script in value.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"{source}: a conversation name must be a non-empty string")
+        if not isinstance(script, tuple | list) or len(script) != 2:
+            raise ValueError(f"{source}[{name!r}] must be (weight, [messages])")
+        weight, messages = script
+        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
+            raise ValueError(f"{source}[{name!r}]: the weight must be a whole number from 1")
+        if (
+            not isinstance(messages, list)
+            or not messages
+            or not all(isinstance(m, str) and m.strip() for m in messages)
+        ):
+            raise ValueError(f"{source}[{name!r}]: the messages must be non-empty strings")
+        checked[name] = (weight, list(messages))
+    return checked
+
+
+def conversations(path: Path = LOCUSTFILE) -> Conversations:
+    """The locustfile's CONVERSATIONS literal."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "CONVERSATIONS" for t in targets):
+            if node.value is None:
+                break
+            return validate_conversations(ast.literal_eval(node.value), f"{path.name}")
+    raise ValueError(f"{path}: no CONVERSATIONS = {{...}} literal")
+
+
+# --------------------------------------------------------------------------------------------
+# Summaries
+
+
+def summarize(records: Sequence[tuple[float, bool]], window_s: float) -> JSON:
+    """Messages as (latency ms, answered): counts, error rate, answered messages per second of
+    the window, and exact percentiles of the answered messages' latency (None if none)."""
+    answered = [latency for latency, ok in records if ok]
+    errors = len(records) - len(answered)
+    latency: JSON | None = None
+    if answered:
+        latency = {
+            "p50": round(percentile(answered, 0.50), 1),
+            "p95": round(percentile(answered, 0.95), 1),
+            "p99": round(percentile(answered, 0.99), 1),
+            "mean": round(sum(answered) / len(answered), 1),
+            "max": round(max(answered), 1),
+        }
+    return {
+        "messages": len(records),
+        "answered": len(answered),
+        "errors": errors,
+        "error_rate": round(errors / len(records), 4) if records else 0.0,
+        "msg_per_s": round(len(answered) / window_s, 2) if window_s > 0 else 0.0,
+        "latency_ms": latency,
+    }
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One look at the processes: `at` (epoch s); per process (tree) its cumulative CPU
+    seconds and resident memory; the whole machine's busy CPU seconds."""
+
+    at: float
+    cpu_s: Mapping[str, float]
+    rss_mib: Mapping[str, float]
+    machine_busy_s: float = 0.0
+
+
+def usage(samples: Sequence[Sample], start: float, end: float) -> JSON:
+    """Average cores each process used from `start` to `end` (between the samples just outside
+    the window), its peak resident memory in the samples of that span, and the whole machine's
+    busy cores."""
+    if not samples:
+        return {"processes": {}, "machine_busy_cores": None, "span_s": 0.0}
+    first = next((s for s in reversed(samples) if s.at <= start), samples[0])
+    last = next((s for s in samples if s.at >= end), samples[-1])
+    span = last.at - first.at
+    inside = [s for s in samples if first.at <= s.at <= last.at]
+    processes: JSON = {}
+    for name in last.cpu_s:
+        used = last.cpu_s[name] - first.cpu_s.get(name, 0.0)
+        processes[name] = {
+            "cpu_cores": round(used / span, 2) if span > 0 else None,
+            "peak_rss_mib": round(max(s.rss_mib.get(name, 0.0) for s in inside), 1),
+        }
+    busy = last.machine_busy_s - first.machine_busy_s
+    return {
+        "processes": processes,
+        "machine_busy_cores": round(busy / span, 2) if span > 0 else None,
+        "span_s": round(span, 2),
+    }
+
+
+def level_result(
+    users: int, data: Mapping[str, Any], samples: Sequence[Sample], duration: int
+) -> JSON:
+    """One level from the locustfile's record and the samples: the window runs from the test's
+    start to the last reply (the run time plus the replies in flight when it ended)."""
+    requests = data.get("requests") or []
+    started = data.get("test_start")
+    if started is None:
+        started = min((end - ms / 1000 for end, ms, _, _ in requests), default=time.time())
+    last_end = max((end for end, _, _, _ in requests), default=started + duration)
+    window_s = max(last_end - started, 1e-9)
+    summary = summarize([(ms, bool(ok)) for _, ms, ok, _ in requests], window_s)
+    return {
+        "users": users,
+        "duration_s": duration,
+        "window_s": round(window_s, 2),
+        **summary,
+        "conversations_begun": data.get("conversations") or {},
+        "error_kinds": data.get("errors") or {},
+        "by_message": by_message(requests),
+        **usage(samples, started, last_end),
+    }
+
+
+def by_message(requests: Sequence[Sequence[Any]]) -> JSON:
+    """Per message text (the 4th field of a request): count, errors, p50 and max of the
+    answered ones; the slowest median first."""
+    grouped: dict[str, list[tuple[float, bool]]] = {}
+    for _, ms, ok, text in requests:
+        grouped.setdefault(str(text), []).append((float(ms), bool(ok)))
+    stats: list[tuple[float, str, JSON]] = []
+    for text, records in grouped.items():
+        answered = [ms for ms, ok in records if ok]
+        p50 = round(percentile(answered, 0.5), 1) if answered else None
+        each = {
+            "messages": len(records),
+            "errors": len(records) - len(answered),
+            "p50": p50,
+            "max": round(max(answered), 1) if answered else None,
+        }
+        stats.append((-1.0 if p50 is None else p50, text, each))
+    stats.sort(key=lambda item: -item[0])
+    return {text: each for _, text, each in stats}
+
+
+def other_processes(
+    before: Mapping[tuple[int, float], tuple[str, float]],
+    after: Mapping[tuple[int, float], tuple[str, float]],
+    seconds: float,
+    ours: set[tuple[int, float]],
+    top: int = 3,
+) -> list[JSON]:
+    """The busiest processes outside the measured ones between two snapshots of every
+    process ((pid, start time) → (name, CPU s)): the machine is shared."""
+    if seconds <= 0:
+        return []
+    busy: list[tuple[float, str, int]] = []
+    for key, (name, cpu_s) in after.items():
+        cores = (cpu_s - before.get(key, (name, 0.0))[1]) / seconds
+        if key not in ours and cores >= 0.05:
+            busy.append((round(cores, 2), name, key[0]))
+    busy.sort(reverse=True)
+    return [{"name": name, "pid": pid, "cpu_cores": cores} for cores, name, pid in busy[:top]]
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown
+
+
+def _cell(value: Any, suffix: str = "") -> str:
+    return "–" if value is None else f"{value}{suffix}"
+
+
+def _users(count: int) -> str:
+    return f"{count} user" if count == 1 else f"{count} users"
+
+
+def markdown(result: Mapping[str, Any]) -> str:
+    m = result["machine"]
+    think = result["think_time_s"]
+    pacing = "a closed loop" if think == 0 else f"{think:g} s between messages"
+    lines = [
+        "# Load: simulated shoppers on the ShopDesk stack",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {m['system']}.",
+        f"Measured {result['measured_at']} with `{result['command']}`: setup "
+        f"{result['setup']}, {result['duration_s']} s per level, think time {think:g} s "
+        f"({pacing}). The load generator (Locust) runs on the same machine.",
+        "",
+        "| users | messages | msg/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for level in result["levels"]:
+        latency = level["latency_ms"] or {}
+        lines.append(
+            f"| {level['users']} | {level['messages']} | {level['msg_per_s']} | "
+            f"{_cell(latency.get('p50'))} | {_cell(latency.get('p95'))} | "
+            f"{_cell(latency.get('p99'))} | {level['errors']} "
+            f"({level['error_rate'] * 100:.1f}%) |"
+        )
+    lines += [
+        "",
+        "Latency: from sending a message to Rasa's REST channel until its reply is in, exact "
+        "percentiles of the answered messages. msg/s: answered messages per second of the "
+        "level's wall time (its run time plus the replies in flight at its end). An error is "
+        "an HTTP error, a body that is not a JSON list, or an empty reply.",
+        "",
+        "CPU (average cores in use over the level) and peak resident memory (MiB, sampled "
+        f"every {SAMPLE_INTERVAL_S:g} s) of each process with its child processes:",
+        "",
+    ]
+    names = list(dict.fromkeys(n for lv in result["levels"] for n in lv["processes"]))
+    header = " | ".join(_users(lv["users"]) for lv in result["levels"])
+    lines += [f"| process | {header} |", "|---|" + "---|" * len(result["levels"])]
+    for name in names:
+        cells = []
+        for level in result["levels"]:
+            each = level["processes"].get(name) or {}
+            cells.append(
+                f"{_cell(each.get('cpu_cores'))} cores, {_cell(each.get('peak_rss_mib'))} MiB"
+            )
+        lines.append(f"| {name} | {' | '.join(cells)} |")
+    busy = ", ".join(
+        f"{_users(lv['users'])} {_cell(lv['machine_busy_cores'])}" for lv in result["levels"]
+    )
+    lines += ["", f"The whole machine's busy cores (every process on it): {busy}."]
+    for level in result["levels"]:
+        if others := level.get("other_busy_processes"):
+            shown = ", ".join(f"{o['name']} ({o['pid']}) {o['cpu_cores']}" for o in others)
+            lines.append(f"Other busy processes at {_users(level['users'])}: {shown} cores.")
+    if hwm := result.get("peak_since_start_mib"):
+        peaks = ", ".join(f"{name} {mib}" for name, mib in hwm.items())
+        lines.append(f"Peak resident memory since start (VmHWM) after the last level: {peaks} MiB.")
+    cold = result["cold_start"]
+    healthy = ", ".join(f"{name} {s} s" for name, s in cold["healthy_s"].items())
+    lines += [
+        "",
+        f"Cold start: all processes healthy {cold['all_healthy_s']} s after they were started "
+        f'({healthy}); the first reply to "hi" {cold["first_reply_s"]} s after the start '
+        f"(that reply took {cold['first_reply_ms']} ms). Then a warm-up of "
+        f"{result['warmup_messages']} messages, not counted.",
+    ]
+    slowest = [
+        f"{_users(lv['users'])}: "
+        + "; ".join(f"{text!r} {each['p50']}" for text, each in list(lv["by_message"].items())[:3])
+        for lv in result["levels"]
+        if lv.get("by_message")
+    ]
+    if slowest:
+        lines += ["", "Slowest messages (median ms): " + ". ".join(slowest) + "."]
+    mix = ", ".join(f"{name} {weight}" for name, weight in result["conversation_mix"].items())
+    lines += ["", f"Conversations, by weight: {mix} (benchmarks/locustfile.py)."]
+    failed = [lv for lv in result["levels"] if lv["error_kinds"]]
+    if failed:
+        lines += ["", "Errors:"]
+        for level in failed:
+            kinds = sorted(level["error_kinds"].items(), key=lambda kv: -kv[1])[:5]
+            shown = "; ".join(f"{count}× {kind}" for kind, count in kinds)
+            lines.append(f"- {_users(level['users'])}: {shown}")
+    if result.get("note"):
+        lines += ["", f"Note: {result['note']}"]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling
+
+
+@dataclass
+class Sampler:
+    """Samples the process trees of `roots` (name → pid) every `interval_s` in a thread. A
+    process that has exited keeps its last CPU time, so a tree's CPU never goes back."""
+
+    roots: Mapping[str, int]
+    interval_s: float = SAMPLE_INTERVAL_S
+    samples: list[Sample] = field(default_factory=list, init=False)
+    # per process tree: (pid, start time) → its latest CPU seconds
+    _seen: dict[str, dict[tuple[int, float], float]] = field(default_factory=dict, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _thread: threading.Thread | None = field(default=None, init=False)
+    _everything: tuple[float, dict[tuple[int, float], tuple[str, float]]] | None = field(
+        default=None, init=False
+    )
+
+    def sample(self) -> Sample:
+        cpu: dict[str, float] = {}
+        rss: dict[str, float] = {}
+        for name, pid in self.roots.items():
+            seen = self._seen.setdefault(name, {})
+            resident = 0
+            for process in _tree(pid):
+                try:
+                    with process.oneshot():
+                        times = process.cpu_times()
+                        key = (process.pid, process.create_time())
+                        resident += process.memory_info().rss
+                    seen[key] = times.user + times.system
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+            cpu[name] = sum(seen.values())
+            rss[name] = resident / 2**20
+        return Sample(time.time(), cpu, rss, _machine_busy_s())
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(self.sample())
+            self._stop.wait(self.interval_s)
+
+    def start(self) -> None:
+        self._everything = (time.time(), _every_process())
+        self._thread = threading.Thread(target=self._run, name="load-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> list[Sample]:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        return self.samples
+
+    def others(self) -> list[JSON]:
+        """The busiest other processes on the machine since `start` (call after `stop`)."""
+        if self._everything is None:
+            return []
+        started, before = self._everything
+        ours = {key for seen in self._seen.values() for key in seen}
+        return other_processes(before, _every_process(), time.time() - started, ours)
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine spent busy, all cores (Linux counts guest time in user)."""
+    times = psutil.cpu_times()._asdict()
+    not_busy = ("idle", "iowait", "guest", "guest_nice")
+    return float(sum(value for key, value in times.items() if key not in not_busy))
+
+
+def _every_process() -> dict[tuple[int, float], tuple[str, float]]:
+    found: dict[tuple[int, float], tuple[str, float]] = {}
+    for process in psutil.process_iter(["name", "cpu_times", "create_time"]):
+        info = process.info
+        if info.get("cpu_times") is not None and info.get("create_time") is not None:
+            cpu = info["cpu_times"].user + info["cpu_times"].system
+            found[(process.pid, info["create_time"])] = (str(info["name"]), cpu)
+    return found
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return []
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+
+
+def progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def cold_start(stack: Stack, config: StackConfig) -> JSON:
+    """Start the stack: seconds until each process is healthy and until the first reply."""
+    started = time.monotonic()
+    healthy = stack.start()
+    sender = f"load-cold-{uuid.uuid4().hex[:8]}"
+    deadline = started + FIRST_REPLY_TIMEOUT_S
+    while True:
+        sent = time.perf_counter()
+        try:
+            if send(config.chat_url, sender, "hi", timeout=FIRST_REPLY_TIMEOUT_S):
+                break
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            raise LoadError(f"no reply to 'hi' within {FIRST_REPLY_TIMEOUT_S:g} s of the start")
+        time.sleep(0.25)
+    first_reply_ms = (time.perf_counter() - sent) * 1000
+    return {
+        "healthy_s": healthy,
+        "all_healthy_s": max(healthy.values(), default=0.0),
+        "first_reply_s": round(time.monotonic() - started, 2),
+        "first_reply_ms": round(first_reply_ms, 1),
+    }
+
+
+def warm_up(config: StackConfig, scripts: Conversations) -> int:
+    """Every conversation once, one message at a time; not counted. Messages sent."""
+    sent = 0
+    for name, (_, messages) in scripts.items():
+        sender = f"load-warmup-{uuid.uuid4().hex[:8]}"
+        for text in messages:
+            sent += 1
+            try:
+                if not send(config.chat_url, sender, text, timeout=60):
+                    progress(f"    warm-up: no reply to {text!r} ({name})")
+            except (urllib.error.URLError, OSError, ValueError) as error:
+                progress(f"    warm-up: {text!r} ({name}) failed: {error}")
+    return sent
+
+
+def locust_command(host: str, users: int, duration: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        str(users),
+        "--run-time",
+        f"{duration}s",
+        "--host",
+        loopback_url(host),
+        "--only-summary",
+        "--stop-timeout",
+        str(STOP_TIMEOUT_S),
+        "--exit-code-on-error",
+        "0",  # failed messages are results here, not a failed run
+    ]
+
+
+def run_level(
+    config: StackConfig,
+    pids: Mapping[str, int],
+    users: int,
+    args: argparse.Namespace,
+    work: Path,
+    position: str,
+) -> JSON:
+    record = work / f"latencies-{users}.json"
+    log_path = LOG_DIR / f"locust-{users}-users.log"
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, THINK_ENV: repr(args.think_time), LATENCIES_ENV: str(record)}
+    progress(f"==> level {position}: {_users(users)} for {args.duration} s")
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            locust_command(config.rasa_url, users, args.duration),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    sampler = Sampler({**pids, LOAD_GENERATOR: process.pid})
+    sampler.start()
+    started = time.monotonic()
+    limit = args.duration + STOP_TIMEOUT_S + 60
+    try:
+        shown = 0
+        while process.poll() is None:
+            elapsed = time.monotonic() - started
+            if elapsed > limit:
+                raise LoadError(f"Locust still runs {limit} s after the start; log {log_path}")
+            if elapsed >= shown + 10:
+                shown = int(elapsed) // 10 * 10
+                done = min(elapsed, args.duration)
+                progress(f"    {_users(users)}: {done:.0f}/{args.duration} s")
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        samples = sampler.stop()
+    if process.returncode != 0 or not record.exists():
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
+        raise LoadError(f"Locust failed (exit {process.returncode}); log {log_path}:\n{tail}")
+    result = level_result(users, json.loads(record.read_text()), samples, args.duration)
+    result["other_busy_processes"] = sampler.others()
+    latency = result["latency_ms"] or {}
+    progress(
+        f"    {_users(users)}: {result['messages']} messages, {result['msg_per_s']} msg/s, "
+        f"p50 {_cell(latency.get('p50'))} ms, p95 {_cell(latency.get('p95'))} ms, "
+        f"{result['errors']} errors"
+    )
+    return result
+
+
+def run(args: argparse.Namespace, command_line: str) -> JSON:
+    scripts = conversations()
+    with tempfile.TemporaryDirectory(prefix="shopdesk-load-") as work_dir:
+        work = Path(work_dir)
+        config = stack_config(args.setup, work)
+        loopback_url(config.rasa_url)
+        if missing := missing_environments(config):
+            raise LoadError("missing " + ", ".join(missing))
+        stack = Stack(config)
+        for service in stack.services.values():
+            (config.log_dir / f"{service.name}.log").unlink(missing_ok=True)
+        try:
+            prepare(config)
+            progress("==> cold start")
+            cold = cold_start(stack, config)
+            progress(
+                f"    healthy after {cold['all_healthy_s']} s, first reply after "
+                f"{cold['first_reply_s']} s; logs in {config.log_dir}"
+            )
+            progress("==> warm-up: every conversation once")
+            warmup = warm_up(config, scripts)
+            pids = stack.pids()
+            levels = [
+                run_level(config, pids, users, args, work, f"{n}/{len(args.users)}")
+                for n, users in enumerate(args.users, start=1)
+            ]
+            hwm = {name: memory_mib(pid)["peak_rss_mib"] for name, pid in pids.items()}
+        finally:
+            stack.stop()
+    return {
+        "benchmark": "load",
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "command": command_line,
+        "note": args.note,
+        "machine": machine(),
+        "setup": args.setup,
+        "users": args.users,
+        "duration_s": args.duration,
+        "think_time_s": args.think_time,
+        "conversation_mix": {name: weight for name, (weight, _) in scripts.items()},
+        "cold_start": cold,
+        "warmup_messages": warmup,
+        "levels": levels,
+        "peak_since_start_mib": hwm,
+    }
+
+
+def write_results(result: Mapping[str, Any], out: Path) -> tuple[Path, Path]:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out.with_name(out.name + ".json"), out.with_name(out.name + ".md")
+    json_path.write_text(json.dumps(result, indent=2) + "\n")
+    md_path.write_text(markdown(result))
+    return json_path, md_path
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parse_options(arguments)
+    if importlib.util.find_spec("locust") is None:
+        progress("Locust is missing: pip install -e '.[dev]'")
+        return EXIT_BAD_INPUT
+    command_line = shlex.join(["python", "-m", "benchmarks.load", *without_notes(arguments)])
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result = run(args, command_line)
+    except KeyboardInterrupt:
+        progress("interrupted; the stack is stopped")
+        return EXIT_INTERRUPTED
+    except ModuleNotFoundError as error:
+        if error.name != "launcher.scaled":
+            raise
+        progress("the scaled setup needs launcher/scaled.py, which this checkout lacks")
+        return EXIT_BAD_INPUT
+    except (LoadError, StackError) as error:
+        progress(f"error: {error}")
+        return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    json_path, md_path = write_results(result, args.out)
+    print(markdown(result))
+    progress(f"wrote {json_path} and {md_path}")
+    silent = [lv["users"] for lv in result["levels"] if not lv["answered"]]
+    if silent:
+        progress(f"error: no message was answered at {', '.join(map(str, silent))} users")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

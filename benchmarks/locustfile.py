@@ -1,0 +1,176 @@
+"""Simulated shoppers for `python -m benchmarks.load` (run it through that command: it starts
+the stack, checks that the host is a loopback address and reads the file written here).
+
+Each simulated shopper plays one conversation script at a time, chosen by weight from
+CONVERSATIONS, with a fresh sender id per conversation, over Rasa's REST channel. Between
+messages (and between conversations) it waits SHOPDESK_LOAD_THINK_S seconds (default 0: a
+closed loop, the next message goes out as soon as the reply is in). A reply that is an HTTP
+error, not a JSON list, or an empty list is a failure.
+
+Every message's latency is recorded exactly (milliseconds, not Locust's rounded buckets) and
+written when Locust quits to the JSON file named by SHOPDESK_LOAD_LATENCIES.
+
+CONVERSATIONS is a plain literal: benchmarks/load.py and the tests read it with
+`ast.literal_eval` so that they need not import Locust (which monkey-patches the standard
+library with gevent on import).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from locust import HttpUser, constant, events, task
+from locust.env import Environment
+
+CHAT_PATH = "/webhooks/rest/webhook"
+THINK_ENV = "SHOPDESK_LOAD_THINK_S"
+LATENCIES_ENV = "SHOPDESK_LOAD_LATENCIES"
+REQUEST_TIMEOUT_S = 60.0
+
+# name: (weight, messages). Texts from the conversation tests in bot/tests/*.yml; the order
+# numbers and e-mail addresses are pairs of the demo order book. Nothing here changes an order
+# (the return stops at the item list), so every conversation behaves the same on every round.
+CONVERSATIONS = {
+    "search hoodie": (
+        3,
+        ["hi", "do you have a black hoodie?", "under $50", "show me the second one"],
+    ),
+    "search shorts": (
+        1,
+        ["running shorts for women", "in blue instead", "tell me about the first one"],
+    ),
+    "order status": (
+        2,
+        ["where is my order?", "it's 000000101", "james.nguyen@example.net"],
+    ),
+    "order status, number first": (
+        1,
+        ["can you track order 000000103 for me", "my email is michael.brooks@example.com"],
+    ),
+    "return": (
+        1,
+        [
+            "I want to return an item",
+            "000000102",
+            "sophia.martinez@example.org",
+            "what is your refund policy?",
+        ],
+    ),
+    "delivery and payment": (
+        2,
+        [
+            "hello",
+            "what shipping options do you have?",
+            "how long will delivery take",
+            "which payment methods do you accept?",
+            "thanks",
+        ],
+    ),
+}
+
+
+def think_time_s() -> float:
+    value = os.environ.get(THINK_ENV, "0").strip() or "0"
+    seconds = float(value)
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"{THINK_ENV} must be between 0 and 3600 seconds, not {value!r}")
+    return seconds
+
+
+def reply_problem(status: int, body: bytes) -> str | None:
+    """Why a REST-channel answer is not a reply (None: it is one)."""
+    if status == 0:
+        return "no HTTP response (connection failed or timed out)"
+    if not 200 <= status < 300:
+        return f"HTTP {status}"
+    try:
+        replies = json.loads(body)
+    except ValueError:
+        return "not JSON"
+    if not isinstance(replies, list):
+        return "not a list"
+    if not replies:
+        return "empty reply"
+    return None
+
+
+# What this process measured, written at quit: when the test started (epoch s), each message
+# as (end epoch s, latency ms, ok, message text), the failures by kind, conversations begun.
+STARTED: dict[str, float] = {}
+REQUESTS: list[tuple[float, float, bool, str]] = []
+ERRORS: Counter[str] = Counter()
+BEGUN: Counter[str] = Counter()
+
+
+def _started(environment: Environment, **kwargs: Any) -> None:
+    STARTED.setdefault("test_start", time.time())
+
+
+def _request(
+    name: str,
+    response_time: float,
+    exception: BaseException | None,
+    context: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    text = str((context or {}).get("message", name))
+    REQUESTS.append((time.time(), float(response_time), exception is None, text))
+    if exception is not None:
+        ERRORS[str(exception)[:200]] += 1
+
+
+def _write(environment: Environment, **kwargs: Any) -> None:
+    target = os.environ.get(LATENCIES_ENV)
+    if not target:
+        return
+    data = {
+        "test_start": STARTED.get("test_start"),
+        "think_time_s": think_time_s(),
+        "requests": REQUESTS,
+        "errors": dict(ERRORS),
+        "conversations": dict(BEGUN),
+    }
+    Path(target).write_text(json.dumps(data))
+
+
+for hook, listener in (
+    (events.test_start, _started),
+    (events.request, _request),
+    (events.quitting, _write),
+):
+    hook.add_listener(listener)  # type: ignore[no-untyped-call]  # Locust's hooks are untyped
+
+
+class Shopper(HttpUser):
+    wait_time = constant(think_time_s())
+
+    @task
+    def conversation(self) -> None:
+        names = list(CONVERSATIONS)
+        [name] = random.choices(names, weights=[CONVERSATIONS[n][0] for n in names])
+        sender = f"load-{uuid.uuid4().hex}"
+        BEGUN[name] += 1
+        for number, text in enumerate(CONVERSATIONS[name][1]):
+            if number:
+                # The think time; when the run is stopping, the conversation ends here.
+                self.wait()  # type: ignore[no-untyped-call]
+            with self.client.post(
+                CHAT_PATH,
+                json={"sender": sender, "message": text},
+                name=name,
+                context={"message": text},
+                catch_response=True,
+                timeout=REQUEST_TIMEOUT_S,
+            ) as response:
+                problem = reply_problem(response.status_code, response.content or b"")
+                if problem is None:
+                    response.success()
+                else:
+                    response.failure(f"{problem} to {text!r}")
