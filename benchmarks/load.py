@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from benchmarks import profiling
 from benchmarks.footprint import memory_mib
 from benchmarks.measure import machine, percentile, without_notes
 from launcher.chat import send
@@ -51,6 +52,7 @@ LOG_DIR = ROOT / "var" / "logs" / "load"
 # The locustfile's environment variables (benchmarks/locustfile.py).
 THINK_ENV = "SHOPDESK_LOAD_THINK_S"
 LATENCIES_ENV = "SHOPDESK_LOAD_LATENCIES"
+INSTANCES_ENV = "SHOPDESK_LOAD_RASA_URLS"  # the locustfile reads these three
 
 DEFAULT_USERS = "1,10,20,50"
 MAX_USERS = 1000
@@ -164,6 +166,12 @@ def parser() -> argparse.ArgumentParser:
     )
     command.add_argument(
         "--note", default="", metavar="TEXT", help="a remark recorded under the tables"
+    )
+    command.add_argument(
+        "--profile",
+        action="store_true",
+        help="also sample every process with py-spy during each level and report where the "
+        "time goes (slows the stack down: keep a profiled run's numbers apart)",
     )
     return command
 
@@ -479,6 +487,10 @@ def markdown(result: Mapping[str, Any]) -> str:
             lines.append(f"- {_users(level['users'])}: {shown}")
     if result.get("note"):
         lines += ["", f"Note: {result['note']}"]
+    for level in result["levels"]:
+        if "profile" in level:
+            lines += ["", f"### Profile at {_users(level['users'])}", ""]
+            lines.append(profiling.markdown(level["profile"]).rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 
@@ -654,7 +666,13 @@ def run_level(
     record = work / f"latencies-{users}.json"
     log_path = LOG_DIR / f"locust-{users}-users.log"
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, THINK_ENV: repr(args.think_time), LATENCIES_ENV: str(record)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),  # the locustfile uses web.rasa_client
+        THINK_ENV: repr(args.think_time),
+        LATENCIES_ENV: str(record),
+        INSTANCES_ENV: ",".join(loopback_url(url) for url in config.rasa_urls),
+    }
     progress(f"==> level {position}: {_users(users)} for {args.duration} s")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -666,6 +684,8 @@ def run_level(
         )
     sampler = Sampler({**pids, LOAD_GENERATOR: process.pid})
     sampler.start()
+    profiler = profiling.Profiler(pids, args.duration, work / f"profile-{users}")
+    not_profiled = profiler.start() if args.profile else None
     started = time.monotonic()
     limit = args.duration + STOP_TIMEOUT_S + 60
     try:
@@ -688,11 +708,14 @@ def run_level(
                 process.kill()
                 process.wait()
         samples = sampler.stop()
+        profile = profiler.finish() if args.profile and not_profiled is None else None
     if process.returncode != 0 or not record.exists():
         tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
         raise LoadError(f"Locust failed (exit {process.returncode}); log {log_path}:\n{tail}")
     result = level_result(users, json.loads(record.read_text()), samples, args.duration)
     result["other_busy_processes"] = sampler.others()
+    if args.profile:
+        result["profile"] = profile or dict.fromkeys(pids, not_profiled or "not recorded")
     latency = result["latency_ms"] or {}
     progress(
         f"    {_users(users)}: {result['messages']} messages, {result['msg_per_s']} msg/s, "

@@ -29,7 +29,21 @@ from typing import Any
 from locust import HttpUser, constant, events, task
 from locust.env import Environment
 
+from web.rasa_client import instance_order
+
 CHAT_PATH = "/webhooks/rest/webhook"
+# Every Rasa instance (comma-separated; the scaled setup has several): each conversation goes
+# to one of them as the web server would send it (web/rasa_client.py). Unset: Locust's --host.
+INSTANCES_ENV = "SHOPDESK_LOAD_RASA_URLS"
+INSTANCES = [u.strip().rstrip("/") for u in os.environ.get(INSTANCES_ENV, "").split(",") if u]
+# The polite answers when the classifier or the action server did not answer in time (the
+# domain's utter_classifier_unavailable, the channel's NO_REPLY_TEXT, actions' UNAVAILABLE_TEXT):
+# under overload they are failures, not replies.
+DEGRADED = (
+    "Sorry, I'm having trouble understanding messages right now.",
+    "Sorry, I can't answer that right now because part of our system is not responding.",
+    "Sorry, I can't reach our shop's records right now.",
+)
 THINK_ENV = "SHOPDESK_LOAD_THINK_S"
 LATENCIES_ENV = "SHOPDESK_LOAD_LATENCIES"
 REQUEST_TIMEOUT_S = 60.0
@@ -98,6 +112,9 @@ def reply_problem(status: int, body: bytes) -> str | None:
         return "not a list"
     if not replies:
         return "empty reply"
+    texts = [r.get("text") or "" for r in replies if isinstance(r, dict)]
+    if any(text.startswith(DEGRADED) for text in texts):
+        return "an apology: part of the stack did not answer in time"
     return None
 
 
@@ -156,13 +173,14 @@ class Shopper(HttpUser):
         names = list(CONVERSATIONS)
         [name] = random.choices(names, weights=[CONVERSATIONS[n][0] for n in names])
         sender = f"load-{uuid.uuid4().hex}"
+        base = INSTANCES[instance_order(sender, len(INSTANCES))[0]] if INSTANCES else ""
         BEGUN[name] += 1
         for number, text in enumerate(CONVERSATIONS[name][1]):
             if number:
                 # The think time; when the run is stopping, the conversation ends here.
                 self.wait()  # type: ignore[no-untyped-call]
             with self.client.post(
-                CHAT_PATH,
+                base + CHAT_PATH,
                 json={"sender": sender, "message": text},
                 name=name,
                 context={"message": text},

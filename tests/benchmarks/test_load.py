@@ -220,6 +220,18 @@ def test_markdown_with_a_note_think_time_and_a_level_without_answers() -> None:
     assert "Errors:" not in text
 
 
+def test_markdown_shows_a_profile_per_level() -> None:
+    profiled = dict(
+        _result()["levels"][0],
+        profile={"rasa": [(51.2, "validate (validators.py)")], "web": "py-spy is not installed"},
+    )
+    text = markdown(_result(levels=[profiled]))
+    assert "### Profile at 10 users" in text
+    assert "- 51.2 % validate (validators.py)" in text
+    assert "not profiled: py-spy is not installed" in text
+    assert parse_options(["--profile"]).profile and not parse_options([]).profile
+
+
 @pytest.mark.parametrize(
     "url",
     [
