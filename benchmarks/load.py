@@ -489,8 +489,8 @@ def markdown(result: Mapping[str, Any]) -> str:
         lines += ["", f"Note: {result['note']}"]
     for level in result["levels"]:
         if "profile" in level:
-            lines += ["", f"### Profile at {_users(level['users'])}", ""]
-            lines.append(profiling.markdown(level["profile"]).rstrip("\n"))
+            title = f"at {_users(level['users'])}"
+            lines += ["", profiling.markdown(level["profile"], title).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -96,7 +96,13 @@ def top_functions(raw_lines: Iterable[str], count: int = 25) -> list[tuple[float
         if not stack or not samples.isdigit():
             continue
         total += int(samples)
-        frames = [f for f in stack.split(";") if not any(p in f for p in PLUMBING)]
+        # `process PID:"command line"` frames (--subprocesses) are dropped: a command line can
+        # hold a token (Rasa's --auth-token)
+        frames = [
+            f
+            for f in stack.split(";")
+            if not f.startswith("process ") and not any(p in f for p in PLUMBING)
+        ]
         for name in {frame_name(f) for f in frames}:
             inclusive[name] += int(samples)
     if not total:
@@ -104,10 +110,10 @@ def top_functions(raw_lines: Iterable[str], count: int = 25) -> list[tuple[float
     return [(round(100 * n / total, 1), name) for name, n in inclusive.most_common(count)]
 
 
-def markdown(profiles: Mapping[str, list[tuple[float, str]] | str]) -> str:
+def markdown(profiles: Mapping[str, list[tuple[float, str]] | str], title: str) -> str:
     """The profiles as a section of the load report."""
     lines = [
-        "## Where the time goes (py-spy)",
+        f"## Where the time goes {title} (py-spy)",
         "",
         "Share of samples in which a function was on the stack (inclusive), per process:",
     ]

@@ -226,7 +226,7 @@ def test_markdown_shows_a_profile_per_level() -> None:
         profile={"rasa": [(51.2, "validate (validators.py)")], "web": "py-spy is not installed"},
     )
     text = markdown(_result(levels=[profiled]))
-    assert "### Profile at 10 users" in text
+    assert "## Where the time goes at 10 users (py-spy)" in text
     assert "- 51.2 % validate (validators.py)" in text
     assert "not profiled: py-spy is not installed" in text
     assert parse_options(["--profile"]).profile and not parse_options([]).profile

@@ -14,6 +14,7 @@ from benchmarks.profiling import Profiler, frame_name, markdown, py_spy, top_fun
 from tests.conftest import skip_or_fail
 
 RAW = [
+    'process 7:"rasa run --auth-token=s3cret";<module> (rasa:8) 0',
     "<module> (rasa:8);main (rasa/__main__.py:12);handle (rasa/core/agent.py:40) 30",
     "<module> (rasa:8);main (rasa/__main__.py:12);handle (rasa/core/agent.py:41);"
     "validate (jsonschema/validators.py:300) 60",
@@ -29,6 +30,7 @@ def test_samples_are_summed_per_function_across_lines() -> None:
     assert top["validate (validators.py)"] == 60.0
     assert top["wait (queue.py)"] == 10.0
     assert not any("threading.py" in name for name in top)  # plumbing left out
+    assert not any("s3cret" in name for name in top)  # command lines (tokens) left out
     assert top_functions([]) == []
 
 
@@ -38,7 +40,10 @@ def test_frame_names_drop_the_folder_and_line() -> None:
 
 
 def test_the_report_says_why_a_process_was_not_profiled() -> None:
-    text = markdown({"rasa": [(50.0, "validate (validators.py)")], "web": "permission denied"})
+    text = markdown(
+        {"rasa": [(50.0, "validate (validators.py)")], "web": "permission denied"}, "at 5 users"
+    )
+    assert text.startswith("## Where the time goes at 5 users (py-spy)")
     assert "- 50.0 % validate (validators.py)" in text
     assert "not profiled: permission denied" in text
 
