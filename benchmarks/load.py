@@ -42,6 +42,7 @@ from benchmarks import profiling
 from benchmarks.footprint import memory_mib
 from benchmarks.measure import machine, percentile, without_notes
 from launcher.chat import send
+from launcher.scaled import ScaledSetupError, scaled_config
 from launcher.stack import ROOT, Stack, StackConfig, StackError, missing_environments, prepare
 from launcher.stories import fresh_config
 
@@ -211,10 +212,7 @@ def stack_config(setup: str, work: Path) -> StackConfig:
     if setup == "embedded":
         return fresh_config(work, LOG_DIR)
     if setup == "scaled":
-        from launcher.scaled import scaled_config
-
-        config: StackConfig = scaled_config(work)
-        return config
+        return scaled_config(work)
     raise ValueError(f"unknown setup {setup!r}; choose one of {', '.join(SETUPS)}")
 
 
@@ -797,12 +795,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         progress("interrupted; the stack is stopped")
         return EXIT_INTERRUPTED
-    except ModuleNotFoundError as error:
-        if error.name != "launcher.scaled":
-            raise
-        progress("the scaled setup needs launcher/scaled.py, which this checkout lacks")
-        return EXIT_BAD_INPUT
-    except (LoadError, StackError) as error:
+    except (LoadError, StackError, ScaledSetupError) as error:
         progress(f"error: {error}")
         return EXIT_FAILED
     finally:

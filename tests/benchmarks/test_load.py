@@ -16,6 +16,7 @@ from benchmarks.load import (
     level_result,
     locust_command,
     loopback_url,
+    main,
     markdown,
     other_processes,
     parse_options,
@@ -360,3 +361,14 @@ def test_bad_conversation_data_is_refused(tmp_path: Path) -> None:
     missing.write_text("OTHER = {}\n")
     with pytest.raises(ValueError, match="no CONVERSATIONS"):
         conversations(missing)
+
+
+def test_bad_scaled_settings_stop_the_run_with_a_sentence(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHOPDESK_REDIS_URL", "http://cache:6379")
+    code = main(["--setup", "scaled", "--users", "1", "--out", str(tmp_path / "x")])
+    assert code != 0
+    error = capsys.readouterr().err
+    assert "SHOPDESK_REDIS_URL must look like" in error and "Traceback" not in error
+    assert not (tmp_path / "x.json").exists()
