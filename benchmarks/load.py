@@ -53,7 +53,9 @@ LOG_DIR = ROOT / "var" / "logs" / "load"
 # The locustfile's environment variables (benchmarks/locustfile.py).
 THINK_ENV = "SHOPDESK_LOAD_THINK_S"
 LATENCIES_ENV = "SHOPDESK_LOAD_LATENCIES"
-INSTANCES_ENV = "SHOPDESK_LOAD_RASA_URLS"  # the locustfile reads these three
+INSTANCES_ENV = "SHOPDESK_LOAD_RASA_URLS"
+VIA_ENV = "SHOPDESK_LOAD_VIA"  # the locustfile reads these four
+VIAS = ("rasa", "web")
 
 DEFAULT_USERS = "1,10,20,50"
 MAX_USERS = 1000
@@ -156,6 +158,14 @@ def parser() -> argparse.ArgumentParser:
         default="embedded",
         help="embedded: a fresh stack on free ports with a temporary tracker and catalog "
         "(default); scaled: the scaled setup of launcher/scaled.py",
+    )
+    command.add_argument(
+        "--via",
+        choices=VIAS,
+        default="rasa",
+        help="rasa: messages go to Rasa's REST channel, the path every message takes "
+        "(default); web: through the web server's socket.io channel as the chat widget sends "
+        "them, a reply complete when the typing indicator goes off",
     )
     command.add_argument(
         "--out",
@@ -424,12 +434,18 @@ def markdown(result: Mapping[str, Any]) -> str:
             f"{_cell(latency.get('p99'))} | {level['errors']} "
             f"({level['error_rate'] * 100:.1f}%) |"
         )
+    path = (
+        "through the web server's socket.io channel, as the chat widget sends it, until the "
+        "server turns the typing indicator off"
+        if result.get("via") == "web"
+        else "to Rasa's REST channel until its reply is in"
+    )
     lines += [
         "",
-        "Latency: from sending a message to Rasa's REST channel until its reply is in, exact "
-        "percentiles of the answered messages. msg/s: answered messages per second of the "
-        "level's wall time (its run time plus the replies in flight at its end). An error is "
-        "an HTTP error, a body that is not a JSON list, or an empty reply.",
+        f"Latency: from sending a message {path}; exact percentiles of the answered messages. "
+        "msg/s: answered messages per second of the level's wall time (its run time plus the "
+        "replies in flight at its end). An error is an HTTP error, no reply in time, an empty "
+        "reply, or one of the stack's apologies that a part did not answer.",
         "",
         "CPU (average cores in use over the level) and peak resident memory (MiB, sampled "
         f"every {SAMPLE_INTERVAL_S:g} s) of each process with its child processes:",
@@ -670,11 +686,14 @@ def run_level(
         THINK_ENV: repr(args.think_time),
         LATENCIES_ENV: str(record),
         INSTANCES_ENV: ",".join(loopback_url(url) for url in config.rasa_urls),
+        VIA_ENV: args.via,
     }
     progress(f"==> level {position}: {_users(users)} for {args.duration} s")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            locust_command(config.rasa_url, users, args.duration),
+            locust_command(
+                config.web_url if args.via == "web" else config.rasa_url, users, args.duration
+            ),
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -759,6 +778,7 @@ def run(args: argparse.Namespace, command_line: str) -> JSON:
         "note": args.note,
         "machine": machine(),
         "setup": args.setup,
+        "via": args.via,
         "users": args.users,
         "duration_s": args.duration,
         "think_time_s": args.think_time,

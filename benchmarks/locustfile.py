@@ -26,7 +26,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, constant, events, task
+import gevent.event
+import socketio
+from locust import HttpUser, User, constant, events, task
 from locust.env import Environment
 
 from web.rasa_client import instance_order
@@ -36,6 +38,10 @@ CHAT_PATH = "/webhooks/rest/webhook"
 # to one of them as the web server would send it (web/rasa_client.py). Unset: Locust's --host.
 INSTANCES_ENV = "SHOPDESK_LOAD_RASA_URLS"
 INSTANCES = [u.strip().rstrip("/") for u in os.environ.get(INSTANCES_ENV, "").split(",") if u]
+# `rasa`: messages go to Rasa's REST channel; `web`: through the web server's socket.io channel,
+# as the chat widget sends them (the web server then calls Rasa and reads the transcript back).
+VIA_ENV = "SHOPDESK_LOAD_VIA"
+VIA = os.environ.get(VIA_ENV, "rasa")
 # The polite answers when the classifier or the action server did not answer in time (the
 # domain's utter_classifier_unavailable, the channel's NO_REPLY_TEXT, actions' UNAVAILABLE_TEXT):
 # under overload they are failures, not replies.
@@ -165,17 +171,25 @@ for hook, listener in (
     hook.add_listener(listener)  # type: ignore[no-untyped-call]  # Locust's hooks are untyped
 
 
+def pick_conversation() -> tuple[str, list[str]]:
+    names = list(CONVERSATIONS)
+    [name] = random.choices(names, weights=[CONVERSATIONS[n][0] for n in names])
+    BEGUN[name] += 1
+    return name, CONVERSATIONS[name][1]
+
+
 class Shopper(HttpUser):
+    """A shopper on Rasa's REST channel (the path every message takes)."""
+
+    abstract = VIA != "rasa"
     wait_time = constant(think_time_s())
 
     @task
     def conversation(self) -> None:
-        names = list(CONVERSATIONS)
-        [name] = random.choices(names, weights=[CONVERSATIONS[n][0] for n in names])
+        name, messages = pick_conversation()
         sender = f"load-{uuid.uuid4().hex}"
         base = INSTANCES[instance_order(sender, len(INSTANCES))[0]] if INSTANCES else ""
-        BEGUN[name] += 1
-        for number, text in enumerate(CONVERSATIONS[name][1]):
+        for number, text in enumerate(messages):
             if number:
                 # The think time; when the run is stopping, the conversation ends here.
                 self.wait()  # type: ignore[no-untyped-call]
@@ -192,3 +206,83 @@ class Shopper(HttpUser):
                     response.success()
                 else:
                     response.failure(f"{problem} to {text!r}")
+
+
+class WidgetShopper(User):
+    """A shopper in the chat widget: socket.io to the web server, a reply complete when the
+    server turns the typing indicator off. Each has an address of its own (X-Forwarded-For,
+    which the web server trusts from 127.0.0.1 as from a local proxy), as real shoppers do, so
+    the per-address limits apply per shopper."""
+
+    abstract = VIA != "web"
+    wait_time = constant(think_time_s())
+
+    @task
+    def conversation(self) -> None:
+        name, messages = pick_conversation()
+        address = ".".join(str(random.randint(1, 254)) for _ in range(4))
+        client = socketio.Client(reconnection=False)
+        done = gevent.event.Event()
+        replies: list[str] = []
+        notices: list[str] = []
+
+        def bot_uttered(message: dict[str, Any]) -> None:
+            if message.get("sender") == "user":  # the shopper's own message, echoed to tabs
+                return
+            if message.get("transient"):  # a notice (too fast, Rasa down): no typing events
+                notices.append(str(message.get("text") or ""))
+                done.set()
+            else:
+                replies.append(str(message.get("text") or ""))
+
+        client.on("bot_uttered", bot_uttered)
+        client.on("typing", lambda state: None if state.get("on") else done.set())
+        confirmed = gevent.event.Event()
+        client.on("session_confirm", lambda _: confirmed.set())
+        try:
+            client.connect(
+                self.host,
+                transports=["websocket"],
+                headers={"X-Forwarded-For": address},
+                auth={"client": "shopdesk-widget"},
+                wait_timeout=REQUEST_TIMEOUT_S,
+            )
+            client.emit("session_request", {})
+            if not confirmed.wait(REQUEST_TIMEOUT_S):
+                raise TimeoutError("no session_confirm")
+            for number, text in enumerate(messages):
+                if number:
+                    self.wait()  # type: ignore[no-untyped-call]
+                done.clear()
+                replies.clear()
+                notices.clear()
+                started = time.perf_counter()
+                client.emit("user_uttered", {"message": text})
+                answered = done.wait(REQUEST_TIMEOUT_S)
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                problem = None if answered else "no reply in time"
+                if notices:
+                    problem = f"a notice instead of a reply: {notices[0][:60]!r}"
+                elif answered and not any(replies):
+                    problem = "empty reply"
+                elif any(r.startswith(DEGRADED) for r in replies):
+                    problem = "an apology: part of the stack did not answer in time"
+                events.request.fire(  # type: ignore[no-untyped-call]
+                    request_type="socket.io",
+                    name=name,
+                    response_time=elapsed_ms,
+                    response_length=sum(map(len, replies)),
+                    exception=RuntimeError(f"{problem} to {text!r}") if problem else None,
+                    context={"message": text},
+                )
+        except (socketio.exceptions.SocketIOError, TimeoutError) as error:
+            events.request.fire(  # type: ignore[no-untyped-call]
+                request_type="socket.io",
+                name=name,
+                response_time=0.0,
+                response_length=0,
+                exception=RuntimeError(f"no connection: {type(error).__name__}"),
+                context={"message": "(connecting)"},
+            )
+        finally:
+            client.disconnect()

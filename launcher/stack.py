@@ -151,6 +151,9 @@ class StackConfig:
                 "SHOPDESK_NLU_URL": self.nlu_url,
                 "SHOPDESK_ACTIONS_URL": f"{self.actions_url}/webhook",
                 "SHOPDESK_TRACKER_DB": str(self.tracker_db),
+                # the scaled setup's extra_env sets it; embedded, a shell's old value must not
+                # point the web server (web/transcripts.py) at another tracker store
+                "SHOPDESK_TRACKER_DB_URL": "",
                 # the web server spreads conversations over every instance (web/rasa_client.py)
                 "SHOPDESK_RASA_URL": ",".join(self.rasa_urls),
                 "SHOPDESK_RASA_TOKEN": self.rasa_token,

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
+from catalog.privacy import tracker_url_from_env
 from catalog.support import local_now
 from web import auth, handoff
 from web.console_api import COOKIE, console_router, queue_snapshot
@@ -24,6 +25,7 @@ from web.limits import SlidingWindow
 from web.rasa_client import RasaClient
 from web.settings import WebSettings
 from web.shopper import register
+from web.transcripts import TrackerEvents
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,8 @@ async def sweep(hub: Hub, settings: WebSettings) -> None:
 def create_app(settings: WebSettings, database_url: str, session_secret: bytes) -> socketio.ASGIApp:
     sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*", logger=False)
     rasa = RasaClient(settings.rasa_urls, settings.rasa_token)
-    hub = Hub(sio, rasa, database_url)
+    transcripts = TrackerEvents(tracker_url_from_env())
+    hub = Hub(sio, rasa, database_url, transcripts)
     register(sio, hub, settings.max_message_chars, session_secret)
 
     async def agent_connect(sid: str, environ: dict[str, Any], auth_data: Any = None) -> bool:
@@ -112,6 +115,7 @@ def create_app(settings: WebSettings, database_url: str, session_secret: bytes) 
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await rasa.close()
+            transcripts.close()
 
     app = FastAPI(title="ShopDesk web", lifespan=lifespan, docs_url=None, redoc_url=None)
     per_address = SlidingWindow(HTTP_REQUESTS_PER_MINUTE, 60.0)

@@ -17,10 +17,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import socketio
+from sqlalchemy.exc import SQLAlchemyError
 
 from catalog.db import session_scope
 from web.messages import conversation_messages, from_bot, plain
 from web.rasa_client import RasaClient, RasaUnavailable
+from web.transcripts import TrackerEvents
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,10 +77,17 @@ class Recent(OrderedDict[str, V]):
 
 
 class Hub:
-    def __init__(self, sio: socketio.AsyncServer, rasa: RasaClient, database_url: str) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        rasa: RasaClient,
+        database_url: str,
+        transcripts: TrackerEvents,
+    ) -> None:
         self.sio = sio
         self.rasa = rasa
         self.database_url = database_url
+        self.transcripts = transcripts
         # one lock per conversation, kept only while someone holds or waits for it
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         # conversation -> highest seq pushed to its sockets; the shopper's last message
@@ -102,7 +111,12 @@ class Hub:
         return await asyncio.to_thread(unit)
 
     async def messages(self, conversation_id: str) -> list[dict[str, Any]]:
-        return conversation_messages(await self.rasa.events(conversation_id))
+        """The conversation's messages, from Rasa's tracker store (web/transcripts.py)."""
+        try:
+            events = await asyncio.to_thread(self.transcripts.events, conversation_id)
+        except SQLAlchemyError as error:
+            raise RasaUnavailable(f"the conversation store: {type(error).__name__}") from None
+        return conversation_messages(events)
 
     async def sync(self, conversation_id: str) -> list[dict[str, Any]]:
         """Push the conversation's new messages to the shopper's and the agents' sockets."""

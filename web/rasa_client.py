@@ -90,9 +90,6 @@ class RasaClient:
     async def tracker(self, sender: str) -> dict[str, Any]:
         return dict(await self._call("GET", sender, self._conversation(sender, "tracker")) or {})
 
-    async def events(self, sender: str) -> list[dict[str, Any]]:
-        return list((await self.tracker(sender)).get("events") or [])
-
     async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
         await self._call("POST", sender, self._conversation(sender, "tracker/events"), json=events)
 

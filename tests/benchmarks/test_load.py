@@ -372,3 +372,11 @@ def test_bad_scaled_settings_stop_the_run_with_a_sentence(
     error = capsys.readouterr().err
     assert "SHOPDESK_REDIS_URL must look like" in error and "Traceback" not in error
     assert not (tmp_path / "x.json").exists()
+
+
+def test_messages_can_go_through_the_web_server() -> None:
+    assert parse_options([]).via == "rasa"
+    assert parse_options(["--via", "web"]).via == "web"
+    text = markdown(_result(via="web"))
+    assert "through the web server's socket.io channel" in text
+    assert "to Rasa's REST channel" in markdown(_result())

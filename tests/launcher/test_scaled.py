@@ -88,6 +88,8 @@ def test_the_switch_gives_two_rasa_instances_each_with_its_action_server(
     assert config.deployment == "scaled" and config.endpoints == "bot/endpoints.scaled.yml"
     assert config.rasa_urls == ["http://127.0.0.1:5005", "http://127.0.0.1:5105"]
     assert config.env()["SHOPDESK_RASA_URL"] == "http://127.0.0.1:5005,http://127.0.0.1:5105"
+    # the web server reads transcripts from the same store as Rasa keeps them in
+    assert config.env()["SHOPDESK_TRACKER_DB_URL"] == "postgresql://shop:hunter2@127.0.0.1/shop"
     assert "hunter2" not in repr(config)
     services = Stack(config).services
     assert list(services) == ["classifier", "actions", "actions-2", "rasa", "rasa-2", "web"]
@@ -98,8 +100,10 @@ def test_the_switch_gives_two_rasa_instances_each_with_its_action_server(
 
 def test_the_embedded_default_runs_one_of_each(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SHOPDESK_DEPLOYMENT", raising=False)
+    monkeypatch.setenv("SHOPDESK_TRACKER_DB_URL", "postgresql://old@elsewhere/tracker")
     config = StackConfig.from_env()
     assert config.endpoints == "bot/endpoints.yml"
+    assert config.env()["SHOPDESK_TRACKER_DB_URL"] == ""  # the SQLite file, not a stale URL
     assert list(Stack(config).services) == ["classifier", "actions", "rasa", "web"]
 
 
