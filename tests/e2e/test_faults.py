@@ -20,10 +20,11 @@ from sqlalchemy.exc import OperationalError
 
 from actions.catalog_access import UNAVAILABLE_TEXT
 from launcher.chat import send
-from launcher.stack import Stack, missing_environments, prepare
+from launcher.stack import Stack
 from launcher.stories import fresh_config
 from tests.catalog.test_postgres import SERVER_URL
 from tests.conftest import skip_or_fail
+from tests.e2e.live import live_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -68,10 +69,7 @@ def stack(role: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack
     server = SERVER_URL.replace("://root@", f"://{role}@")
     url = f"{server}?options=-csearch_path%3D{role},public"
     config = replace(config, extra_env={**config.extra_env, "SHOPDESK_DATABASE_URL": url})
-    if missing := missing_environments(config):
-        skip_or_fail("the virtual environments are missing: " + ", ".join(missing))
-    prepare(config)
-    with Stack(config) as running:
+    with live_stack(config) as running:
         yield running
 
 

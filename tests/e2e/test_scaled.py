@@ -32,9 +32,10 @@ from launcher.scaled import (
     check_redis,
     scaled_config,
 )
-from launcher.stack import Stack, missing_environments, prepare
+from launcher.stack import Stack
 from tests.catalog.test_postgres import SERVER_URL
 from tests.conftest import skip_or_fail
+from tests.e2e.live import live_stack
 from web.rasa_client import RasaClient, instance_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
@@ -74,10 +75,7 @@ def stack(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         redis_key_prefix=f"test{uuid.uuid4().hex[:8]}",
     )
     config = scaled_config(tmp_path_factory.mktemp("scaled-stack"), settings)
-    if missing := missing_environments(config):
-        skip_or_fail("the virtual environments are missing: " + ", ".join(missing))
-    prepare(config)
-    with Stack(config) as running:
+    with live_stack(config) as running:
         yield running
 
 

@@ -24,9 +24,9 @@ from actions.verification import NO_MATCH_TEXT
 from catalog.db import session_scope
 from catalog.models import Product
 from launcher.chat import send
-from launcher.stack import Stack, StackError, missing_environments, prepare
+from launcher.stack import Stack, StackError
 from launcher.stories import fresh_config
-from tests.conftest import skip_or_fail
+from tests.e2e.live import live_stack
 
 pytestmark = pytest.mark.e2e
 PRODUCT_LINE = re.compile(r"^\d+\. (.+?) — \$\d+\.\d\d(?: — [^—]+)* — https?://\S+\.html$")
@@ -36,10 +36,7 @@ PRODUCT_LINE = re.compile(r"^\d+\. (.+?) — \$\d+\.\d\d(?: — [^—]+)* — ht
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp("stack")
     config = fresh_config(work, work / "logs")
-    if missing := missing_environments(config):
-        skip_or_fail("the virtual environments are missing: " + ", ".join(missing))
-    prepare(config)
-    with Stack(config) as running:
+    with live_stack(config) as running:
         yield running
 
 

@@ -25,10 +25,11 @@ import httpx
 import pytest
 
 from launcher.chat import send
-from launcher.stack import Stack, missing_environments, prepare
+from launcher.stack import Stack
 from launcher.stories import free_port, fresh_config
 from tests.browser import screenshot
 from tests.conftest import skip_or_fail
+from tests.e2e.live import live_stack
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,10 +54,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "SHOPDESK_HANDOFF_TIMEOUT_S": "3600",
         },
     )
-    if missing := missing_environments(config):
-        skip_or_fail("the virtual environments are missing: " + ", ".join(missing))
-    prepare(config)
-    with Stack(config) as running:
+    with live_stack(config) as running:
         for username, name, password in (ANNA, BEN):
             subprocess.run(
                 [sys.executable, "-m", "web", "agents", "add", "--username", username, "--name",
