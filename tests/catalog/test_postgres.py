@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from catalog.db import migrate, session_scope
@@ -19,6 +19,17 @@ from tests.conftest import skip_or_fail
 SERVER_URL = os.environ.get(
     "SHOPDESK_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
 )
+
+
+def postgres_admin() -> Engine:
+    """An autocommit engine on the test server (for CREATE/DROP DATABASE); skipped when the
+    server cannot be reached, failed when CI=true."""
+    admin = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+    try:
+        admin.connect().close()
+    except OperationalError as error:
+        skip_or_fail(f"PostgreSQL is not reachable at {SERVER_URL}: {error.orig}")
+    return admin
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ import pytest
 from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from launcher.chat import send
 from launcher.scaled import (
@@ -33,7 +32,7 @@ from launcher.scaled import (
     scaled_config,
 )
 from launcher.stack import Stack
-from tests.catalog.test_postgres import SERVER_URL
+from tests.catalog.test_postgres import SERVER_URL, postgres_admin
 from tests.conftest import skip_or_fail
 from tests.e2e.live import live_stack
 from web.rasa_client import RasaClient, instance_order
@@ -48,12 +47,7 @@ ASK_EMAIL = "what is the e-mail address the order was placed with?"
 def database() -> Iterator[str]:
     """A database of its own on the test server, dropped afterwards."""
     name = f"shopdesk_scaled_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except OperationalError as error:
-        skip_or_fail(f"PostgreSQL is not reachable at {SERVER_URL}: {error.orig}")
+    admin = postgres_admin()
     url = make_url(SERVER_URL).set(drivername="postgresql", database=name)
     try:
         yield url.render_as_string(hide_password=False)

@@ -7,9 +7,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from launcher.scaled import (
     DEFAULT_REDIS_URL,
@@ -21,7 +20,7 @@ from launcher.scaled import (
     postgres_url_for_rasa,
 )
 from launcher.stack import Stack, StackConfig, StackError
-from tests.catalog.test_postgres import SERVER_URL
+from tests.catalog.test_postgres import SERVER_URL, postgres_admin
 from tests.conftest import skip_or_fail
 
 
@@ -115,11 +114,7 @@ def test_a_wrong_switch_stops_the_launcher_politely(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.postgres
 def test_the_database_is_created_once() -> None:
-    admin = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
-    try:
-        admin.connect().close()
-    except OperationalError as error:
-        skip_or_fail(f"PostgreSQL is not reachable at {SERVER_URL}: {error.orig}")
+    admin = postgres_admin()
     name = f"shopdesk_create_{uuid.uuid4().hex[:8]}"
     url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
     try:
