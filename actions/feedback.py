@@ -1,5 +1,6 @@
-"""What shoppers tell the shop: complaints (recorded, with a person offered) and product
-reviews (stored for moderation before they are shown)."""
+"""What shoppers tell the shop: complaints (recorded, with a person offered), product
+reviews (stored for moderation before they are shown) and the end-of-chat rating (kept in the
+tracker as the `conversation_rating` slot, which the shop's analytics read)."""
 
 from __future__ import annotations
 
@@ -178,3 +179,21 @@ class ActionSubmitReview(Action):
             "team has checked it."
         )
         return [*clear, SlotSet(FOCUS_SLOT, sku)]
+
+
+class ActionRecordRating(Action):
+    """utter_goodbye's buttons send `/rate_conversation{"conversation_rating": N}`."""
+
+    def name(self) -> str:
+        return "action_record_rating"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        given = next(tracker.get_latest_entity_values("conversation_rating"), None)
+        rating = rating_in(str(given) if given is not None else latest_text(tracker))
+        if rating is None:
+            dispatcher.utter_message(text="Sorry, a rating is a whole number from 1 to 5.")
+            return []
+        dispatcher.utter_message(text="Thank you for rating this chat! Goodbye.")
+        return [SlotSet("conversation_rating", float(rating))]

@@ -117,9 +117,10 @@ class ActionHandoff(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        reason = handoff_reason(tracker)
         try:
             with catalog_session() as session:
-                request_handoff(session, conversation_id(tracker), handoff_reason(tracker))
+                request_handoff(session, conversation_id(tracker), reason)
         except SQLAlchemyError:
             return self._unavailable(dispatcher)
         try:
@@ -135,6 +136,7 @@ class ActionHandoff(Action):
             ActiveLoop(None),
             SlotSet("requested_slot", None),
             SlotSet("handoff_status", "waiting"),
+            SlotSet("handoff_reason", reason),
             ConversationPaused(),
         ]
 

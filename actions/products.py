@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ from catalog.search import (
 from catalog.text import format_price
 
 PAGE_SIZE = 5
+HITS_SLOT = "search_hits"  # 0 marks a search with zero results (docs/analytics.md)
 CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget)\b", re.I)
 PRICIER = re.compile(r"\b(more expensive|pricier|higher end|premium|better quality)\b", re.I)
 # Words of a refinement that say how, not what: "show me the cheaper ones instead".
@@ -86,10 +88,13 @@ def answer_search(
         if popular:
             nothing += " Here are some of our most popular products instead:"
         send_products(dispatcher, nothing, popular)
-        return remember(request, [h.sku for h in popular])
+        return [*remember(request, [h.sku for h in popular]), SlotSet(HITS_SLOT, 0.0)]
     note = explain(result)
     send_products(dispatcher, f"{intro} {note}".strip(), result.hits, start=request.offset + 1)
-    return remember(request, [hit.sku for hit in result.hits])
+    return [
+        *remember(request, [hit.sku for hit in result.hits]),
+        SlotSet(HITS_SLOT, float(len(result.hits))),
+    ]
 
 
 class ActionSearchProducts(Action):
@@ -179,7 +184,7 @@ class ActionRefineSearch(Action):
                         text="Sorry, I have nothing that fits that as well. You can pick from "
                         "the products above, or change what you are looking for."
                     )
-                    return []
+                    return [SlotSet(HITS_SLOT, 0.0)]
                 return answer_search(dispatcher, session, request, intro, "", result)
         except SQLAlchemyError:
             return catalog_failure(dispatcher)

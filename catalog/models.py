@@ -493,6 +493,29 @@ class SupportMessage(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")
 
 
+class NluCorrection(Base):
+    """An agent's verdict that the bot misread a shopper's message, with the intent it should
+    have read (an existing one, or `is_new_intent`). `python -m learning` turns these into
+    training examples. `text` is stored redacted (catalog.redaction): no personal data is
+    copied out of the transcript. One per message: marking it again replaces the verdict.
+    """
+
+    __tablename__ = "nlu_corrections"
+    __table_args__ = (UniqueConstraint("conversation_id", "message_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    message_at: Mapped[float] = mapped_column(Float)  # the shopper event's tracker timestamp
+    text: Mapped[str] = mapped_column(String(2000))
+    predicted_intent: Mapped[str] = mapped_column(String(64))
+    correct_intent: Mapped[str] = mapped_column(String(64))
+    is_new_intent: Mapped[bool] = mapped_column(Boolean, default=False)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    agent: Mapped[Agent | None] = relationship()
+
+
 class ErasureRequest(Base):
     """A shopper's request to delete their personal data, for a person to carry out."""
 

@@ -75,8 +75,13 @@ def from_bot(data: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def conversation_messages(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The shopper-visible messages of a tracker, numbered by `seq` from 0."""
+def conversation_messages(
+    events: list[dict[str, Any]], with_intents: bool = False
+) -> list[dict[str, Any]]:
+    """The shopper-visible messages of a tracker, numbered by `seq` from 0.
+
+    `with_intents` (the console's view) adds to each shopper message how the bot read it:
+    `intent` and `confidence`, for an agent to mark a misreading (docs/analytics.md)."""
     messages: list[dict[str, Any]] = []
     for event in events:
         kind = event.get("event")
@@ -90,6 +95,10 @@ def conversation_messages(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             message: dict[str, Any] = {"sender": "user", "text": text}
             if metadata.get("message_id"):
                 message["message_id"] = str(metadata["message_id"])
+            if with_intents:
+                intent = (event.get("parse_data") or {}).get("intent") or {}
+                message["intent"] = str(intent.get("name") or "")
+                message["confidence"] = round(float(intent.get("confidence") or 0.0), 3)
         else:
             message = {
                 "sender": "bot",

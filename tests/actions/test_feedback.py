@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from actions.feedback import (
+    ActionRecordRating,
     ActionSubmitComplaint,
     ActionSubmitReview,
     ValidateReviewForm,
@@ -53,3 +54,28 @@ def test_the_product_to_review_is_found_by_its_name(order_book_env, tracker_from
     )
     found = ValidateReviewForm().extract_review_product(CollectingDispatcher(), tracker, {})
     assert found == {"review_product": "WT09"}
+
+
+def test_the_end_of_chat_rating_is_kept_in_the_tracker(tracker_from) -> None:
+    """utter_goodbye's buttons send the rating as an entity; the analytics read the slot."""
+    tracker = tracker_from(
+        "order_form",
+        text='/rate_conversation{"conversation_rating": 4}',
+        intent={"name": "rate_conversation", "confidence": 1.0},
+        entities=[{"entity": "conversation_rating", "value": 4}],
+    )
+    [text], events = run(ActionRecordRating(), tracker)
+    assert text == "Thank you for rating this chat! Goodbye."
+    assert events == [{"event": "slot", "timestamp": None, "name": "conversation_rating", "value": 4.0}]
+
+
+def test_a_rating_outside_one_to_five_is_refused_politely(tracker_from) -> None:
+    for value in (9, "lots", 0):
+        tracker = tracker_from(
+            "order_form",
+            text=f'/rate_conversation{{"conversation_rating": {value!r}}}',
+            intent={"name": "rate_conversation", "confidence": 1.0},
+            entities=[{"entity": "conversation_rating", "value": value}],
+        )
+        [text], events = run(ActionRecordRating(), tracker)
+        assert (text, events) == ("Sorry, a rating is a whole number from 1 to 5.", [])

@@ -38,7 +38,11 @@ def test_asking_for_a_person_records_a_waiting_handoff_and_pauses(
 ) -> None:
     [text], events = run(ActionHandoff(), tracker_from("order_form"))
     assert text.startswith("I've asked a person from our support team to join this chat.")
-    assert events[-2:] == [SlotSet("handoff_status", "waiting"), ConversationPaused()]
+    assert events[-3:] == [
+        SlotSet("handoff_status", "waiting"),
+        SlotSet("handoff_reason", "asked for a person"),  # for the shop's analytics
+        ConversationPaused(),
+    ]
     assert ActiveLoop(None) in events
     with session_scope(order_book_env) as session:
         [handoff] = session.scalars(select(Handoff)).all()

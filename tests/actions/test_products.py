@@ -4,6 +4,7 @@ import os
 import re
 from typing import Any
 
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
@@ -63,6 +64,7 @@ def test_a_search_with_filters_answers_with_text_and_cards_and_remembers_it(chat
     remembered = chat.slots["search_request"]
     assert remembered["filters"] == {"gender": "Men", "color": "Black", "price_max_cents": 6000}
     assert remembered["offset"] == len(cards_of(messages))
+    assert chat.slots["search_hits"] == len(cards_of(messages))  # for the shop's analytics
 
 
 def test_cheaper_keeps_the_search_and_lowers_the_price(chat) -> None:
@@ -80,12 +82,13 @@ def test_nothing_cheaper_is_said_and_the_list_stays(chat) -> None:
     before = dict(chat.slots)
     for _ in range(6):  # cheaper and cheaper, until there is nothing cheaper
         messages, events = chat.say(ActionRefineSearch(), "cheaper", "refine_search")
-        if not events:
+        if chat.slots["search_hits"] == 0:
             break
         before = dict(chat.slots)
         assert chat.slots["search_request"]["keep"] == ["price_max_cents"]
     assert text_of(messages).startswith("Sorry, I have nothing that fits that as well.")
-    assert chat.slots == before
+    assert events == [SlotSet("search_hits", 0.0)]  # a search with zero results, nothing else
+    assert chat.slots == {**before, "search_hits": 0.0}
 
 
 def test_in_red_replaces_the_colour_and_keeps_the_rest(chat) -> None:
@@ -123,6 +126,7 @@ def test_nothing_found_says_so_and_offers_best_sellers(chat) -> None:
     assert text_of(messages).startswith("Sorry, I couldn't find anything matching “zzqx flibber”")
     assert "most popular" in text_of(messages)
     assert len(cards_of(messages)) == 3
+    assert chat.slots["search_hits"] == 0  # best sellers shown, but the search found nothing
 
 
 def test_a_relaxed_filter_is_named(chat) -> None:

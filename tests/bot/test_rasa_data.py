@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# Set by the classifier client when the classifier cannot answer, or triggered by the web
-# server when no agent took a handoff in time: never typed, so never in the NLU data.
+# Set by the classifier client when the classifier cannot answer, triggered by the web server
+# when no agent took a handoff in time, or sent by the rating buttons: never typed, so never
+# in the NLU data.
 EXPECTED_WARNINGS = {
     f"The intent '{intent}' is listed in the domain file, but is not found in the NLU training "
     "data."
-    for intent in ("classifier_unavailable", "handoff_timeout")
+    for intent in ("classifier_unavailable", "handoff_timeout", "rate_conversation")
 }
 
 
