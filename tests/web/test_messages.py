@@ -52,6 +52,20 @@ def test_tracker_messages_are_numbered_and_agents_named() -> None:
     assert messages[3]["text"] == "<b>hi</b>"  # kept as text; the pages show it as text
 
 
+def test_the_console_sees_how_the_bot_read_each_shopper_message() -> None:
+    events: list[dict[str, Any]] = [
+        {"event": "user", "text": "wheres my parcel",
+         "parse_data": {"intent": {"name": "track_order", "confidence": 0.91234}}},
+        {"event": "bot", "text": "What is the order number?", "data": {}},
+        {"event": "user", "text": "hm", "parse_data": {}},
+    ]  # fmt: skip
+    console = conversation_messages(events, with_intents=True)
+    assert [(m.get("intent"), m.get("confidence")) for m in console] == [
+        ("track_order", 0.912), (None, None), ("", 0.0),
+    ]  # fmt: skip
+    assert all("intent" not in m for m in conversation_messages(events))  # not the widget's
+
+
 def test_a_bot_event_without_content_is_not_a_message() -> None:
     assert conversation_messages([{"event": "bot", "text": None, "data": {}}]) == []
 
