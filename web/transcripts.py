@@ -5,6 +5,9 @@ The web server reads a conversation back after every message to number and push 
 conversation on its one event loop: about 8 ms of Rasa's CPU per message, a third of all it
 did (docs/performance.md). The rows are the same events, in Rasa's own order (by id), and
 Rasa has committed them before it answers a message or an API call. Read-only.
+
+`events_table` is the one way this project reflects that table: the shop's analytics
+(analytics/conversations.py) read the same rows for many conversations at once.
 """
 
 from __future__ import annotations
@@ -12,10 +15,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import MetaData, Table, create_engine, select
+from sqlalchemy import Engine, MetaData, Table, create_engine, select
 from sqlalchemy.exc import NoSuchTableError
 
 from catalog.db import sqlalchemy_url
+
+EVENTS_TABLE = "events"  # Rasa 3.6's SQLTrackerStore: id, sender_id, type_name, timestamp, ...
+
+
+def events_table(engine: Engine) -> Table | None:
+    """Rasa's `events` table as Rasa made it; None before Rasa's first start.
+
+    Reflected, never declared or created here: the table is Rasa's, and only Rasa writes it.
+    """
+    try:
+        return Table(EVENTS_TABLE, MetaData(), autoload_with=engine)
+    except NoSuchTableError:
+        return None
 
 
 class TrackerEvents:
@@ -28,10 +44,7 @@ class TrackerEvents:
     def table(self) -> Table | None:
         """Rasa's table once Rasa has made it; None before its first start."""
         if self._table is None:
-            try:
-                self._table = Table("events", MetaData(), autoload_with=self.engine)
-            except NoSuchTableError:
-                return None
+            self._table = events_table(self.engine)
         return self._table
 
     def events(self, conversation_id: str) -> list[dict[str, Any]]:

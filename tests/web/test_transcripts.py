@@ -7,7 +7,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-from web.transcripts import TrackerEvents
+from sqlalchemy import create_engine
+
+from web.transcripts import TrackerEvents, events_table
 
 
 def rasa_like_table(path: Path) -> None:
@@ -46,3 +48,17 @@ def test_before_rasa_made_its_table_there_are_no_events(tmp_path: Path) -> None:
     rasa_like_table(path)  # Rasa starts later: found then
     assert [e["text"] for e in store.events("a")] == ["hi", "Hello!"]
     store.close()
+
+
+def test_one_reflection_of_rasas_table_for_every_reader(tmp_path: Path) -> None:
+    """events_table is what TrackerEvents and the analytics (analytics/conversations.py) read."""
+    path = tmp_path / "tracker.sqlite3"
+    sqlite3.connect(path).close()
+    engine = create_engine(f"sqlite:///{path}")
+    assert events_table(engine) is None
+    rasa_like_table(path)
+    table = events_table(engine)
+    assert table is not None and {"id", "sender_id", "type_name", "timestamp", "data"} <= set(
+        table.c.keys()
+    )
+    engine.dispose()
