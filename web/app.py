@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from catalog.privacy import tracker_url_from_env
 from catalog.support import local_now
 from web import auth, handoff
+from web.analytics_api import analytics_router
 from web.console_api import COOKIE, console_router, queue_snapshot
 from web.hub import AGENT_NAMESPACE, AGENTS_ROOM, Hub
 from web.limits import SlidingWindow
@@ -37,6 +38,8 @@ SOCKET_IO_CLIENT = (
     / "dist"
     / "socket.io.min.js"
 )
+# the console's analytics charts; without it the console shows the tables only
+CHART_JS = Path(__file__).resolve().parent / "node_modules" / "chart.js" / "dist" / "chart.umd.js"
 PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -133,6 +136,7 @@ def create_app(settings: WebSettings, database_url: str, session_secret: bytes) 
         return await call_next(request)
 
     app.include_router(console_router(hub, settings))
+    app.include_router(analytics_router(hub, settings))
 
     def page(name: str) -> Response:
         return FileResponse(STATIC / name, headers=PAGE_HEADERS)
@@ -155,6 +159,12 @@ def create_app(settings: WebSettings, database_url: str, session_secret: bytes) 
         if not SOCKET_IO_CLIENT.exists():
             return JSONResponse({"error": "run scripts/bootstrap to install web/node_modules"}, 503)
         return FileResponse(SOCKET_IO_CLIENT, headers={"Access-Control-Allow-Origin": "*"})
+
+    @app.get("/static/vendor/chart.umd.js", include_in_schema=False)
+    async def chart_js() -> Response:
+        if not CHART_JS.exists():
+            return JSONResponse({"error": "run scripts/bootstrap to install web/node_modules"}, 503)
+        return FileResponse(CHART_JS, media_type="text/javascript")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from catalog.models import Agent
 from catalog.support import local_now
-from web import audit, auth, handoff, notes
+from web import audit, auth, corrections, handoff, notes
 from web.hub import PREVIEW_CHARS, Hub
 from web.limits import SlidingWindow
 from web.messages import conversation_messages
@@ -97,30 +97,38 @@ async def queue_snapshot(hub: Hub) -> dict[str, Any]:
     return queue
 
 
+async def signed_in_agent(
+    hub: Hub, settings: WebSettings, request: Request, changes: bool
+) -> SignedIn:
+    """The agent of the request's session cookie; ConsoleError (401, or 403 for a change
+    without the session's CSRF token) otherwise. Shared by every console router."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise ConsoleError(401, "Please sign in.")
+
+    def lookup(session: Session) -> SignedIn | None:
+        found = auth.agent_for_token(session, token, settings.agent_session_ttl_s, local_now())
+        if found is None:
+            return None
+        agent, agent_session = found
+        return SignedIn(
+            agent.id, agent.username, agent.display_name, agent.role, agent_session.csrf_token
+        )
+
+    who = await hub.db(lookup)
+    if who is None:
+        raise ConsoleError(401, "Your session has expired, please sign in again.")
+    if changes and not auth.csrf_ok(who, request.headers.get(CSRF_HEADER)):
+        raise ConsoleError(403, "This request did not come from the console (CSRF check).")
+    return who
+
+
 def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
     router = APIRouter(prefix="/agent/api")
     throttle = LoginThrottle()
 
     async def signed_in(request: Request, changes: bool) -> SignedIn:
-        token = request.cookies.get(COOKIE)
-        if not token:
-            raise ConsoleError(401, "Please sign in.")
-
-        def lookup(session: Session) -> SignedIn | None:
-            found = auth.agent_for_token(session, token, settings.agent_session_ttl_s, local_now())
-            if found is None:
-                return None
-            agent, agent_session = found
-            return SignedIn(
-                agent.id, agent.username, agent.display_name, agent.role, agent_session.csrf_token
-            )
-
-        who = await hub.db(lookup)
-        if who is None:
-            raise ConsoleError(401, "Your session has expired, please sign in again.")
-        if changes and not auth.csrf_ok(who, request.headers.get(CSRF_HEADER)):
-            raise ConsoleError(403, "This request did not come from the console (CSRF check).")
-        return who
+        return await signed_in_agent(hub, settings, request, changes)
 
     async def act(request: Request, changes: bool, work: Any) -> JSONResponse:
         try:
@@ -232,6 +240,12 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
     async def conversation(request: Request, conversation_id: str) -> Response:
         async def work(who: SignedIn) -> dict[str, Any]:
             tracker = await hub.rasa.tracker(conversation_id)
+            events = list(tracker.get("events") or [])
+            messages = conversation_messages(events, with_intents=True)
+            markable = corrections.markable(events)
+            for message in messages:
+                if message["sender"] == "user":  # typed, not a button: it may be marked misread
+                    message["markable"] = message["seq"] in markable
 
             def read(session: Session) -> dict[str, Any]:
                 current = handoff.current(session, conversation_id)
@@ -240,10 +254,11 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
                     "handoff": handoff.as_json(session, current) if current else None,
                     "summary": summarize(session, tracker),
                     "notes": notes.notes_for(session, conversation_id),
+                    "corrections": corrections.corrections_for(session, conversation_id, messages),
                 }
 
             answer = await hub.db(read)
-            answer["messages"] = conversation_messages(list(tracker.get("events") or []))
+            answer["messages"] = messages
             return answer
 
         return await act(request, False, work)
@@ -307,6 +322,47 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
                 return notes.notes_for(session, conversation_id)[-1]
 
             return {"note": await hub.db(add)}
+
+        return await act(request, True, work)
+
+    @router.get("/intents")
+    async def intents(request: Request) -> Response:
+        async def work(who: SignedIn) -> dict[str, Any]:
+            return {"intents": corrections.choosable_intents()}
+
+        return await act(request, False, work)
+
+    @router.post("/conversations/{conversation_id}/corrections")
+    async def mark_misread(request: Request, conversation_id: str) -> Response:
+        """Any agent may mark: whoever reads the transcript sees the misreading."""
+
+        async def work(who: SignedIn) -> dict[str, Any]:
+            data = await body(request)
+            # the same events the console numbered its messages from: the text is the tracker's
+            events = list((await hub.rasa.tracker(conversation_id)).get("events") or [])
+
+            def store(session: Session) -> dict[str, Any]:
+                agent = agent_row(session, who)
+                return corrections.mark(session, conversation_id, events, data, agent)
+
+            return {"correction": await hub.db(store)}
+
+        return await act(request, True, work)
+
+    @router.delete("/conversations/{conversation_id}/corrections/{seq}")
+    async def unmark_misread(request: Request, conversation_id: str, seq: str) -> Response:
+        async def work(who: SignedIn) -> dict[str, Any]:
+            if not (seq.isascii() and seq.isdigit()) or len(seq) > 9:
+                raise ValueError("Say which message you mean: its number in the transcript.")
+            events = list((await hub.rasa.tracker(conversation_id)).get("events") or [])
+
+            def withdraw(session: Session) -> bool:
+                agent = agent_row(session, who)
+                return corrections.unmark(session, conversation_id, events, int(seq), agent)
+
+            if not await hub.db(withdraw):
+                raise ConsoleError(404, f"Message {seq} is not marked as misunderstood.")
+            return {}
 
         return await act(request, True, work)
 

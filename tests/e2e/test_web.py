@@ -332,3 +332,76 @@ def test_the_console_api_checks_who_asks_and_audits_what_they_do(stack: Stack) -
     logout = anna.post("/agent/api/logout", headers={"X-CSRF-Token": anna_csrf})
     assert logout.status_code == 200
     assert anna.get("/agent/api/queue").status_code == 401
+
+
+def analytics(client: httpx.Client) -> dict[str, Any]:
+    answer = client.get("/agent/api/analytics")  # the last 28 days, today included
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def test_analytics_count_real_conversations_and_corrections_become_examples(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Three real conversations move the analytics by exactly what they did; an agent's
+    verdict on a misread message is stored redacted and exported as an NLU example."""
+    admin, _ = console(stack, ADMIN)
+    before = analytics(admin)
+    chat = stack.config.chat_url
+    run = uuid.uuid4().hex[:8]
+    nothing, hoodie, person = (f"analytics-{run}-{n}" for n in ("nothing", "hoodie", "person"))
+
+    assert "couldn't find anything" in " ".join(
+        r.get("text", "") for r in send(chat, nothing, "do you have a zzqx flibber?")
+    )
+    goodbye = send(chat, nothing, "goodbye")
+    buttons = [b for r in goodbye for b in r.get("buttons", [])]
+    assert [b["title"] for b in buttons] == ["5 ★", "4 ★", "3 ★", "2 ★", "1 ★"]
+    two_stars = next(b["payload"] for b in buttons if b["title"] == "2 ★")
+    assert any("Thank you for rating" in r.get("text", "") for r in send(chat, nothing, two_stars))
+
+    send(chat, hoodie, "do you have a black hoodie?")
+    send(chat, hoodie, "bye")
+    send(chat, hoodie, '/rate_conversation{"conversation_rating": 5}')
+
+    replies = send(chat, person, "I want to talk to a human, my email is ava.thompson@example.com")
+    assert any(HANDED_OVER in r.get("text", "") for r in replies)
+
+    after = analytics(admin)
+    moved = {k: after["totals"][k] - before["totals"][k] for k in (
+        "conversations", "contained", "handoffs", "searches", "zero_result_searches", "ratings"
+    )}  # fmt: skip
+    assert moved == {
+        "conversations": 3,
+        "contained": 2,
+        "handoffs": 1,
+        "searches": 2,
+        "zero_result_searches": 1,
+        "ratings": 2,
+    }
+    assert after["ratings"]["2"] - before["ratings"]["2"] == 1
+    assert after["ratings"]["5"] - before["ratings"]["5"] == 1
+    assert any("zzqx flibber" in q["query"] for q in after["zero_result_queries"])
+    reasons = {r["reason"]: r["count"] for r in after["handoff_reasons"]}
+    assert reasons.get("asked for a person", 0) >= 1
+    assert after["totals"]["reply_p50_ms"] and after["totals"]["reply_p50_ms"] > 0
+    today = after["days"][-1]
+    assert today["conversations"] >= 3
+    csv = admin.get("/agent/api/analytics.csv", params={"table": "days"})
+    assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("date,")
+
+    # An agent marks the handed-off shopper's first message as misread.
+    anna, anna_csrf = console(stack, ANNA)
+    opened = anna.get(f"/agent/api/conversations/{person}").json()
+    first = next(m for m in opened["messages"] if m["sender"] == "user")
+    assert first["intent"] and 0 < first["confidence"] <= 1
+    right = "complaint" if first["intent"] != "complaint" else "contact_customer_service"
+    marked = anna.post(
+        f"/agent/api/conversations/{person}/corrections",
+        json={"seq": first["seq"], "intent": right},
+        headers={"X-CSRF-Token": anna_csrf},
+    )
+    assert marked.status_code == 200, marked.text
+    assert "ava.thompson@example.com" not in marked.text  # stored redacted
+    reopened = anna.get(f"/agent/api/conversations/{person}").json()
+    assert [c["intent"] for c in reopened["corrections"]] == [right]

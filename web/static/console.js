@@ -31,7 +31,11 @@
     pollTimer: null,
     tickTimer: null,
     pollError: false,
-    confirmingClose: false
+    confirmingClose: false,
+    intents: null, // Promise of the intents an agent may choose (GET intents), once per sign-in
+    analytics: null, // the report shown in the analytics view
+    analyticsRequest: 0, // drops stale reports
+    charts: {} // canvas id -> Chart
   };
 
   function $(id) {
@@ -119,11 +123,26 @@
 
   // ---------------------------------------------------------------- views
 
+  function isAdmin() {
+    return !!(state.agent && state.agent.role === "admin");
+  }
+
+  /** "signin", "console" (queue and conversation) or "analytics" (admins). */
   function showView(name) {
+    var inside = name === "console" || name === "analytics";
     $("loading").hidden = true;
     $("signin-view").hidden = name !== "signin";
     $("console-view").hidden = name !== "console";
-    $("whoami").hidden = name !== "console";
+    $("analytics-view").hidden = name !== "analytics";
+    $("whoami").hidden = !inside;
+    $("view-tabs").hidden = !inside || !isAdmin();
+    setCurrentTab($("tab-console"), name === "console");
+    setCurrentTab($("tab-analytics"), name === "analytics");
+  }
+
+  function setCurrentTab(tab, current) {
+    if (current) tab.setAttribute("aria-current", "page");
+    else tab.removeAttribute("aria-current");
   }
 
   function showSignin(message) {
@@ -159,6 +178,10 @@
     role.hidden = state.agent.role !== "admin";
     showView("console");
     startLive();
+    if (location.hash === "#analytics" && isAdmin()) {
+      openAnalytics(false);
+      return;
+    }
     var wanted = idFromHash();
     if (wanted) openConversation(wanted, false);
   }
@@ -180,6 +203,8 @@
     $("reply-input").value = "";
     $("note-input").value = "";
     document.title = "ShopDesk agent console";
+    state.intents = null;
+    resetAnalytics();
   }
 
   // ---------------------------------------------------------------- sign in / out
@@ -568,7 +593,8 @@
       handoff: data.handoff || null,
       summary: data.summary || {},
       messages: Array.isArray(data.messages) ? data.messages : [],
-      notes: Array.isArray(data.notes) ? data.notes : []
+      notes: Array.isArray(data.notes) ? data.notes : [],
+      corrections: Array.isArray(data.corrections) ? data.corrections : []
     };
     state.conv = conv;
     state.convFetchedAt = now();
@@ -608,6 +634,7 @@
       });
     }
 
+    decorateTranscript();
     if (fresh || !previous || JSON.stringify(previous.notes) !== JSON.stringify(conv.notes)) {
       renderNotes(conv.notes);
     }
@@ -761,6 +788,8 @@
     }
     state.conv.messages.push(message);
     appendMessage(message, true);
+    // Live messages do not say how the bot read a shopper's message; the console's answer does.
+    if (message.sender === "user" && message.intent === undefined) scheduleRefetch();
   }
 
   function renderNotes(notes) {
@@ -998,6 +1027,624 @@
     };
   }
 
+  // ---------------------------------------------------------------- misread messages
+
+  /** How the bot read each shopper message, a "Misunderstood?" control on the bot's answer to
+   * it, and the agents' verdicts. Idempotent: runs after every render of the transcript. */
+  function decorateTranscript() {
+    if (!state.conv) return;
+    var transcript = $("transcript");
+    var pending = null; // the shopper message the next bot turn answers
+    state.conv.messages.forEach(function (m) {
+      var seq = recordedSeq(m);
+      if (seq === null || !m) return;
+      var li = transcript.querySelector('li[data-seq="' + seq + '"]');
+      if (!li) return;
+      if (m.sender === "user") {
+        pending = null;
+        if (typeof m.intent !== "string") return;
+        if (!li.querySelector(".msg-intent")) li.appendChild(intentLine(m));
+        if (!li.querySelector(".msg-marked")) {
+          var marked = el("div", "msg-marked");
+          marked.setAttribute("data-testid", "console-marked");
+          marked.dataset.seq = String(seq);
+          marked.hidden = true;
+          li.appendChild(marked);
+        }
+        if (m.markable !== false) pending = { seq: seq, text: m.text };
+      } else {
+        if (m.sender === "bot" && pending && !li.querySelector(".misread")) {
+          li.appendChild(misreadControl(pending.seq, pending.text));
+        }
+        pending = null;
+      }
+    });
+    renderMarks();
+  }
+
+  function intentLine(message) {
+    var line = el("div", "msg-intent");
+    line.setAttribute("data-testid", "console-intent");
+    var text = message.intent ? "read as " + message.intent : "read as no intent";
+    if (typeof message.confidence === "number") text += " · " + Math.round(message.confidence * 100) + " %";
+    line.textContent = text;
+    return line;
+  }
+
+  function correctionFor(seq) {
+    var list = state.conv ? state.conv.corrections : [];
+    for (var i = 0; i < list.length; i += 1) {
+      if (list[i] && list[i].seq === seq) return list[i];
+    }
+    return null;
+  }
+
+  function renderMarks() {
+    var nodes = $("transcript").querySelectorAll(".msg-marked");
+    for (var i = 0; i < nodes.length; i += 1) {
+      var node = nodes[i];
+      var seq = Number(node.dataset.seq);
+      var c = correctionFor(seq);
+      var signature = c ? JSON.stringify([c.intent, c.is_new_intent, c.agent]) : "";
+      if (node.dataset.signature === signature) continue;
+      node.dataset.signature = signature;
+      node.replaceChildren();
+      node.hidden = !c;
+      if (!c) continue;
+      var text = "marked: " + valueText(c.intent) + (c.is_new_intent ? " (new intent)" : "");
+      if (c.agent) text += " · by " + valueText(c.agent);
+      node.appendChild(el("span", null, text));
+      var undo = el("button", "btn-link", "Undo");
+      undo.type = "button";
+      undo.setAttribute("data-testid", "console-marked-undo");
+      undo.setAttribute("aria-label", "Undo: " + text);
+      undo.addEventListener("click", unmarkHandler(seq));
+      node.appendChild(undo);
+    }
+  }
+
+  function misreadControl(seq, shopperText) {
+    var box = el("div", "misread");
+    var toggle = el("button", "btn-link misread-toggle", "Misunderstood?");
+    toggle.type = "button";
+    toggle.dataset.seq = String(seq);
+    toggle.setAttribute("data-testid", "console-misread");
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.setAttribute("aria-controls", "misread-form-" + seq);
+    toggle.setAttribute("aria-label", "Misunderstood? Mark how the bot read the shopper's message");
+    toggle.addEventListener("click", function () {
+      var open = box.querySelector("form");
+      if (open) closeMisread(box, toggle);
+      else openMisread(box, toggle, seq, shopperText);
+    });
+    box.appendChild(toggle);
+    return box;
+  }
+
+  function loadIntents() {
+    if (!state.intents) {
+      state.intents = api("GET", "intents").then(
+        function (data) {
+          return Array.isArray(data.intents) ? data.intents : [];
+        },
+        function (err) {
+          state.intents = null; // try again next time
+          throw err;
+        }
+      );
+    }
+    return state.intents;
+  }
+
+  function openMisread(box, toggle, seq, shopperText) {
+    var form = el("form", "misread-form");
+    form.id = "misread-form-" + seq;
+    form.noValidate = true;
+    form.setAttribute("data-testid", "console-misread-form");
+    var quoted = String(shopperText || "");
+    if (quoted.length > 80) quoted = quoted.slice(0, 79) + "…";
+    form.appendChild(el("p", "misread-hint", "What did the shopper mean by “" + quoted + "”?"));
+
+    var selectId = "misread-intent-" + seq;
+    var row = el("div", "misread-row");
+    var pick = el("div", "field-inline");
+    var pickLabel = el("label", null, "Right intent");
+    pickLabel.htmlFor = selectId;
+    var select = el("select");
+    select.id = selectId;
+    select.setAttribute("data-testid", "console-misread-intent");
+    select.appendChild(new Option("Loading intents…", ""));
+    pick.append(pickLabel, select);
+
+    var inputId = "misread-new-" + seq;
+    var fresh = el("div", "field-inline");
+    var freshLabel = el("label", null, "or a new intent");
+    freshLabel.htmlFor = inputId;
+    var input = el("input");
+    input.type = "text";
+    input.id = inputId;
+    input.placeholder = "gift_wrapping";
+    input.autocomplete = "off";
+    input.spellcheck = false;
+    input.maxLength = 64;
+    input.setAttribute("data-testid", "console-misread-new");
+    fresh.append(freshLabel, input);
+
+    var save = el("button", "btn btn-primary btn-small", "Save");
+    save.type = "submit";
+    save.setAttribute("data-testid", "console-misread-save");
+    var cancel = el("button", "btn btn-small", "Cancel");
+    cancel.type = "button";
+    row.append(pick, fresh, save, cancel);
+    form.appendChild(row);
+    var problem = el("p", "misread-error");
+    problem.setAttribute("role", "alert");
+    form.appendChild(problem);
+
+    cancel.addEventListener("click", function () {
+      closeMisread(box, toggle);
+    });
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") closeMisread(box, toggle);
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      submitMisread(form, box, toggle, seq, select, input, save, problem);
+    });
+
+    box.appendChild(form);
+    toggle.setAttribute("aria-expanded", "true");
+    select.focus();
+    loadIntents().then(
+      function (intents) {
+        var current = correctionFor(seq);
+        select.replaceChildren(new Option("Choose an intent…", ""));
+        intents.forEach(function (name) {
+          select.appendChild(new Option(String(name), String(name)));
+        });
+        if (current && !current.is_new_intent) select.value = String(current.intent);
+        if (current && current.is_new_intent) input.value = String(current.intent);
+      },
+      function (err) {
+        if (err.status === 401) return handleError(err);
+        select.replaceChildren(new Option("(the list could not be loaded)", ""));
+        problem.textContent = err.message || "The list of intents could not be loaded.";
+      }
+    );
+  }
+
+  function closeMisread(box, toggle) {
+    var form = box.querySelector("form");
+    if (form) form.remove();
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.focus();
+  }
+
+  function submitMisread(form, box, toggle, seq, select, input, save, problem) {
+    var chosen = select.value;
+    var typed = input.value.trim();
+    problem.textContent = "";
+    if (!chosen && !typed) {
+      problem.textContent = "Choose the right intent, or type a new intent name.";
+      select.focus();
+      return;
+    }
+    if (chosen && typed) {
+      problem.textContent = "Choose an intent from the list or type a new one, not both.";
+      input.focus();
+      return;
+    }
+    var id = state.openId;
+    var body = chosen ? { seq: seq, intent: chosen } : { seq: seq, new_intent: typed };
+    save.disabled = true;
+    api("POST", convPath(id, "corrections"), body)
+      .then(function (data) {
+        if (state.openId !== id || !state.conv) return;
+        setCorrection(seq, data.correction || null);
+        closeMisread(box, toggle);
+        announce("Marked the shopper's message as " + (data.correction ? data.correction.intent : "misunderstood") + ".");
+      })
+      .catch(function (err) {
+        if (err.status === 401) return handleError(err);
+        problem.textContent = err.message || "Saving failed.";
+      })
+      .then(function () {
+        save.disabled = false;
+      });
+  }
+
+  function setCorrection(seq, correction) {
+    state.conv.corrections = state.conv.corrections.filter(function (c) {
+      return c && c.seq !== seq;
+    });
+    if (correction) state.conv.corrections.push(correction);
+    renderMarks();
+  }
+
+  function unmarkHandler(seq) {
+    return function (event) {
+      var button = event.currentTarget;
+      var id = state.openId;
+      button.disabled = true;
+      clearError();
+      api("DELETE", convPath(id, "corrections/" + seq))
+        .then(function () {
+          if (state.openId !== id || !state.conv) return;
+          setCorrection(seq, null);
+          announce("The mark was removed.");
+          var toggle = $("transcript").querySelector('.misread-toggle[data-seq="' + seq + '"]');
+          if (toggle) toggle.focus();
+        })
+        .catch(function (err) {
+          button.disabled = false;
+          handleError(err);
+        });
+    };
+  }
+
+  // ---------------------------------------------------------------- analytics (admins)
+
+  var COLORS = {
+    contained: "#2f6b3a",
+    handoff: "#a35200",
+    other: "#8b93a3",
+    fallback: "#b3261e",
+    zero: "#1f5fbf",
+    bars: "#1f5fbf",
+    p95: "#a35200"
+  };
+
+  function showConsole(byUser) {
+    showView("console");
+    history.replaceState(null, "", state.openId ? "#c=" + encodeURIComponent(state.openId) : location.pathname + location.search);
+    if (byUser) $("tab-console").focus();
+  }
+
+  function openAnalytics(byUser) {
+    if (!isAdmin()) return;
+    showView("analytics");
+    if (location.hash !== "#analytics") history.replaceState(null, "", "#analytics");
+    if (!state.analytics) {
+      if (!$("range-from").value && !$("range-to").value) setLastDays(28); // the server's default
+      loadAnalytics();
+    }
+    if (byUser) $("analytics-title").focus();
+  }
+
+  function resetAnalytics() {
+    state.analytics = null;
+    state.analyticsRequest += 1;
+    Object.keys(state.charts).forEach(function (id) {
+      state.charts[id].destroy();
+    });
+    state.charts = {};
+    $("kpis").replaceChildren();
+    ["table-intents", "table-reasons", "table-zero", "table-ratings", "table-days"].forEach(function (id) {
+      $(id).tBodies[0].replaceChildren();
+    });
+    $("analytics-status").textContent = "";
+    $("range-from").value = "";
+    $("range-to").value = "";
+  }
+
+  function isoDay(d) {
+    var m = d.getMonth() + 1;
+    var day = d.getDate();
+    return d.getFullYear() + "-" + (m < 10 ? "0" : "") + m + "-" + (day < 10 ? "0" : "") + day;
+  }
+
+  function dayFromIso(text) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(text || ""));
+    return m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : null;
+  }
+
+  function dayLabel(text, withYear) {
+    var d = dayFromIso(text);
+    if (!d) return String(text || "");
+    var options = withYear ? { day: "numeric", month: "short", year: "numeric" } : { day: "numeric", month: "short" };
+    try {
+      return d.toLocaleDateString(undefined, options);
+    } catch (e) {
+      return String(text);
+    }
+  }
+
+  function setLastDays(days) {
+    var today = new Date();
+    var from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - (days - 1));
+    $("range-from").value = isoDay(from);
+    $("range-to").value = isoDay(today);
+  }
+
+  function quickRange(days) {
+    setLastDays(days);
+    loadAnalytics();
+  }
+
+  function rangeQuery(from, to) {
+    var parts = [];
+    if (from) parts.push("from=" + encodeURIComponent(from));
+    if (to) parts.push("to=" + encodeURIComponent(to));
+    return parts.join("&");
+  }
+
+  function loadAnalytics() {
+    var query = rangeQuery($("range-from").value, $("range-to").value);
+    var request = ++state.analyticsRequest;
+    clearError();
+    $("analytics-status").textContent = "Loading…";
+    return api("GET", "analytics" + (query ? "?" + query : ""))
+      .then(function (data) {
+        if (request !== state.analyticsRequest || !state.agent) return;
+        state.analytics = data;
+        renderAnalytics(data);
+      })
+      .catch(function (err) {
+        if (request !== state.analyticsRequest) return;
+        $("analytics-status").textContent = "";
+        handleError(err);
+      });
+  }
+
+  function num(value) {
+    return typeof value === "number" && isFinite(value) ? value : null;
+  }
+
+  function plural(n, one, many) {
+    return count(n) + " " + (num(n) === 1 ? one : many);
+  }
+
+  function count(value) {
+    var n = num(value);
+    return n === null ? "0" : n.toLocaleString();
+  }
+
+  function percent(rate) {
+    var n = num(rate);
+    return n === null ? "–" : (Math.round(n * 1000) / 10).toLocaleString() + " %";
+  }
+
+  function ratio(part, whole) {
+    var p = num(part);
+    var w = num(whole);
+    return p === null || !w ? null : Math.round((p / w) * 1000) / 10;
+  }
+
+  function trendText(trend) {
+    var n = num(trend);
+    if (n === null) return { arrow: "", text: "–", label: "no trend" };
+    var rounded = Math.round(n * 100);
+    var arrow = rounded > 0 ? "↑" : rounded < 0 ? "↓" : "→";
+    var text = Math.abs(rounded) + " %"; // the arrow says which way
+    var label = rounded > 0 ? "rising " + rounded + " %" : rounded < 0 ? "falling " + -rounded + " %" : "steady";
+    return { arrow: arrow, text: text, label: label };
+  }
+
+  function renderAnalytics(data) {
+    var totals = data.totals || {};
+    var days = Array.isArray(data.days) ? data.days : [];
+    // what the agent typed meanwhile stays; empty fields show the range the server chose
+    if (!$("range-from").value) $("range-from").value = data.from || "";
+    if (!$("range-to").value) $("range-to").value = data.to || "";
+    $("analytics-status").textContent =
+      "From " + dayLabel(data.from, true) + " to " + dayLabel(data.to, true) + " (" + days.length + (days.length === 1 ? " day)" : " days)");
+
+    var query = rangeQuery(data.from, data.to);
+    var links = $("analytics-view").querySelectorAll("a.csv");
+    for (var i = 0; i < links.length; i += 1) {
+      links[i].href = API + "analytics.csv?" + query + "&table=" + encodeURIComponent(links[i].dataset.table);
+    }
+    renderKpis(totals);
+    renderAnalyticsTables(data, days);
+    renderCharts(data, days);
+  }
+
+  function renderKpis(t) {
+    var avg = num(t.rating_average);
+    var shareText = num(t.rated_share) !== null ? ", " + percent(t.rated_share) + " of conversations" : "";
+    var wait = num(t.agent_wait_p50_s);
+    var tiles = [
+      ["conversations", "Conversations", count(t.conversations), "in this range"],
+      ["containment", "Contained", percent(t.containment_rate), count(t.contained) + " finished without a person"],
+      ["handoff", "Handed to a person", percent(t.handoff_rate),
+        plural(t.handoffs, "handoff", "handoffs") + (num(t.handoffs_timed_out) ? ", " + count(t.handoffs_timed_out) + " timed out" : "")],
+      ["fallback", "Not understood", percent(t.fallback_rate), count(t.fallbacks) + " of " + plural(t.shopper_messages, "shopper message", "shopper messages")],
+      ["zero-results", "Searches with no results", percent(t.zero_result_rate),
+        count(t.zero_result_searches) + " of " + plural(t.searches, "search", "searches")],
+      ["rating", "Average rating", avg === null ? "–" : avg.toFixed(1) + " ★", plural(t.ratings, "rating", "ratings") + shareText],
+      ["reply", "Bot reply time", num(t.reply_p50_ms) === null ? "–" : count(Math.round(t.reply_p50_ms)) + " ms",
+        num(t.reply_p95_ms) === null ? "median" : "median; 95 % within " + count(Math.round(t.reply_p95_ms)) + " ms"],
+      ["wait", "Wait for an agent", wait === null ? "–" : mmss(wait), "median, minutes:seconds"]
+    ];
+    var box = $("kpis");
+    box.replaceChildren();
+    tiles.forEach(function (tile) {
+      var div = el("div", "kpi");
+      div.setAttribute("data-testid", "analytics-kpi-" + tile[0]);
+      div.appendChild(el("dt", "kpi-label", tile[1]));
+      var value = el("dd", "kpi-value", tile[2]);
+      value.setAttribute("data-testid", "analytics-kpi-value");
+      div.appendChild(value);
+      div.appendChild(el("dd", "kpi-detail", tile[3]));
+      box.appendChild(div);
+    });
+  }
+
+  function fillTable(id, rows, columns) {
+    var body = $(id).tBodies[0];
+    body.replaceChildren();
+    if (!rows.length) {
+      var tr = el("tr", "empty-row");
+      var td = el("td", null, "Nothing in this range.");
+      td.colSpan = columns;
+      tr.appendChild(td);
+      body.appendChild(tr);
+      return;
+    }
+    rows.forEach(function (cells) {
+      var tr = el("tr");
+      cells.forEach(function (cell, index) {
+        var td = el(index === 0 ? "th" : "td", cell.className || null, cell.text);
+        if (index === 0) td.scope = "row";
+        if (cell.label) td.setAttribute("aria-label", cell.label);
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+  }
+
+  function renderAnalyticsTables(data, days) {
+    var intents = Array.isArray(data.top_intents) ? data.top_intents : [];
+    fillTable("table-intents", intents.map(function (row) {
+      var trend = trendText(row.trend);
+      return [
+        { text: valueText(row.intent) },
+        { text: count(row.count), className: "num" },
+        { text: percent(row.share), className: "num" },
+        { text: (trend.arrow ? trend.arrow + " " : "") + trend.text, className: "num trend", label: trend.label }
+      ];
+    }), 4);
+    var reasons = Array.isArray(data.handoff_reasons) ? data.handoff_reasons : [];
+    fillTable("table-reasons", reasons.map(function (row) {
+      return [{ text: valueText(row.reason) || "(no reason)" }, { text: count(row.count), className: "num" }];
+    }), 2);
+    var zero = Array.isArray(data.zero_result_queries) ? data.zero_result_queries : [];
+    fillTable("table-zero", zero.map(function (row) {
+      return [{ text: valueText(row.query) }, { text: count(row.count), className: "num" }, { text: formatWhen(row.last_at) }];
+    }), 3);
+    var ratings = data.ratings && typeof data.ratings === "object" ? data.ratings : {};
+    fillTable("table-ratings", ["5", "4", "3", "2", "1"].map(function (stars) {
+      return [{ text: stars + " ★", label: stars + (stars === "1" ? " star" : " stars") }, { text: count(ratings[stars]), className: "num" }];
+    }), 2);
+    fillTable("table-days", days.map(function (d) {
+      var avg = num(d.rating_average);
+      return [
+        { text: dayLabel(d.date, true) },
+        { text: count(d.conversations), className: "num" },
+        { text: count(d.contained), className: "num" },
+        { text: count(d.handoffs), className: "num" },
+        { text: count(d.shopper_messages), className: "num" },
+        { text: count(d.fallbacks), className: "num" },
+        { text: count(d.searches), className: "num" },
+        { text: count(d.zero_result_searches), className: "num" },
+        { text: count(d.ratings), className: "num" },
+        { text: avg === null ? "–" : avg.toFixed(1), className: "num" },
+        { text: num(d.reply_p50_ms) === null ? "–" : count(Math.round(d.reply_p50_ms)), className: "num" },
+        { text: num(d.reply_p95_ms) === null ? "–" : count(Math.round(d.reply_p95_ms)), className: "num" }
+      ];
+    }), 12);
+  }
+
+  function chartsAvailable() {
+    var ok = typeof window.Chart === "function";
+    $("charts").hidden = !ok;
+    $("charts-missing").hidden = ok;
+    if (!ok) $("days-details").open = true;
+    return ok;
+  }
+
+  function drawChart(id, config, label) {
+    if (state.charts[id]) state.charts[id].destroy();
+    var canvas = $(id);
+    canvas.setAttribute("aria-label", label);
+    config.options = Object.assign(
+      { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { position: "bottom" } } },
+      config.options || {}
+    );
+    try {
+      state.charts[id] = new window.Chart(canvas, config);
+    } catch (e) {
+      delete state.charts[id];
+    }
+  }
+
+  function renderCharts(data, days) {
+    if (!chartsAvailable()) return;
+    var t = data.totals || {};
+    var labels = days.map(function (d) {
+      return dayLabel(d.date, false);
+    });
+    var range = dayLabel(data.from, true) + " to " + dayLabel(data.to, true);
+    var whole = { precision: 0 };
+
+    var other = days.map(function (d) {
+      return Math.max(0, (num(d.conversations) || 0) - (num(d.contained) || 0) - (num(d.handoffs) || 0));
+    });
+    var volume = [
+      { label: "Contained", data: days.map(function (d) { return num(d.contained) || 0; }), backgroundColor: COLORS.contained },
+      { label: "Handed off", data: days.map(function (d) { return num(d.handoffs) || 0; }), backgroundColor: COLORS.handoff }
+    ];
+    if (other.some(function (n) { return n > 0; })) {
+      volume.push({ label: "Other", data: other, backgroundColor: COLORS.other });
+    }
+    drawChart("chart-volume", {
+      type: "bar",
+      data: { labels: labels, datasets: volume },
+      options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: whole } } }
+    }, "Conversations per day, " + range + ": " + count(t.conversations) + " in all, " + count(t.contained) +
+      " contained and " + count(t.handoffs) + " handed off.");
+
+    function line(label, color, values) {
+      return { label: label, data: values, borderColor: color, backgroundColor: color, spanGaps: true, tension: 0.2, pointRadius: 2 };
+    }
+    drawChart("chart-rates", {
+      type: "line",
+      data: {
+        labels: labels,
+        datasets: [
+          line("Handoff rate", COLORS.handoff, days.map(function (d) { return ratio(d.handoffs, d.conversations); })),
+          line("Fallback rate", COLORS.fallback, days.map(function (d) { return ratio(d.fallbacks, d.shopper_messages); })),
+          line("Zero-result rate", COLORS.zero, days.map(function (d) { return ratio(d.zero_result_searches, d.searches); }))
+        ]
+      },
+      options: {
+        scales: { y: { beginAtZero: true, suggestedMax: 100, ticks: { callback: function (v) { return v + " %"; } } } }
+      }
+    }, "Rates per day, " + range + ": handoffs " + percent(t.handoff_rate) + " of conversations, fallbacks " +
+      percent(t.fallback_rate) + " of shopper messages, searches with no results " + percent(t.zero_result_rate) + ".");
+
+    var intents = (Array.isArray(data.top_intents) ? data.top_intents : []).slice(0, 10);
+    drawChart("chart-intents", {
+      type: "bar",
+      data: {
+        labels: intents.map(function (row) {
+          var trend = trendText(row.trend);
+          return valueText(row.intent) + (trend.arrow ? " " + trend.arrow + " " + trend.text : "");
+        }),
+        datasets: [{ label: "Messages", data: intents.map(function (row) { return num(row.count) || 0; }), backgroundColor: COLORS.bars }]
+      },
+      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: whole } } }
+    }, intents.length ? "Top intents, " + range + ": " + intents.slice(0, 5).map(function (row) {
+      return valueText(row.intent) + " " + count(row.count) + " (" + trendText(row.trend).label + ")";
+    }).join(", ") + "." : "Top intents: none in this range.");
+
+    var ratings = data.ratings && typeof data.ratings === "object" ? data.ratings : {};
+    var stars = ["1", "2", "3", "4", "5"];
+    drawChart("chart-ratings", {
+      type: "bar",
+      data: {
+        labels: stars.map(function (s) { return s + " ★"; }),
+        datasets: [{ label: "Ratings", data: stars.map(function (s) { return num(ratings[s]) || 0; }), backgroundColor: COLORS.contained }]
+      },
+      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: whole } } }
+    }, "Ratings, " + range + ": " + stars.slice().reverse().map(function (s) {
+      return s + " stars " + count(ratings[s]);
+    }).join(", ") + ".");
+
+    drawChart("chart-replies", {
+      type: "line",
+      data: {
+        labels: labels,
+        datasets: [
+          line("Median (p50)", COLORS.bars, days.map(function (d) { return num(d.reply_p50_ms); })),
+          line("95th percentile", COLORS.p95, days.map(function (d) { return num(d.reply_p95_ms); }))
+        ]
+      },
+      options: { scales: { y: { beginAtZero: true, ticks: { callback: function (v) { return v + " ms"; } } } } }
+    }, "Bot reply time per day, " + range + ": median " + (num(t.reply_p50_ms) === null ? "not known" : count(Math.round(t.reply_p50_ms)) + " ms") +
+      ", 95th percentile " + (num(t.reply_p95_ms) === null ? "not known" : count(Math.round(t.reply_p95_ms)) + " ms") + ".");
+  }
+
   // ---------------------------------------------------------------- start
 
   function init() {
@@ -1020,9 +1667,31 @@
     $("note-form").addEventListener("submit", onNote);
     $("reply-input").addEventListener("keydown", submitOnEnter($("reply-form")));
     $("note-input").addEventListener("keydown", submitOnEnter($("note-form")));
+    $("tab-console").addEventListener("click", function () {
+      showConsole(true);
+    });
+    $("tab-analytics").addEventListener("click", function () {
+      openAnalytics(true);
+    });
+    $("range-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      loadAnalytics();
+    });
+    var quick = $("range-form").querySelectorAll("[data-days]");
+    for (var i = 0; i < quick.length; i += 1) {
+      quick[i].addEventListener("click", function (event) {
+        quickRange(Number(event.currentTarget.dataset.days));
+      });
+    }
     window.addEventListener("hashchange", function () {
+      if (!state.agent) return;
+      if (location.hash === "#analytics") {
+        if (isAdmin() && $("analytics-view").hidden) openAnalytics(false);
+        return;
+      }
       var id = idFromHash();
-      if (state.agent && id && id !== state.openId) openConversation(id, false);
+      if (id && !$("analytics-view").hidden) showView("console");
+      if (id && id !== state.openId) openConversation(id, false);
     });
 
     api("GET", "me")
