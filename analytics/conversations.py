@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -82,22 +83,22 @@ class Turn:
     by_agent: bool  # an agent wrote in this turn
     events: list[dict[str, Any]]  # the raw events of the turn, user event first
 
-    @property
+    @cached_property
     def from_server(self) -> bool:
         """Injected through Rasa's trigger_intent (a timed-out handoff): not the shopper's."""
         return (self.events[0].get("metadata") or {}).get("is_external") is True
 
-    @property
+    @cached_property
     def internal(self) -> bool:
         """Not the shopper's words: injected, or an internal intent (a rating button...)."""
         return self.from_server or self.intent in INTERNAL_INTENTS
 
-    @property
+    @cached_property
     def fallback(self) -> bool:
         """The bot did not understand: action_fallback ran, or NLU said nlu_fallback."""
         return FALLBACK_ACTION in self.actions or self.intent == FALLBACK_INTENT
 
-    @property
+    @cached_property
     def search_hits(self) -> float | None:
         """How many products the turn's search found; None when the turn searched nothing."""
         return _number(self.slots.get(SEARCH_HITS_SLOT))
@@ -141,12 +142,12 @@ class Conversation:
     started_at: float  # first shopper message
     turns: list[Turn]
 
-    @property
+    @cached_property
     def shopper_turns(self) -> list[Turn]:
         """The turns the shopper started (the server's injected ones left out)."""
         return [turn for turn in self.turns if not turn.from_server]
 
-    @property
+    @cached_property
     def shopper_messages(self) -> int:
         return len(self.shopper_turns)
 
@@ -154,7 +155,7 @@ class Conversation:
         for turn in self.turns:
             yield from _slot_events(turn.events)
 
-    @property
+    @cached_property
     def handed_off(self) -> bool:
         """action_handoff set handoff_status "waiting" (a hand back resets it, so every event
         is looked at, not the turn's last value)."""
@@ -163,7 +164,7 @@ class Conversation:
             for name, value in self._slots()
         )
 
-    @property
+    @cached_property
     def handoff_reason(self) -> str | None:
         """Why the first handoff was asked for; None without a handoff or a recorded reason."""
         if not self.handed_off:
@@ -173,12 +174,12 @@ class Conversation:
                 return value.strip()
         return None
 
-    @property
+    @cached_property
     def fallbacks(self) -> int:
         """Shopper turns in which the bot did not understand."""
         return sum(turn.fallback for turn in self.shopper_turns)
 
-    @property
+    @cached_property
     def rating(self) -> int | None:
         """The shopper's last end-of-chat rating, 1-5."""
         rating = None
@@ -188,22 +189,22 @@ class Conversation:
                 rating = round(number)
         return rating
 
-    @property
+    @cached_property
     def searches(self) -> int:
         """Shopper turns whose product search set search_hits (a refinement counts too)."""
         return sum(turn.search_hits is not None for turn in self.shopper_turns)
 
-    @property
+    @cached_property
     def zero_result_turns(self) -> list[Turn]:
         """Shopper turns whose search found nothing (search_hits 0)."""
         return [turn for turn in self.shopper_turns if turn.search_hits == 0]
 
-    @property
+    @cached_property
     def contained(self) -> bool:
         """Finished without a person."""
         return not self.handed_off
 
-    @property
+    @cached_property
     def went_well(self) -> bool:
         """Good enough to keep as a test story: no person, always understood, not rated
         badly, and at least two messages in the shopper's own words."""
