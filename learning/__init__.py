@@ -1,0 +1,1 @@
+"""The learning loop: agents' corrections become training data, and good conversations tests."""

@@ -1,13 +1,29 @@
-"""Where each task's training data comes from, and keeping every adapter current."""
+"""Where each task's training data comes from, and keeping every adapter current.
+
+The intent task's validation split is fixed: it is drawn from the shop's own examples only
+(`bot/data` less the learning loop's `nlu_corrections.yml`), so adding agents' corrections
+never moves it and scores before and after a retrain compare; corrections always train.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from nlu_models.data import Example, read_examples
+from nlu_models.data import (
+    Example,
+    deduplicated,
+    read_examples,
+    read_nlu_file,
+    stratified_split,
+)
 from nlu_models.settings import TASKS, ClassifierSettings
-from nlu_models.training import TrainingResult, ensure_trained
-from nlu_models.vocabulary import Vocabulary
+
+if TYPE_CHECKING:  # torch and the training code load only when something is trained
+    from nlu_models.training import TrainingResult
+    from nlu_models.vocabulary import Vocabulary
 
 
 def catalog_url() -> str:
@@ -27,6 +43,63 @@ def training_examples(settings: ClassifierSettings, task: str) -> list[Example]:
         with session_scope(catalog_url()) as session:
             return category_examples(session)
     raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+
+
+# Written by `python -m learning export` into the intent data folder; see docs/learning.md.
+CORRECTIONS_FILE = "nlu_corrections.yml"
+
+
+@dataclass(frozen=True)
+class IntentData:
+    """The intent examples by origin: the shop's own files and the agents' corrections."""
+
+    own: list[Example]
+    corrections: list[Example]  # not also in the shop's own files
+    own_files: dict[Path, list[Example]]  # each own file's examples, for reporting where
+
+
+def corrections_file(data: Path) -> Path:
+    return data / CORRECTIONS_FILE
+
+
+def read_intent_data(data: Path) -> IntentData:
+    """Split a Rasa NLU folder into own examples and corrections; a file or CSV is all own."""
+    if not data.is_dir():
+        return IntentData(read_examples(data), [], {})
+    generated = corrections_file(data)
+    own_files = {
+        path: read_nlu_file(path) for path in sorted(data.rglob("*.yml")) if path != generated
+    }
+    own = deduplicated(e for examples in own_files.values() for e in examples)
+    known = {_key(e) for e in own}
+    corrections = deduplicated(
+        e for e in (read_nlu_file(generated) if generated.is_file() else []) if _key(e) not in known
+    )
+    return IntentData(own, corrections, own_files)
+
+
+def intent_split(
+    settings: ClassifierSettings, examples: Sequence[Example]
+) -> tuple[list[Example], list[Example]]:
+    """The one rule for the intent task's (training, validation) examples.
+
+    A stratified `validation_fraction` (seed `seed`) of the examples that are not corrections
+    is held out; the rest train, followed by every correction. Corrections are the examples of
+    `settings.intent_data`'s corrections file, so without one this is the plain stratified
+    split it always was (same adapter, same data hash).
+    """
+    data = read_intent_data(settings.intent_data) if settings.intent_data.is_dir() else None
+    corrected = {_key(e) for e in data.corrections} if data is not None else set()
+    own = [e for e in examples if _key(e) not in corrected]
+    corrections = [e for e in examples if _key(e) in corrected]
+    config = settings.training
+    train, validation = stratified_split(own, config.validation_fraction, config.seed)
+    return train + corrections, validation
+
+
+def _key(example: Example) -> tuple[str, str]:
+    """What `deduplicated` counts as the same example."""
+    return example.text.lower(), example.label
 
 
 def refresh_vocabulary(settings: ClassifierSettings) -> Vocabulary:
@@ -49,6 +122,8 @@ class EnsureReport:
 def ensure_all(
     settings: ClassifierSettings, tasks: tuple[str, ...] = TASKS, progress: bool = True
 ) -> EnsureReport:
+    from nlu_models.training import ensure_trained
+
     results = {
         task: ensure_trained(settings, task, training_examples(settings, task), progress)
         for task in tasks

@@ -72,6 +72,46 @@ def length_bucketed_batches(
         yield batches[position]
 
 
+def split_examples(
+    settings: ClassifierSettings,
+    task: str,
+    examples: list[Example],
+    validation: list[Example] | None = None,
+) -> tuple[list[Example], list[Example]]:
+    """(training, validation) examples: `validation` as given, else the task's own rule.
+
+    The intent task holds out part of the shop's own examples only and always trains on the
+    learning loop's corrections (`nlu_models.tasks.intent_split`); other tasks hold out a
+    stratified `validation_fraction` of all their examples.
+    """
+    if validation is not None:
+        return examples, validation
+    if task == "intent":
+        from nlu_models.tasks import intent_split  # where the intent data lives
+
+        return intent_split(settings, examples)
+    config = settings.training
+    return stratified_split(examples, config.validation_fraction, config.seed)
+
+
+def split_hash(
+    settings: ClassifierSettings, train_set: list[Example], held_out: list[Example]
+) -> str:
+    """The data hash of an adapter trained on `train_set`, validated on `held_out`.
+
+    When the split is the plain stratified split of all the examples (no corrections), the
+    hash is the one adapters always had, so existing adapters stay current; any other split
+    adds the validation examples, since moving an example between the two changes the weights.
+    """
+    examples = train_set + held_out
+    fingerprint = settings.fingerprint()
+    config = settings.training
+    if stratified_split(examples, config.validation_fraction, config.seed) == (train_set, held_out):
+        return data_hash(examples, fingerprint)
+    validation = sorted([e.label, e.text] for e in held_out)
+    return data_hash(examples, {**fingerprint, "validation": validation})
+
+
 def train(
     settings: ClassifierSettings,
     task: str,
@@ -81,7 +121,7 @@ def train(
 ) -> Artifact:
     """Train `task`'s adapter and head and save them into `settings.model_dir(task)`.
 
-    Without `validation`, a stratified `validation_fraction` of `examples` is held out.
+    Without `validation`, the task's split (`split_examples`) decides what is held out.
     """
     if not examples:
         raise ValueError(f"no training examples for the {task} task")
@@ -93,11 +133,8 @@ def train(
         raise ValueError(f"the {task} task needs at least two labels, found {labels}")
     index = {label: i for i, label in enumerate(labels)}
     fingerprint = settings.fingerprint()
-    hash_ = data_hash(examples + list(validation or []), fingerprint)
-    if validation is None:
-        train_set, held_out = stratified_split(examples, config.validation_fraction, config.seed)
-    else:
-        train_set, held_out = examples, validation
+    train_set, held_out = split_examples(settings, task, examples, validation)
+    hash_ = split_hash(settings, train_set, held_out)
 
     device = resolve_device(settings.device)
     tokenizer = load_tokenizer(settings)
@@ -283,7 +320,7 @@ def ensure_trained(
 ) -> TrainingResult:
     """Reuse the saved adapter if it was trained on these examples and settings, else train."""
     started = time.monotonic()
-    wanted = data_hash(examples, settings.fingerprint())
+    wanted = split_hash(settings, *split_examples(settings, task, examples))
     saved = Artifact.read(settings.model_dir(task))
     if saved is not None and saved.data_hash == wanted:
         return TrainingResult(False, saved, time.monotonic() - started)

@@ -66,7 +66,9 @@ def test_the_end_of_chat_rating_is_kept_in_the_tracker(tracker_from) -> None:
     )
     [text], events = run(ActionRecordRating(), tracker)
     assert text == "Thank you for rating this chat! Goodbye."
-    assert events == [{"event": "slot", "timestamp": None, "name": "conversation_rating", "value": 4.0}]
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "conversation_rating", "value": 4.0}
+    ]
 
 
 def test_a_rating_outside_one_to_five_is_refused_politely(tracker_from) -> None:
