@@ -114,6 +114,10 @@ class Turn:
         if text.startswith("/") and metadata.get("display_text"):
             text = str(metadata["display_text"])  # a button's title, as web/messages.py shows
         at = float(user.get("timestamp") or 0.0)
+        # Rasa stamps the user event after the classifier; the shopper channel notes when the
+        # message arrived (bot/shopdesk_rasa/channels.py), so the reply time includes NLU.
+        received = _number(metadata.get("received_at"))
+        received = received if received is not None and at - 60 <= received <= at else at
         bot = [e for e in events[1:] if e.get("event") == "bot" and not _is_agent(e)]
         return cls(
             text=text,
@@ -127,7 +131,7 @@ class Turn:
                 if e.get("event") == "action" and e.get("name") != "action_listen"
             ],
             bot_texts=[str(e["text"]) for e in bot if e.get("text")],
-            reply_seconds=float(bot[-1].get("timestamp") or at) - at if bot else None,
+            reply_seconds=float(bot[-1].get("timestamp") or at) - received if bot else None,
             slots=dict(_slot_events(events[1:])),
             by_agent=any(e.get("event") == "bot" and _is_agent(e) for e in events[1:]),
             events=events,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -44,6 +45,13 @@ EMPTY_TEXT = "I didn't get any words there. What can I help you with?"
 _INVISIBLE = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
 )
+
+
+def stamped(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """The message's metadata with the time the channel received it (epoch seconds), always
+    ours: Rasa stamps the user event only after the classifier has read it, so the shop's
+    reply times (docs/analytics.md) start here, before the classifier."""
+    return {**(metadata or {}), "received_at": time.time()}
 
 
 def clean_text(text: str) -> str:
@@ -87,6 +95,7 @@ class ShopperRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def answer_always(message: UserMessage) -> None:
+            message.metadata = stamped(message.metadata)
             message.text = clean_text(message.text or "")
             if not message.text or len(message.text) > MAX_MESSAGE_CHARS:
                 # nothing reaches the bot or the conversation's record

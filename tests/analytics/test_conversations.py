@@ -188,6 +188,23 @@ def test_nlu_fallback_counts_even_when_no_action_ran() -> None:
     assert conversation.turns[0].reply_seconds is None
 
 
+def test_a_reply_is_timed_from_when_the_channel_received_the_message() -> None:
+    """Rasa stamps the user event after the classifier read it; the shopper channel's
+    `received_at` is earlier. A value that cannot be the arrival time is ignored."""
+    events = [
+        event("action", 1.0, name="action_session_start"),
+        event("session_started", 1.0),
+        said(10.0, "hi", "greet", received_at=9.96),
+        event("bot", 10.02, text="Hi!"),
+        said(20.0, "bye", "goodbye", received_at=25.0),  # after Rasa's own stamp: not ours
+        event("bot", 20.01, text="Goodbye!"),
+        said(30.0, "and?", "greet", received_at="soon"),
+        event("bot", 30.5, text="Hi again!"),
+    ]
+    (conversation,) = conversations_from_events("s", events)
+    assert [round(t.reply_seconds or 0, 3) for t in conversation.turns] == [0.06, 0.01, 0.5]
+
+
 def test_sessions_split_as_rasa_splits_them() -> None:
     """At each action_session_start; a session_started that none announced starts one too
     (never seen from Rasa 3.6, which always announces it)."""

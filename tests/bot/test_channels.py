@@ -18,3 +18,15 @@ def test_injection_strings_are_kept_as_text() -> None:
     """Cleaning is not escaping: such text is data everywhere (SQL parameters, textContent)."""
     text = "order 1'; DROP TABLE orders; -- <script>alert(1)</script>"
     assert clean_text(text) == text
+
+
+def test_the_channel_stamps_when_it_received_a_message() -> None:
+    import time
+
+    from shopdesk_rasa.channels import stamped
+
+    before = time.time()
+    metadata = stamped({"message_id": "m1", "received_at": 0})  # a client's own value is replaced
+    assert metadata["message_id"] == "m1"
+    assert before <= metadata["received_at"] <= time.time()
+    assert set(stamped(None)) == {"received_at"}

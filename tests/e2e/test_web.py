@@ -10,6 +10,7 @@ SHOPDESK_ARTIFACTS (default var/artifacts/browser).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -27,7 +28,7 @@ import pytest
 from launcher.chat import send
 from launcher.stack import Stack
 from launcher.stories import free_port, fresh_config
-from tests.browser import screenshot
+from tests.browser import ARTIFACTS, screenshot
 from tests.conftest import skip_or_fail
 from tests.e2e.live import live_stack
 
@@ -352,7 +353,7 @@ def test_analytics_count_real_conversations_and_corrections_become_examples(
     nothing, hoodie, person = (f"analytics-{run}-{n}" for n in ("nothing", "hoodie", "person"))
 
     assert "couldn't find anything" in " ".join(
-        r.get("text", "") for r in send(chat, nothing, "do you have a zzqx flibber?")
+        r.get("text", "") for r in send(chat, nothing, "do you sell kayaks")
     )
     goodbye = send(chat, nothing, "goodbye")
     buttons = [b for r in goodbye for b in r.get("buttons", [])]
@@ -381,7 +382,7 @@ def test_analytics_count_real_conversations_and_corrections_become_examples(
     }
     assert after["ratings"]["2"] - before["ratings"]["2"] == 1
     assert after["ratings"]["5"] - before["ratings"]["5"] == 1
-    assert any("zzqx flibber" in q["query"] for q in after["zero_result_queries"])
+    assert any("kayaks" in q["query"] for q in after["zero_result_queries"])
     reasons = {r["reason"]: r["count"] for r in after["handoff_reasons"]}
     assert reasons.get("asked for a person", 0) >= 1
     assert after["totals"]["reply_p50_ms"] and after["totals"]["reply_p50_ms"] > 0
@@ -405,3 +406,62 @@ def test_analytics_count_real_conversations_and_corrections_become_examples(
     assert "ava.thompson@example.com" not in marked.text  # stored redacted
     reopened = anna.get(f"/agent/api/conversations/{person}").json()
     assert [c["intent"] for c in reopened["corrections"]] == [right]
+
+    # The learning loop: the verdict becomes a redacted NLU example (in a copy of bot/data).
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "bot" / "data", data)
+    env = {**stack.config.env(), "SHOPDESK_NLU_DATA_DIR": str(data)}
+    exported = subprocess.run(
+        [sys.executable, "-m", "learning", "export",
+         "--new-intents", str(tmp_path / "new_intents.yml")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    examples = (data / "nlu_corrections.yml").read_text(encoding="utf-8")
+    assert f"intent: {right}" in examples and "I want to talk to a human" in examples
+    assert "ava.thompson@example.com" not in examples
+
+    # Conversations that went well become test stories, which replay on the live stack.
+    stories = tmp_path / "good.yml"
+    written = subprocess.run(
+        [sys.executable, "-m", "learning", "stories", "--out", str(stories)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert written.returncode == 0, written.stdout + written.stderr
+    good = stories.read_text(encoding="utf-8")
+    assert "[hoodie]" in good and "intent: search_product" in good  # entities annotated
+    assert "kayaks" not in good  # rated 2: not a good example
+    played = subprocess.run(
+        [sys.executable, "-m", "launcher", "stories", "--url", stack.config.rasa_url,
+         str(stories)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert played.returncode == 0, played.stdout[-3000:] + played.stderr[-2000:]
+
+
+def test_an_admin_reads_the_live_analytics_page(stack: Stack, browser: Any) -> None:
+    """The page over the conversations this module had with the real stack: numbers, charts,
+    and a full-page screenshot (docs/images/analytics.png is one of these)."""
+    send(stack.config.chat_url, f"page-{uuid.uuid4().hex[:8]}", "do you have yoga pants?")
+    expected = analytics(console(stack, ADMIN)[0])["totals"]
+    # tall enough for the whole page: the console scrolls inside its own panes
+    context = browser.new_context(viewport={"width": 1280, "height": 2100})
+    page = context.new_page()
+    try:
+        sign_in(page, stack.config.web_url, ADMIN)
+        page.get_by_test_id("console-tab-analytics").click()
+        page.get_by_test_id("analytics-status").filter(has_text="28 days").wait_for()
+        tile = page.get_by_test_id("analytics-kpi-conversations")
+        shown = tile.get_by_test_id("analytics-kpi-value")
+        assert int(shown.inner_text()) >= expected["conversations"] >= 1
+        assert page.evaluate(
+            "() => !!window.Chart.getChart(document.getElementById('chart-volume'))"
+        )
+        page.get_by_test_id("analytics-table-intents").filter(has_text="search_product").wait_for()
+        page.get_by_test_id("analytics-last-7").click()
+        page.get_by_test_id("analytics-status").filter(has_text="7 days").wait_for()
+        page.wait_for_timeout(500)  # Chart.js animates its bars in
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "analytics-live.png"))
+    finally:
+        context.close()
