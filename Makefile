@@ -1,5 +1,5 @@
 # ShopDesk: `make run` brings the assistant up and chats; `make test` runs every check.
-.PHONY: help setup run chat stories test lint load scaled
+.PHONY: help setup run chat stories test lint load scaled learn
 
 # Rasa would send usage data and crash reports to its servers; a shop sends nothing outside.
 export RASA_TELEMETRY_ENABLED := false
@@ -26,6 +26,9 @@ lint: setup  ## ruff and mypy
 test: lint  ## lint, unit and end-to-end tests on both Python sides
 	.venv/bin/python -m pytest
 	.venv-rasa/bin/python -m pytest tests/bot
+
+learn: setup  ## agents' corrections -> NLU examples, retrain the intent adapter, before/after scores (docs/learning.md)
+	.venv/bin/python -m learning retrain
 
 load: setup  ## the load benchmark: Locust shoppers at 1/10/20/50 users -> benchmarks/results/load.md
 	.venv/bin/python -m benchmarks.load
