@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from analytics.conversations import INTERNAL_INTENTS
 from nlu_models.data import DataError, Example, read_nlu_file
 from nlu_models.data_checks import DataCheckSettings, DataReport, check_examples, normalise
 from nlu_models.settings import PROJECT_ROOT
@@ -35,11 +36,9 @@ DEFAULT_DOMAIN = PROJECT_ROOT / "bot" / "domain.yml"
 LEARNING_DIR = PROJECT_ROOT / "var" / "learning"
 DEFAULT_NEW_INTENTS = LEARNING_DIR / "new_intents.yml"
 RASA_FORMAT_VERSION = "3.1"
-# Intents the shopper never types: sent by buttons or by ShopDesk itself. A message read as
-# one of them is not a lesson for the classifier.
-INTERNAL_INTENTS = frozenset(
-    {"rate_conversation", "handoff_timeout", "classifier_unavailable", "nlu_fallback"}
-)
+# Intents the shopper never types (sent by buttons or by ShopDesk itself), and Rasa's own
+# "not understood": a message read as one of them is not a lesson for the classifier.
+NOT_TRAINABLE = INTERNAL_INTENTS | {"nlu_fallback"}
 # Rasa reads `[text](entity)` and `[text]{...}` inside an example as an entity annotation.
 _ANNOTATION_LIKE = re.compile(r"\[[^\]]*\]\s*[({\[]")
 _INTENT_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -270,7 +269,7 @@ def _refusal(text: str, intent: str) -> str | None:
         return "a button payload, not a typed message"
     if _ANNOTATION_LIKE.search(text):
         return "Rasa would read part of it as an entity annotation"
-    if intent in INTERNAL_INTENTS:
+    if intent in NOT_TRAINABLE:
         return "an intent sent by buttons or by ShopDesk, never typed"
     return None
 

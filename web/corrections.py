@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from analytics.conversations import INTERNAL_INTENTS  # never typed: not for agents to pick
 from catalog.models import Agent, NluCorrection
 from catalog.redaction import redact
 from catalog.support import local_now
@@ -26,9 +27,6 @@ from web import audit
 from web.messages import conversation_messages
 
 DOMAIN = Path(__file__).resolve().parents[1] / "bot" / "domain.yml"
-# Never typed by a shopper: the rating buttons, the web server's timeout, the classifier's
-# outage. An agent choosing one of them would teach the bot to read text as machinery.
-INTERNAL_INTENTS = frozenset({"rate_conversation", "handoff_timeout", "classifier_unavailable"})
 NEW_INTENT = re.compile(r"[a-z][a-z0-9_]{2,63}")
 MAX_TEXT_CHARS = 2000  # NluCorrection.text
 
