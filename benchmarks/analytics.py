@@ -41,14 +41,8 @@ from typing import Any
 
 import psutil
 from sqlalchemy import (
-    Column,
     Engine,
-    Float,
-    Integer,
     MetaData,
-    String,
-    Table,
-    Text,
     create_engine,
     func,
     insert,
@@ -66,6 +60,7 @@ from analytics.conversations import (
 )
 from benchmarks.load import _every_process, _machine_busy_s, other_processes
 from benchmarks.measure import machine, peak_rss_mib, without_notes
+from tests.rasa_tracker import event_row, events_table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
@@ -182,21 +177,6 @@ def load_templates(path: Path = FIXTURE) -> list[Template]:
 # Filling the tracker store
 
 
-def rasa_events_table(metadata: MetaData) -> Table:
-    """Rasa 3.6's SQLTrackerStore table (rasa/core/tracker_store.py: SQLEvent)."""
-    return Table(
-        "events",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("sender_id", String(255), nullable=False, index=True),
-        Column("type_name", String(255), nullable=False),
-        Column("timestamp", Float),
-        Column("intent_name", String(255)),
-        Column("action_name", String(255)),
-        Column("data", Text),
-    )
-
-
 def letters(number: int) -> str:
     """A counter in lower-case letters ("aaa", "aab", ...): a new word for each number, with
     no digits, since five digits would open the phone-number check real queries rarely need."""
@@ -256,18 +236,7 @@ class Filler:
                 self.generated.query_texts.add(event["text"])
             data = json.dumps(event)
             self.generated.event_bytes += len(data)
-            rows.append(
-                {
-                    "sender_id": sender_id,
-                    "type_name": event["event"],
-                    "timestamp": event["timestamp"],
-                    "intent_name": ((event.get("parse_data") or {}).get("intent") or {}).get(
-                        "name"
-                    ),
-                    "action_name": event.get("name"),
-                    "data": data,
-                }
-            )
+            rows.append(event_row(sender_id, event, data))
         handoff = None
         if template.handoff is not None:
             shape = template.handoff
@@ -333,7 +302,7 @@ def fill(
     """Writes every day into both stores in batches of `batch` rows; seconds it took."""
     from catalog.models import Handoff
 
-    table = rasa_events_table(MetaData())
+    table = events_table(MetaData())
     started = time.perf_counter()
     for number, day in enumerate(days, 1):
         rows, handoffs = filler.day(day, per_day)
@@ -419,7 +388,7 @@ def table_mib(engine: Engine) -> float | None:
 
 def events_read(engine: Engine, since: datetime, until: datetime) -> int:
     """How many events read_conversations reads for the range: all of each sender who wrote."""
-    table = rasa_events_table(MetaData())
+    table = events_table(MetaData())
     writers = (
         select(table.c.sender_id)
         .where(
@@ -691,7 +660,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> dict[str, Any]:
             transcripts = TrackerEvents(url)  # the engine the page's load_report is given
             tracker = transcripts.engine
             try:
-                rasa_events_table(MetaData()).create(tracker)
+                events_table(MetaData()).create(tracker)
                 filler = Filler(templates, args.seed)
                 say(
                     f"== filling: {args.conversations_per_day:,} conversations a day × "

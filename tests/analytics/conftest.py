@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine
-from sqlalchemy.pool import NullPool
 
 from analytics.conversations import Conversation, conversations_from_events
+from tests.rasa_tracker import write_events
 
 FIXTURE = Path(__file__).parent / "fixtures" / "conversations.json"
 KNOWN: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -50,37 +49,6 @@ def known() -> list[Conversation]:
 
 
 def make_tracker(url: str) -> None:
-    """The `events` table as Rasa 3.6's SQLTrackerStore declares and fills it
-    (rasa/core/tracker_store.py: SQLEvent, and `save`), with every fixture event in the order
-    Rasa would have written them: by time, the senders' events interleaved.
-    tests/bot/test_markers.py checks that Rasa's own store writes these same rows."""
-    metadata = MetaData()
-    table = Table(
-        "events",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("sender_id", String(255), nullable=False, index=True),
-        Column("type_name", String(255), nullable=False),
-        Column("timestamp", Float),
-        Column("intent_name", String(255)),
-        Column("action_name", String(255)),
-        Column("data", Text),
-    )
-    rows = [
-        {
-            "sender_id": sender_id,
-            "type_name": event["event"],
-            "timestamp": event["timestamp"],
-            "intent_name": ((event.get("parse_data") or {}).get("intent") or {}).get("name"),
-            "action_name": event.get("name"),
-            "data": json.dumps(event),
-        }
-        for sender_id, events in KNOWN["senders"].items()
-        for event in events
-    ]
-    rows.sort(key=lambda row: row["timestamp"])  # stable: each sender's order is kept
-    engine = create_engine(url, poolclass=NullPool)
-    metadata.create_all(engine)
-    with engine.begin() as connection:
-        connection.execute(table.insert(), rows)
-    engine.dispose()
+    """Rasa's `events` table (tests/rasa_tracker.py) with every fixture event, in the order
+    Rasa would have written them: by time, the senders' events interleaved."""
+    write_events(url, KNOWN["senders"])

@@ -13,13 +13,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import (
-    Column,
-    Float,
-    Integer,
     MetaData,
     String,
     Table,
-    Text,
     create_engine,
     func,
     select,
@@ -69,6 +65,7 @@ from catalog.support import (
 )
 from tests.catalog import test_postgres
 from tests.catalog.test_order_book import TODAY, order_book_db
+from tests.rasa_tracker import write_events
 
 postgres_url = test_postgres.postgres_url  # the same fresh-schema fixture, for this module
 
@@ -94,22 +91,8 @@ LOOKALIKE = "chat-lookalike"  # someone else's address that contains Emily's
 
 
 def make_tracker(url: str) -> str:
-    """The `events` table of Rasa 3.6's SQLTrackerStore (rasa/core/tracker_store.py)."""
-    metadata = MetaData()
-    Table(
-        "events",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("sender_id", String(255), nullable=False, index=True),
-        Column("type_name", String(255), nullable=False),
-        Column("timestamp", Float),
-        Column("intent_name", String(255)),
-        Column("action_name", String(255)),
-        Column("data", Text),
-    )
-    engine = create_engine(url, poolclass=NullPool)
-    metadata.create_all(engine)
-    engine.dispose()
+    """An empty `events` table of Rasa 3.6's SQLTrackerStore (tests/rasa_tracker.py)."""
+    write_events(url, {})
     return url
 
 

@@ -7,8 +7,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine
-from sqlalchemy.pool import NullPool
 
 from catalog.db import session_scope
 from catalog.models import NluCorrection
@@ -16,6 +14,7 @@ from launcher.stories import load_stories
 from learning.cli import main
 from tests.learning.conftest import SMALL_INTENTS, AddCorrections, Shop, write_domain
 from tests.learning.test_stories import OTHERS, WENT_WELL, Event
+from tests.rasa_tracker import write_events
 
 Capture = pytest.CaptureFixture[str]
 
@@ -135,36 +134,8 @@ def test_retrain_writes_the_report_and_says_when_the_adapter_is_used(
 
 
 def make_tracker(url: str, senders: dict[str, list[Event]]) -> None:
-    """Rasa 3.6's `events` table (SQLTrackerStore's SQLEvent) with these senders' events."""
-    metadata = MetaData()
-    table = Table(
-        "events",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("sender_id", String(255), nullable=False, index=True),
-        Column("type_name", String(255), nullable=False),
-        Column("timestamp", Float),
-        Column("intent_name", String(255)),
-        Column("action_name", String(255)),
-        Column("data", Text),
-    )
-    rows = [
-        {
-            "sender_id": sender_id,
-            "type_name": event["event"],
-            "timestamp": event["timestamp"],
-            "intent_name": ((event.get("parse_data") or {}).get("intent") or {}).get("name"),
-            "action_name": event.get("name"),
-            "data": json.dumps(event),
-        }
-        for sender_id, events in senders.items()
-        for event in events
-    ]
-    engine = create_engine(url, poolclass=NullPool)
-    metadata.create_all(engine)
-    with engine.begin() as connection:
-        connection.execute(table.insert(), rows)
-    engine.dispose()
+    """Rasa's `events` table (tests/rasa_tracker.py) with these senders' events."""
+    write_events(url, senders, by_time=False)
 
 
 def test_stories_reads_the_tracker_store_and_writes_the_file(

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import socket
-import sqlite3
 import threading
 import time as clock
 from collections.abc import Callable, Iterator
@@ -25,6 +23,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from catalog.db import migrate, session_scope
+from tests.rasa_tracker import write_events as write_rasa_events
 from web.app import CHART_JS, SOCKET_IO_CLIENT, create_app
 from web.auth import create_agent
 from web.rasa_client import RasaClient
@@ -113,29 +112,8 @@ def known_conversations() -> dict[str, list[dict[str, Any]]]:
 
 
 def write_events(path: Path, senders: dict[str, list[dict[str, Any]]]) -> None:
-    """Rasa 3.6's SQLTrackerStore `events` table (web/test_transcripts.py) with these events."""
-    with sqlite3.connect(path) as database:
-        database.execute(
-            "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, "
-            "sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL, timestamp FLOAT, "
-            "intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
-        )
-        database.executemany(
-            "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-            "VALUES (?,?,?,?,?,?)",
-            [
-                (
-                    sender,
-                    event["event"],
-                    event["timestamp"],
-                    (event.get("parse_data") or {}).get("intent", {}).get("name"),
-                    event.get("name") if event["event"] == "action" else None,
-                    json.dumps(event),
-                )
-                for sender, events in senders.items()
-                for event in events
-            ],
-        )
+    """Rasa 3.6's SQLTrackerStore `events` table (tests/rasa_tracker.py) with these events."""
+    write_rasa_events(f"sqlite:///{path}", senders, by_time=False)
 
 
 # ---------------------------------------------------------------- the app

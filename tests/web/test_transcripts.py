@@ -9,17 +9,14 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from tests.rasa_tracker import write_events
 from web.transcripts import TrackerEvents, events_table
 
 
 def rasa_like_table(path: Path) -> None:
     """The columns of Rasa 3.6's SQLTrackerStore `events` table."""
+    write_events(f"sqlite:///{path}", {})  # the table, empty
     with sqlite3.connect(path) as database:
-        database.execute(
-            "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
-            "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
-            "action_name VARCHAR(255), data TEXT)"
-        )
         rows = [
             (1, "a", "user", 5.0, json.dumps({"event": "user", "text": "hi"})),
             (2, "b", "user", 1.0, json.dumps({"event": "user", "text": "other chat"})),
