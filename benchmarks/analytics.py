@@ -60,6 +60,7 @@ from analytics.conversations import (
 )
 from benchmarks.load import _every_process, _machine_busy_s, other_processes
 from benchmarks.measure import machine, peak_rss_mib, without_notes
+from learning.cli import positive_int
 from tests.rasa_tracker import event_row, events_table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -571,13 +572,6 @@ def save(result: dict[str, Any], out: Path, name: str) -> None:
 # The command
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
-    return number
-
-
 def parser() -> argparse.ArgumentParser:
     parts = __doc__.split("\n\n") if __doc__ else ["", "", ""]
     made = argparse.ArgumentParser(
@@ -588,23 +582,23 @@ def parser() -> argparse.ArgumentParser:
     )
     made.add_argument(
         "--conversations-per-day",
-        type=_positive,
+        type=positive_int,
         default=1000,
         help="conversations written for each day (the fixture's widget openings without a "
         "message come on top, in the fixture's proportion)",
     )
     made.add_argument(
-        "--days", type=_positive, default=28, help="days of conversations, ending yesterday"
+        "--days", type=positive_int, default=28, help="days of conversations, ending yesterday"
     )
     made.add_argument(
         "--short-days",
-        type=_positive,
+        type=positive_int,
         default=7,
         help="the shorter range also timed: the last N days",
     )
     made.add_argument(
         "--repeats",
-        type=_positive,
+        type=positive_int,
         default=3,
         help="warm calls per range (after the cold one); the median is reported",
     )
@@ -620,7 +614,7 @@ def parser() -> argparse.ArgumentParser:
     )
     made.add_argument("--name", default="analytics", help="the result files' name, without .md")
     made.add_argument(
-        "--batch", type=_positive, default=10_000, help="rows per INSERT while filling"
+        "--batch", type=positive_int, default=10_000, help="rows per INSERT while filling"
     )
     made.add_argument("--seed", type=int, default=7, help="seed of the generated sender ids")
     made.add_argument(

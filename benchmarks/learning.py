@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from benchmarks.measure import machine, peak_rss_mib, without_notes
+from learning.cli import fraction, positive_int
 from nlu_models.data import Example
 from nlu_models.settings import PROJECT_ROOT, ClassifierSettings
 
@@ -68,26 +69,6 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1 (0.01 = 1 point)")
-    return value
-
-
 def parser() -> argparse.ArgumentParser:
     from nlu_models.bitext import SOURCE
 
@@ -119,28 +100,28 @@ def parser() -> argparse.ArgumentParser:
     )
     made.add_argument(
         "--test-size",
-        type=_positive,
+        type=positive_int,
         default=500,
         help="messages in the unseen test set (stratified by intent), never corrected, never "
         "trained on (default 500)",
     )
     made.add_argument(
         "--corrections",
-        type=_positive,
+        type=positive_int,
         default=40,
         help="how many misread pool messages become agents' corrections (the first ones the "
         "current adapter misreads, in the pool's seeded order; default 40)",
     )
     made.add_argument(
         "--epochs",
-        type=_positive,
+        type=positive_int,
         default=None,
         help="maximum epochs of the candidate, passed to retrain as `learning retrain "
         "--epochs` (default: the settings', SHOPDESK_NLU_EPOCHS or 10)",
     )
     made.add_argument(
         "--max-drop",
-        type=_fraction,
+        type=fraction,
         default=0.01,
         help="the promotion rule's allowed fall of validation macro-F1 (default 0.01 = 1 "
         "point), to report what `learning retrain --max-drop` would decide; the candidate is "

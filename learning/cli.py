@@ -20,7 +20,8 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-28") from None
 
 
-def _fraction(text: str) -> float:
+def fraction(text: str) -> float:
+    """An argparse type: a number from 0 to 1."""
     try:
         value = float(text)
     except ValueError:
@@ -30,7 +31,8 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number above 0 (the benchmarks use it too)."""
     try:
         value = int(text)
     except ValueError:
@@ -90,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     data_options(retrain)
     retrain.add_argument(
         "--max-drop",
-        type=_fraction,
+        type=fraction,
         default=0.01,
         metavar="F",
         help="largest fall of validation macro-F1 still promoted (default 0.01 = 1 point)",
@@ -100,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     retrain.add_argument(
         "--epochs",
-        type=_positive,
+        type=positive_int,
         help="maximum epochs of the candidate (default: the settings', SHOPDESK_NLU_EPOCHS)",
     )
     retrain.add_argument(
