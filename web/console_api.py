@@ -366,7 +366,7 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
 
         return await act(request, True, work)
 
-    def finishing(status: str, action: str, notice: str) -> Any:
+    def finishing(status: str, action: str, notice: str, buttons: bool = False) -> Any:
         async def endpoint(request: Request, conversation_id: str) -> Response:
             async def work(who: SignedIn) -> dict[str, Any]:
                 def finish(session: Session) -> dict[str, Any]:
@@ -378,7 +378,7 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
                 done = await hub.db(finish)
                 await hub.resume_bot(
                     conversation_id, notice.format(name=who.display_name), who.display_name,
-                    who.agent_id,
+                    who.agent_id, handoff.rating_buttons() if buttons else None,
                 )  # fmt: skip
                 await hub.queue_changed(await queue_snapshot(hub))
                 return {"handoff": done}
@@ -403,7 +403,8 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
             "closed",
             "close",
             "{name} has closed this chat. Thank you for contacting us! If you write again, "
-            "the shop assistant will answer.",
+            "the shop assistant will answer. How did we do?",
+            buttons=True,
         ),
         methods=["POST"],
     )

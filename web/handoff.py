@@ -9,8 +9,11 @@ two agents clicking at once cannot both get a conversation.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -130,3 +133,28 @@ def expire_waiting(session: Session, timeout_s: float, now: datetime | None = No
             expired.append(handoff.conversation_id)
     session.flush()
     return expired
+
+
+DOMAIN = Path(__file__).resolve().parents[1] / "bot" / "domain.yml"
+RATED_RESPONSE = "utter_goodbye"  # its buttons are the end-of-chat rating (docs/analytics.md)
+
+
+@lru_cache(maxsize=4)
+def _rating_buttons(path: Path, modified_ns: int) -> tuple[tuple[str, str], ...]:
+    domain = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    variants = (domain.get("responses") or {}).get(RATED_RESPONSE) or [{}]
+    return tuple(
+        (str(button["title"]), str(button["payload"]))
+        for button in variants[0].get("buttons") or []
+        if isinstance(button, dict) and str(button.get("payload", "")).startswith("/rate_")
+    )
+
+
+def rating_buttons(path: Path = DOMAIN) -> list[dict[str, str]]:
+    """The bot's own rating buttons (utter_goodbye's), offered again when an agent closes a
+    chat, so conversations people handled are rated the same way; [] if the domain has none."""
+    try:
+        modified = path.stat().st_mtime_ns
+    except OSError:
+        return []
+    return [{"title": t, "payload": p} for t, p in _rating_buttons(path, modified)]

@@ -200,9 +200,15 @@ class Hub:
         return new[-1] if new else None
 
     async def resume_bot(
-        self, conversation_id: str, notice: str, agent_name: str, agent_id: int
+        self,
+        conversation_id: str,
+        notice: str,
+        agent_name: str,
+        agent_id: int,
+        buttons: list[dict[str, str]] | None = None,
     ) -> None:
-        """Give the conversation back to the bot, with the context (slots) it had."""
+        """Give the conversation back to the bot, with the context (slots) it had; `buttons`
+        go with the agent's notice (the rating, when the agent closes the chat)."""
         async with self._lock(conversation_id):
             await self._baseline(conversation_id)
             await self.rasa.append_events(
@@ -211,6 +217,7 @@ class Hub:
                     {
                         "event": "bot",
                         "text": notice,
+                        "data": {"buttons": buttons} if buttons else {},
                         "metadata": {"agent_name": agent_name, "agent_id": agent_id},
                     },
                     *RESUME_EVENTS,

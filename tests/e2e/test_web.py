@@ -320,6 +320,12 @@ def test_the_console_api_checks_who_asks_and_audits_what_they_do(stack: Stack) -
 
     close = f"/agent/api/conversations/{conversation_id}/close"
     assert anna.post(close, headers={"X-CSRF-Token": anna_csrf}).status_code == 200
+    closing = [e for e in tracker(stack, conversation_id)["events"] if e.get("event") == "bot"][-1]
+    assert "has closed this chat" in closing["text"]
+    rating = closing["data"]["buttons"][1]  # the bot's own 4 ★ button
+    assert rating["title"] == "4 ★"
+    rated = send(stack.config.chat_url, conversation_id, rating["payload"])
+    assert any("Thank you for rating" in r.get("text", "") for r in rated)
     after = send(stack.config.chat_url, conversation_id, "hello again")
     assert after and all("support team" not in r.get("text", "") for r in after)  # the bot is back
 

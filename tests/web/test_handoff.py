@@ -98,3 +98,12 @@ def test_queue_entries_say_who_has_it_and_how_long_it_waited(session: Session) -
     assert entry["agent"] == "Anna"
     assert entry["waiting_s"] == 75
     assert entry["reason"] == "asked for a person"
+
+
+def test_closing_a_chat_offers_the_bots_own_rating_buttons(tmp_path: Path) -> None:
+    from web.handoff import rating_buttons
+
+    buttons = rating_buttons()  # bot/domain.yml's utter_goodbye
+    assert [b["title"] for b in buttons] == ["5 ★", "4 ★", "3 ★", "2 ★", "1 ★"]
+    assert buttons[1]["payload"] == '/rate_conversation{"conversation_rating": 4}'
+    assert rating_buttons(tmp_path / "missing.yml") == []
