@@ -189,9 +189,9 @@ def _run(args: argparse.Namespace) -> int:
     from learning.retrain import RetrainOptions, retrain
 
     options = RetrainOptions(args.max_drop, args.dry_run, args.epochs, args.out)
-    _, report = retrain(settings, database_url, paths, options, progress=not args.quiet)
+    exported, report = retrain(settings, database_url, paths, options, progress=not args.quiet)
     if report is None:
-        return EXIT_REFUSED
+        return EXIT_REFUSED if exported.refused else EXIT_OK
     md, js = report.write(options.out)
     print(report.to_markdown())
     print(f"learning: wrote {md} and {js}")

@@ -267,7 +267,8 @@ def retrain(
 ) -> tuple[ExportResult, RetrainReport | None]:
     """Export, score before, train a candidate, score after, decide, report (see module doc).
 
-    Returns the export alone (report None) when the export refused the data.
+    Returns the export alone (report None) when the export refused the data, or when there
+    are no corrections and an adapter already exists: training would only repeat it.
     """
     from nlu_models.training import train
 
@@ -285,6 +286,9 @@ def retrain(
     examples = training_examples(settings, TASK)
     train_set, validation = intent_split(settings, examples)
     corrections = read_intent_data(settings.intent_data).corrections
+    if not corrections and Artifact.read(settings.model_dir(TASK)) is not None:
+        step("no corrections to learn from: the current adapter stays, nothing was trained")
+        return exported, None
 
     step(f"2/4 scoring the current adapter ({len(validation)} validation examples)")
     before = score(settings, validation, corrections)

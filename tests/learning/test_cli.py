@@ -12,6 +12,7 @@ from catalog.db import session_scope
 from catalog.models import NluCorrection
 from launcher.stories import load_stories
 from learning.cli import main
+from nlu_models.artifact import Artifact
 from tests.learning.conftest import SMALL_INTENTS, AddCorrections, Shop, write_domain
 from tests.learning.test_stories import OTHERS, WENT_WELL, Event
 from tests.rasa_tracker import write_events
@@ -131,6 +132,24 @@ def test_retrain_writes_the_report_and_says_when_the_adapter_is_used(
     assert report["before"] is None and report["corrections"] == 5
     assert (out_dir / "report.md").is_file()
     assert (env.root / "models" / "intent" / "shopdesk_classifier.json").is_file()
+
+
+def test_retrain_without_corrections_keeps_the_adapter_and_trains_nothing(
+    env: Shop, capsys: Capture
+) -> None:
+    model_dir = env.root / "models" / "intent"
+    model_dir.mkdir(parents=True)
+    current = Artifact(
+        task="intent", labels=list(SMALL_INTENTS), data_hash="current", settings={},
+        examples=32, epochs_run=1, best_epoch=1, training_seconds=1.0,
+    )  # fmt: skip
+    current.write(model_dir)
+    assert main(["retrain", *paths(env), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "accepted: 0" in captured.out
+    assert "no corrections to learn from: the current adapter stays" in captured.err
+    assert Artifact.read(model_dir) == current
+    assert sorted(p.name for p in model_dir.iterdir()) == ["shopdesk_classifier.json"]
 
 
 def make_tracker(url: str, senders: dict[str, list[Event]]) -> None:
