@@ -59,7 +59,7 @@ from analytics.conversations import (
     read_conversations,
 )
 from benchmarks.load import _every_process, _machine_busy_s, other_processes
-from benchmarks.measure import machine, peak_rss_mib, without_notes
+from benchmarks.measure import add_note_option, machine, peak_rss_mib, say, without_notes
 from learning.cli import positive_int
 from tests.rasa_tracker import event_row, events_table
 
@@ -617,17 +617,8 @@ def parser() -> argparse.ArgumentParser:
         "--batch", type=positive_int, default=10_000, help="rows per INSERT while filling"
     )
     made.add_argument("--seed", type=int, default=7, help="seed of the generated sender ids")
-    made.add_argument(
-        "--note",
-        action="append",
-        default=[],
-        help="a remark written under the results (may be given several times)",
-    )
+    add_note_option(made)
     return made
-
-
-def say(line: str) -> None:
-    print(line, flush=True)
 
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> dict[str, Any]:

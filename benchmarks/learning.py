@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from benchmarks.measure import machine, peak_rss_mib, without_notes
+from benchmarks.measure import add_note_option, machine, peak_rss_mib, say, without_notes
 from learning.cli import fraction, positive_int
 from nlu_models.data import Example
 from nlu_models.settings import PROJECT_ROOT, ClassifierSettings
@@ -138,17 +138,8 @@ def parser() -> argparse.ArgumentParser:
         "--name", default="learning", help="the result files' name, without .md (default learning)"
     )
     made.add_argument("--quiet", action="store_true", help="no training progress bar")
-    made.add_argument(
-        "--note",
-        action="append",
-        default=[],
-        help="a remark written under the results (may be given several times)",
-    )
+    add_note_option(made)
     return made
-
-
-def say(line: str) -> None:
-    print(line, flush=True)
 
 
 # --- the data ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import resource
@@ -57,3 +58,18 @@ def without_notes(arguments: list[str]) -> list[str]:
         else:
             kept.append(argument)
     return kept
+
+
+def add_note_option(parser: argparse.ArgumentParser) -> None:
+    """`--note`, repeatable: a remark written under a benchmark's results."""
+    parser.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        help="a remark written under the results (may be given several times)",
+    )
+
+
+def say(line: str) -> None:
+    """A progress line, shown at once."""
+    print(line, flush=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.analytics import letters, load_templates, main, parser, rasa_sessions
+from tests.benchmarks.help import assert_help_explains_every_option
 
 
 def test_the_fixture_sessions_are_the_templates() -> None:
@@ -68,14 +69,7 @@ def test_a_tiny_run_writes_both_files_and_the_report_counts_what_was_written(
 
 
 def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        main(["--help"])
-    assert exited.value.code == 0
-    shown = capsys.readouterr().out
-    for action in parser()._actions:
-        for option in action.option_strings:
-            assert option in shown
-        assert action.help, f"{action.dest} has no help"
+    assert_help_explains_every_option(main, parser, capsys)
 
 
 def test_a_sqlite_url_must_name_a_new_file(tmp_path: Path) -> None:

@@ -16,9 +16,14 @@ from benchmarks.learning import main, parser, split_pool
 from nlu_models.artifact import Artifact
 from nlu_models.bitext import SOURCE
 from nlu_models.data import Example, read_nlu_dir
-from nlu_models.settings import ClassifierSettings, TrainingSettings
+from nlu_models.settings import ClassifierSettings
 from nlu_models.training import ensure_trained
+from tests.benchmarks.help import assert_help_explains_every_option
 from tests.learning.conftest import write_domain
+from tests.learning.test_retrain import small_settings
+
+# Two epochs: a weak current adapter, so the pool surely has misread messages.
+WEAK_EPOCHS = 2
 
 INTENTS = ("cancel_order", "check_refund_policy", "get_refund", "track_refund")
 IN_DATA, IN_CSV = 10, 6  # distinct Bitext texts per intent: the shop's data, then the CSV
@@ -34,17 +39,6 @@ class TinyShop:
 
     def args(self, out: Path, *more: str) -> list[str]:
         return ["--csv", str(self.csv), "--domain", str(self.domain), "--out", str(out), *more]
-
-
-def small_settings(data: Path, models: Path) -> ClassifierSettings:
-    return ClassifierSettings(
-        quantization="8bit",
-        cpu_kernel="fbgemm",
-        intent_data=data,
-        model_root=models,
-        # Two epochs: a weak current adapter, so the pool surely has misread messages.
-        training=TrainingSettings(max_epochs=2, batch_size=8, validation_fraction=0.25),
-    )
 
 
 def bitext_rows() -> dict[str, list[dict[str, str]]]:
@@ -91,7 +85,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyShop:
         writer.writeheader()
         writer.writerows([*written, known, again, other, *both])
 
-    settings = small_settings(data, root / "models")
+    settings = small_settings(data, root / "models", epochs=WEAK_EPOCHS)
     assert ensure_trained(settings, "intent", read_nlu_dir(data), progress=False).trained
     adapter = Artifact.read(settings.model_dir("intent"))
     assert adapter is not None
@@ -169,7 +163,7 @@ def test_a_tiny_run_writes_both_files_with_the_right_counts(
 def test_without_an_adapter_it_refuses_politely(
     tiny: TinyShop, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = small_settings(tiny.settings.intent_data, tmp_path / "no-models")
+    settings = small_settings(tiny.settings.intent_data, tmp_path / "no-models", epochs=WEAK_EPOCHS)
     out = tmp_path / "results"
     assert main(tiny.args(out, *TINY), settings) == 2
     error = capsys.readouterr().err.strip()
@@ -217,11 +211,4 @@ def test_the_test_set_is_stratified_exact_and_disjoint() -> None:
 
 
 def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        main(["--help"])
-    assert exited.value.code == 0
-    shown = capsys.readouterr().out
-    for action in parser()._actions:
-        for option in action.option_strings:
-            assert option in shown
-        assert action.help, f"{action.dest} has no help"
+    assert_help_explains_every_option(main, parser, capsys)

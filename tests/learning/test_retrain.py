@@ -48,13 +48,14 @@ class Setup:
         return artifact
 
 
-def small_settings(data: Path, models: Path) -> ClassifierSettings:
+def small_settings(data: Path, models: Path, epochs: int = 8) -> ClassifierSettings:
+    """A tiny adapter's settings on the 8-bit base (also tests/benchmarks/test_learning_bench)."""
     return ClassifierSettings(
         quantization="8bit",
         cpu_kernel="fbgemm",
         intent_data=data,
         model_root=models,
-        training=TrainingSettings(max_epochs=8, batch_size=8, validation_fraction=0.25),
+        training=TrainingSettings(max_epochs=epochs, batch_size=8, validation_fraction=0.25),
     )
 
 
