@@ -1,5 +1,10 @@
 """Account tasks that change records: deleting an account (starts data erasure) and the
-newsletter flag."""
+newsletter flag.
+
+An erasure request is audited and told to the account's e-mail address. A newsletter change
+for the address this conversation verified happens at once; for any other address it waits
+for the confirmation link e-mailed to that address (catalog/newsletter.py).
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.catalog_access import catalog_failure, catalog_session
+from actions.change_notices import notify_change
 from actions.forms import conversation_id, entity_value, free_text, is_asked, latest_text
 from actions.orders import YES_NO_BUTTONS, OrderTaskAction, now
-from actions.verification import EMAIL, OrderFormValidation
+from actions.verification import EMAIL, VERIFIED_EMAIL_SLOT, OrderFormValidation
+from catalog import newsletter, outbox
 from catalog.models import Order
 from catalog.policies import policies
 from catalog.support import request_erasure, set_newsletter
@@ -69,6 +76,15 @@ class ActionDeleteAccount(OrderTaskAction):
             return []
         request = request_erasure(session, order.customer, conversation_id(tracker))
         session.flush()
+        notify_change(
+            session,
+            order,
+            tracker,
+            outbox.ERASURE_REQUESTED,
+            f"request E-{request.id}",
+            "Deleting your account and personal data has been requested in our chat "
+            f"(request E-{request.id}).",
+        )
         dispatcher.utter_message(
             text=f"I've started deleting your account and personal data (request "
             f"E-{request.id}). Our team completes it within 30 days and confirms by e-mail to "
@@ -158,12 +174,22 @@ class ActionNewsletter(Action):
         if not EMAIL.match(email):
             dispatcher.utter_message(text="I need a valid e-mail address for the newsletter.")
             return clear
+        verified = str(tracker.get_slot(VERIFIED_EMAIL_SLOT) or "").lower() == email
         try:
             with catalog_session() as session:
-                set_newsletter(session, email, subscribed=subscribe, now=now())
+                if verified:
+                    set_newsletter(session, email, subscribed=subscribe, now=now())
+                else:
+                    newsletter.request_change(session, email, subscribe, policies().name)
         except SQLAlchemyError:
             return catalog_failure(dispatcher)
-        if subscribe:
+        if not verified:
+            # The same answer whatever the address's state: nothing about it is revealed.
+            text = (
+                f"I've sent a confirmation link to {email}; the change takes effect once it is "
+                "opened from that mailbox."
+            )
+        elif subscribe:
             text = f"Done: {email} is subscribed to the {policies().name} newsletter."
         else:
             # The same answer whether or not the address was subscribed: nothing is revealed.

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.catalog_access import catalog_failure, catalog_session
+from actions.change_notices import notify_change
 from actions.forms import free_text
 from actions.shop_answers import money
 from actions.verification import (
@@ -29,7 +30,7 @@ from actions.verification import (
     failures,
     verified_order,
 )
-from catalog import addresses
+from catalog import addresses, outbox
 from catalog.customer_service import (
     NotAllowed,
     can_cancel,
@@ -258,6 +259,10 @@ class ActionCancelOrder(OrderTaskAction):
         except NotAllowed as refusal:
             dispatcher.utter_message(text=str(refusal))
             return []
+        notify_change(
+            session, order, tracker, outbox.ORDER_CANCELLED, "cancelled",
+            f"Your order {order.number} ({items_text(order)}) was cancelled in our chat.",
+        )  # fmt: skip
         refund = (
             f" A refund of {money(result.refund.amount_cents)} goes back to your "
             f"{result.refund.method} within {policies().returns.processing_days}."
@@ -397,6 +402,10 @@ class ActionChangeAddress(OrderTaskAction):
         except NotAllowed as refusal:
             dispatcher.utter_message(text=str(refusal))
             return []
+        notify_change(
+            session, order, tracker, outbox.ADDRESS_CHANGED, "new shipping address",
+            f"Your order {order.number} will now be shipped to {address_text(address)}.",
+        )  # fmt: skip
         dispatcher.utter_message(
             text=f"Done: order {order.number} will be shipped to {address_text(address)}."
         )

@@ -1,9 +1,14 @@
 """Proving who is asking before anything about an order is told or changed.
 
 Every order form asks for the order number and then the e-mail address the order was placed
-with. Only when both match does the conversation remember the order as verified. A wrong
-e-mail and an unknown number get the same answer, so a guess learns nothing; after
-`MAX_FAILURES` failed tries the conversation stops trying and offers a person instead.
+with. Only when both match does the conversation remember the order as verified (and the shop
+database records whose conversation it is, for export and erasure: catalog/subjects.py). A
+wrong e-mail and an unknown number get the same answer, so a guess learns nothing.
+
+Failed tries are counted in the shop database per order number, per e-mail address and per
+client (catalog/attempts.py), not only in a slot: a slot, a session id and `/restart` are the
+shopper's to reset. Once any of them reached its limit, no check is made, even a right one,
+and the conversation offers a person instead.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.catalog_access import UNAVAILABLE_TEXT, catalog_session
+from catalog import attempts, subjects
 from catalog.customer_service import verify_order
 from catalog.models import Order
 from catalog.orders import normalise_order_number
@@ -29,6 +35,9 @@ VERIFIED_ORDER_SLOT = "verified_order_number"
 VERIFIED_EMAIL_SLOT = "verified_customer_email"
 FAILURES_SLOT = "verification_failures"
 IDENTITY_SLOTS = ["order_number", "email"]
+# The user event's metadata key with a digest of the client's network address, stamped by the
+# shopper channel (bot/shopdesk_rasa/channels.py CLIENT_KEY; docs/contracts.md).
+CLIENT_METADATA_KEY = "client"
 
 NOT_A_NUMBER_TEXT = (
     "That doesn't look like an order number. It is the number in your order confirmation "
@@ -47,11 +56,28 @@ LOCKED_TEXT = (
 )
 
 
+# The checks are locked (this conversation's tries, or the database's count): the form ends, and
+# the task says so and offers a person (actions/orders.py).
+LOCKED_SLOTS: dict[str, Any] = {
+    "order_number": None,
+    "email": None,
+    VERIFIED_ORDER_SLOT: None,
+    FAILURES_SLOT: float(MAX_FAILURES),
+}
+
+
 def failures(tracker: Tracker) -> int:
     try:
         return int(tracker.get_slot(FAILURES_SLOT) or 0)
     except (TypeError, ValueError):
         return 0
+
+
+def client_key(tracker: Tracker) -> str | None:
+    """The digest of the shopper's network address the channel stamped on the latest message."""
+    event = tracker.get_last_event_for("user") or {}
+    value = (event.get("metadata") or {}).get(CLIENT_METADATA_KEY)
+    return value if isinstance(value, str) and value else None
 
 
 def is_verified(tracker: Tracker) -> bool:
@@ -153,14 +179,24 @@ class OrderFormValidation(FormValidationAction, ABC):
     ) -> dict[str, Any]:
         if not email:
             return {"order_number": number, VERIFIED_ORDER_SLOT: None}
+        client = client_key(tracker)
+        now_locked = False
         try:
             with catalog_session() as session:
-                matched = verify_order(session, number, email) is not None
+                if attempts.locked_scopes(session, number, email, client):
+                    # no check at all while locked, so a right guess reveals nothing either
+                    return dict(LOCKED_SLOTS)
+                order = verify_order(session, number, email)
+                if order is not None:
+                    subjects.link(session, tracker.sender_id, email, order.number)
+                elif not quiet:
+                    attempts.record_failure(session, number, email, client)
+                    now_locked = bool(attempts.locked_scopes(session, number, email, client))
         except SQLAlchemyError:
             # nothing is decided: keep the number, ask for the e-mail again
             dispatcher.utter_message(text=UNAVAILABLE_TEXT)
             return {"order_number": number, "email": None}
-        if matched:
+        if order is not None:
             return {
                 "order_number": number,
                 "email": email.lower(),
@@ -170,7 +206,7 @@ class OrderFormValidation(FormValidationAction, ABC):
             }
         if quiet:
             return {VERIFIED_ORDER_SLOT: None}
-        failed = failures(tracker) + 1
+        failed = MAX_FAILURES if now_locked else failures(tracker) + 1
         if failed < MAX_FAILURES:
             dispatcher.utter_message(text=NO_MATCH_TEXT)
         return {

@@ -82,25 +82,33 @@ def _same_email(stored: str, typed: str) -> bool:
 
 
 def verify_order(session: Session, number: str, email: str) -> Order | None:
-    """The order with this number if `email` is its customer's, else None (for either reason)."""
-    normalised = normalise_order_number(number)
-    order = None
-    if normalised is not None:
-        order = session.scalar(
-            select(Order)
-            .where(Order.number == normalised)
-            .options(
-                joinedload(Order.customer),
-                selectinload(Order.lines),
-                selectinload(Order.shipments),
-                selectinload(Order.returns),
-                selectinload(Order.invoices),
-                selectinload(Order.refunds).joinedload(Refund.return_),
-            )
+    """The order with this number if `email` is its customer's, else None (for either reason).
+
+    A wrong e-mail for an existing order and a number that does not exist run the same one
+    query and the same comparison, so neither the answer nor its time tells them apart; the
+    order itself is loaded only after a match.
+    """
+    normalised = normalise_order_number(number) or ""
+    row = session.execute(
+        select(Order.id, Customer.email)
+        .join(Customer, Order.customer_id == Customer.id)
+        .where(Order.number == normalised)
+    ).first()
+    order_id, stored = (row[0], str(row[1] or "")) if row is not None else (None, "")
+    if not _same_email(stored, email) or order_id is None:
+        return None
+    return session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .options(
+            joinedload(Order.customer),
+            selectinload(Order.lines),
+            selectinload(Order.shipments),
+            selectinload(Order.returns),
+            selectinload(Order.invoices),
+            selectinload(Order.refunds).joinedload(Refund.return_),
         )
-    # Compare even without an order, so a wrong number costs the same time as a wrong e-mail.
-    matches = _same_email(order.customer.email if order else "", email)
-    return order if order is not None and matches else None
+    )
 
 
 def find_customer(session: Session, email: str) -> Customer | None:

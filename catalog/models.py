@@ -542,3 +542,75 @@ class SearchWord(Base):
     # Of those, how many have it in the name, categories or attributes: a typo is corrected
     # towards product words ("wach" → "watch"), not description words ("wash").
     title_products: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VerificationFailure(Base):
+    """One failed order check (number and e-mail did not match), counted per `scope`:
+    `order` (the number tried), `email` (the address tried) and `address` (the client's
+    network address). `key` is a SHA-256 of the value, so the table holds no e-mail address.
+    Counted here, not in the conversation, so a restart or a new chat does not reset it."""
+
+    __tablename__ = "verification_failures"
+    __table_args__ = (
+        Index("ix_verification_failures_scope_key_failed_at", "scope", "key", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OutboxEmail(Base):
+    """An e-mail for the shop's mailer to send (`sent_at` empty until it has): notices of
+    changes made in the chat, and newsletter confirmations."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+
+class ConversationSubject(Base):
+    """Whose conversation it is: the e-mail (and order) a conversation verified, recorded when
+    it happened, so export and erasure find the conversation after its text was masked."""
+
+    __tablename__ = "conversation_subjects"
+    __table_args__ = (UniqueConstraint("conversation_id", "email", "order_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    email: Mapped[str] = mapped_column(String(255), index=True)  # lower-case
+    order_number: Mapped[str | None] = mapped_column(String(32))
+    linked_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class NewsletterConfirmation(Base):
+    """A newsletter change for an address the chat did not verify: it takes effect only when
+    the link e-mailed to that address (the outbox) is followed. Only the token's hash is kept."""
+
+    __tablename__ = "newsletter_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(255))
+    subscribe: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SignInFailure(Base):
+    """A failed console sign-in, kept apart from the audit log so a flood of them cannot
+    push real events out of an admin's view; throttling counts these per account."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -9,11 +9,25 @@ import uuid
 from typing import Any
 
 
-def send(chat_url: str, sender: str, text: str, timeout: float = 30.0) -> list[dict[str, Any]]:
-    """One shopper turn; the bot's replies as Rasa's REST channel returns them."""
-    body = json.dumps({"sender": sender, "message": text}).encode("utf-8")
+def send(
+    chat_url: str,
+    sender: str,
+    text: str,
+    timeout: float = 30.0,
+    tester_token: str | None = None,
+) -> list[dict[str, Any]]:
+    """One shopper turn; the bot's replies as Rasa's REST channel returns them.
+
+    `tester_token` (Rasa's API token) marks a tester's message: the channel then lets Rasa's
+    "/intent{...}" syntax through as it is, as `rasa test` does; a shopper's is read as words.
+    """
+    payload: dict[str, Any] = {"sender": sender, "message": text}
+    headers = {"Content-Type": "application/json"}
+    if tester_token:
+        payload["metadata"] = {"raw_intents": True}
+        headers["Authorization"] = f"Bearer {tester_token}"
     request = urllib.request.Request(
-        chat_url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        chat_url, data=json.dumps(payload).encode("utf-8"), headers=headers, method="POST"
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         replies: list[dict[str, Any]] = json.loads(response.read().decode("utf-8"))

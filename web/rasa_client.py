@@ -84,6 +84,9 @@ class RasaClient:
             sender,
             "/webhooks/rest/webhook",
             json={"sender": sender, "message": text, "metadata": metadata},
+            # the token tells the channel this is the web server relaying a shopper, so it
+            # takes the shopper's address from the metadata (bot/shopdesk_rasa/channels.py)
+            headers={"Authorization": f"Bearer {self._token}"},
         )
         return [r for r in replies or [] if isinstance(r, dict)]
 

@@ -6,11 +6,26 @@ While the conversation waits for a person (paused by actions/handoff.py) the bot
 by design, and the shopper is told that their message is with the support team, unless the
 web server's metadata says an agent is already in the chat (web/shopper.py).
 It keeps the name "rest", so the URL and JSON contract are exactly Rasa's REST channel's.
+
+The channel is public, so what a client sends is not trusted:
+- Rasa reads a text that starts with "/" as an intent with entities (`/track_order{...}`) or a
+  built-in command (`/restart`, `/back`, `/session_start`), skipping the classifier and the
+  forms' checks. Such a text reaches Rasa only when it is the payload of a button the bot
+  itself offered since the shopper's last message (read from the conversation's tracker), or
+  comes from a tester holding Rasa's API token; any other is passed on without its slashes, as
+  words for the classifier to read.
+- Metadata keys the server decides (`client`, `agent_present`, `received_at`) are dropped
+  unless the request carries Rasa's API token (the web server relaying the widget, or the
+  story runner). `client` is a digest of the shopper's network address: the order checks
+  count failures per client (actions/verification.py, catalog/attempts.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
 import re
 import time
 import unicodedata
@@ -20,6 +35,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
+from sanic.request import Request
 
 from shopdesk_rasa import speedups
 from shopdesk_rasa.classifier_client import prefetch
@@ -47,6 +63,49 @@ _INVISIBLE = re.compile(
 )
 
 
+# What the server decides about a message; a client's own values are dropped (docs/contracts.md).
+CLIENT_KEY = "client"  # actions/verification.py CLIENT_METADATA_KEY
+TRUSTED_KEYS = (CLIENT_KEY, "agent_present", "received_at")
+# A tester holding the API token (launcher/stories.py) may send Rasa's "/intent{...}" syntax.
+RAW_INTENTS_KEY = "raw_intents"
+BUILTIN_COMMAND = re.compile(r"^/(restart|back|session_start)\b")
+
+
+def api_token() -> str:
+    """Rasa's API token (SHOPDESK_RASA_TOKEN), which the web server and testers present."""
+    return os.environ.get("SHOPDESK_RASA_TOKEN", "").strip()
+
+
+def from_token_holder(request: Request) -> bool:
+    token = api_token()
+    presented = request.headers.get("authorization", "")
+    return bool(token) and hmac.compare_digest(presented.encode(), f"Bearer {token}".encode())
+
+
+def client_digest(address: str) -> str:
+    """The network address as the order checks count it: a digest, not the address."""
+    return hashlib.sha256(f"shopdesk-client:{address}".encode()).hexdigest()[:32]
+
+
+def issued_payloads(events: list[Any]) -> set[str]:
+    """The payloads of the buttons the bot offered since the shopper's last message."""
+    payloads: set[str] = set()
+    for event in reversed(events):
+        kind = getattr(event, "type_name", None)
+        if kind == "user":
+            break
+        if kind == "bot":
+            for button in (getattr(event, "data", None) or {}).get("buttons") or []:
+                if isinstance(button, dict) and isinstance(button.get("payload"), str):
+                    payloads.add(button["payload"])
+    return payloads
+
+
+def as_words(text: str) -> str:
+    """A client's "/intent{...}" or "/restart" as plain words: no leading slashes."""
+    return text.lstrip("/").strip()
+
+
 def stamped(metadata: dict[str, Any] | None) -> dict[str, Any]:
     """The message's metadata with the time the channel received it (epoch seconds), always
     ours: Rasa stamps the user event only after the classifier has read it, so the shop's
@@ -60,17 +119,28 @@ def clean_text(text: str) -> str:
     return _INVISIBLE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
-async def is_paused(sender_id: str) -> bool:
-    """Whether the conversation waits for a person (Rasa predicts nothing while paused)."""
+async def _tracker(sender_id: str) -> Any:
+    """The conversation's tracker from Rasa's tracker store, or None if it cannot be read."""
     from sanic import Sanic
 
     try:
         agent = Sanic.get_app().ctx.agent
-        tracker = await agent.tracker_store.retrieve(sender_id)
+        return await agent.tracker_store.retrieve(sender_id)
     except Exception:
-        logger.exception("could not read the conversation to see whether it is paused")
-        return False
+        logger.exception("could not read the conversation's tracker")
+        return None
+
+
+async def is_paused(sender_id: str) -> bool:
+    """Whether the conversation waits for a person (Rasa predicts nothing while paused)."""
+    tracker = await _tracker(sender_id)
     return bool(tracker is not None and tracker.is_paused())
+
+
+async def was_offered(sender_id: str, payload: str) -> bool:
+    """Whether the bot's latest turn offered a button with exactly this payload."""
+    tracker = await _tracker(sender_id)
+    return tracker is not None and payload in issued_payloads(list(tracker.events))
 
 
 class _ReplyCounter(OutputChannel):
@@ -93,10 +163,32 @@ class ShopperRestInput(RestInput):
     def name(cls) -> str:
         return "rest"
 
+    def get_metadata(self, request: Request) -> dict[str, Any]:
+        """The client's metadata without the keys the server decides, plus the client's digest
+        (the relayed shopper's address when the web server, holding the token, sends it)."""
+        body = request.json if isinstance(request.json, dict) else {}
+        sent = body.get("metadata")
+        metadata = dict(sent) if isinstance(sent, dict) else {}
+        trusted = from_token_holder(request)
+        if not trusted:
+            for key in (*TRUSTED_KEYS, RAW_INTENTS_KEY):
+                metadata.pop(key, None)
+        relayed = metadata.get(CLIENT_KEY)
+        address = relayed if trusted and isinstance(relayed, str) and relayed else request.ip
+        metadata[CLIENT_KEY] = client_digest(str(address or ""))
+        return metadata
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def answer_always(message: UserMessage) -> None:
             message.metadata = stamped(message.metadata)
+            tester = message.metadata.pop(RAW_INTENTS_KEY, None) is True
             message.text = clean_text(message.text or "")
+            if (
+                message.text.startswith("/")
+                and not tester
+                and not await was_offered(message.sender_id, message.text)
+            ):
+                message.text = as_words(message.text)
             if not message.text or len(message.text) > MAX_MESSAGE_CHARS:
                 # nothing reaches the bot or the conversation's record
                 reply = TOO_LONG_TEXT if message.text else EMPTY_TEXT
@@ -114,6 +206,8 @@ class ShopperRestInput(RestInput):
                 # with an agent in the chat (the web server says so) the agent answers
                 if not (message.metadata or {}).get("agent_present"):
                     await counter.inner.send_text_message(message.sender_id, WAITING_TEXT)
+            elif counter.replies == 0 and BUILTIN_COMMAND.match(message.text):
+                pass  # a restart or a new session says nothing by design; nothing is broken
             elif counter.replies == 0:
                 logger.error("no reply for a shopper message; sending the apology")
                 await counter.inner.send_text_message(message.sender_id, NO_REPLY_TEXT)

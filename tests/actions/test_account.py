@@ -1,4 +1,5 @@
-"""Deleting an account starts erasure; the newsletter flag is real and reveals nothing."""
+"""Deleting an account starts erasure (audited, told to the account's address); the newsletter
+flag is real, reveals nothing, and changes for an unverified address only by e-mailed link."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from sqlalchemy import select
 
 from actions.account import ActionDeleteAccount, ActionNewsletter, newsletter_choice_in
 from catalog.db import session_scope
-from catalog.models import ErasureRequest, NewsletterSubscriber
+from catalog import newsletter
+from catalog.models import AuditEntry, ErasureRequest, NewsletterSubscriber, OutboxEmail
 from tests.actions.test_orders import run, verified
 
 
@@ -25,14 +27,44 @@ def test_what_the_shopper_wants_from_the_newsletter() -> None:
     assert newsletter_choice_in("newsletter") is None
 
 
-def test_subscribe_then_unsubscribe_flips_the_flag(order_book_env, tracker_from) -> None:
+def test_the_verified_address_subscribes_and_unsubscribes_at_once(
+    order_book_env, tracker_from
+) -> None:
+    email = "james.nguyen@example.net"  # order 000000101's, verified in this conversation
+    tracker = verified(
+        tracker_from, "000000101", newsletter_choice="subscribe", newsletter_email=email
+    )
+    [text], _ = run(ActionNewsletter(), tracker)
+    assert text.startswith(f"Done: {email} is subscribed")
+    assert subscribed(order_book_env, email) is True
+    tracker = verified(
+        tracker_from, "000000101", newsletter_choice="unsubscribe", newsletter_email=email
+    )
+    run(ActionNewsletter(), tracker)
+    assert subscribed(order_book_env, email) is False
+
+
+def confirmation_token(body: str) -> str:
+    return body.split("token=", 1)[1].split()[0]
+
+
+def test_an_unverified_address_changes_only_through_the_emailed_link(
+    order_book_env, tracker_from
+) -> None:
+    """Anyone can type a stranger's address: nothing changes until that mailbox confirms."""
     slots = {"newsletter_choice": "subscribe", "newsletter_email": "new.shopper@example.com"}
     [text], _ = run(ActionNewsletter(), tracker_from("order_form", slots=slots))
-    assert text.startswith("Done: new.shopper@example.com is subscribed")
+    assert "confirmation link to new.shopper@example.com" in text
+    assert subscribed(order_book_env, "new.shopper@example.com") is None
+    with session_scope(order_book_env) as session:
+        [mail] = session.scalars(select(OutboxEmail)).all()
+        assert (mail.to_address, mail.kind) == ("new.shopper@example.com", "newsletter_confirm")
+        token = confirmation_token(mail.body)
+        assert newsletter.confirm(session, token + "x") is None
+        done = newsletter.confirm(session, token)
+        assert done == newsletter.Confirmed("new.shopper@example.com", True)
+        assert newsletter.confirm(session, token) is None  # used once only
     assert subscribed(order_book_env, "new.shopper@example.com") is True
-    slots["newsletter_choice"] = "unsubscribe"
-    run(ActionNewsletter(), tracker_from("order_form", slots=slots))
-    assert subscribed(order_book_env, "new.shopper@example.com") is False
 
 
 def test_unsubscribing_an_unknown_address_says_the_same(order_book_env, tracker_from) -> None:
@@ -52,6 +84,12 @@ def test_a_confirmed_deletion_starts_erasure(order_book_env, tracker_from) -> No
         [request] = session.scalars(select(ErasureRequest)).all()
         assert (request.email, request.status) == ("mia.robinson@example.org", "pending")
         assert request.conversation_id == "shopper-orders-1"
+        [entry] = session.scalars(select(AuditEntry)).all()
+        assert (entry.action, entry.conversation_id) == ("bot_erasure_request", "shopper-orders-1")
+        assert entry.agent_id is None and "000000108" in entry.detail
+        [mail] = session.scalars(select(OutboxEmail)).all()
+        assert (mail.to_address, mail.kind) == ("mia.robinson@example.org", "erasure_requested")
+        assert f"E-{request.id}" in mail.body
 
 
 def test_no_deletion_without_a_yes(order_book_env, tracker_from) -> None:

@@ -150,3 +150,37 @@ def test_a_zip_code_keeps_the_address_form_going(order_book_env, tracker_from) -
         ValidateChangeAddressForm().required_slots([], CollectingDispatcher(), tracker, {})
     )
     assert "postcode" in required
+
+
+def test_failures_are_counted_in_the_database_across_conversations(
+    order_book_env, tracker_from
+) -> None:
+    """A new conversation (a new session id, `/restart`) starts with no failures in its slots;
+    the shop database still remembers the order number's three failures and refuses even the
+    right e-mail, so walking orders cannot go on."""
+    for guess in ("a@example.com", "b@example.com", "c@example.com"):
+        _, slots = validate_email(tracker_from, "000000101", guess)  # each a fresh conversation
+    assert slots["verification_failures"] == MAX_FAILURES  # the third locked the number
+    messages, slots = validate_email(tracker_from, *SHIPPED)
+    assert messages == [] and slots["verified_order_number"] is None
+    assert slots["verification_failures"] == MAX_FAILURES
+    # another order, with its own right e-mail, is not locked by them
+    _, other = validate_email(tracker_from, "000000108", "mia.robinson@example.org")
+    assert other["verified_order_number"] == "000000108"
+
+
+def test_one_email_tried_on_many_orders_is_locked(order_book_env, tracker_from) -> None:
+    for number in ("000000102", "000000103", "000000104"):
+        validate_email(tracker_from, number, "james.nguyen@example.net")
+    _, slots = validate_email(tracker_from, *SHIPPED)  # its own order: locked as well
+    assert slots["verified_order_number"] is None
+
+
+def test_a_verified_conversation_is_linked_to_its_shopper(order_book_env, tracker_from) -> None:
+    from catalog import subjects
+    from catalog.db import session_scope
+
+    validate_email(tracker_from, *SHIPPED)
+    with session_scope(order_book_env) as session:
+        assert subjects.conversations_of(session, SHIPPED[1]) == {"shopper-orders-1"}
+        assert subjects.order_numbers_of(session, SHIPPED[1]) == {"000000101"}

@@ -1,10 +1,14 @@
 """The service layer on the generated order book: who may see an order, and what may change."""
 
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from catalog.addresses import Address
@@ -69,6 +73,46 @@ def test_an_order_is_shown_only_with_its_customers_email(book_url: str) -> None:
     assert order.lines and order.shipments and order.invoices
     assert order.returns == [] and order.refunds == []
     assert returned is not None and returned.refunds[0].return_ is returned.returns[0]
+
+
+@contextmanager
+def statements(session: Session) -> Iterator[list[str]]:
+    """The SQL statements (without their values) the session runs inside the block."""
+    seen: list[str] = []
+    engine = session.get_bind()
+
+    def listen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+def median_ms(check: Callable[[], object], tries: int = 50) -> float:
+    times = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        check()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def test_a_wrong_email_runs_the_same_queries_as_a_missing_order(book_url: str) -> None:
+    """Timing attack: a wrong e-mail for an existing order must not be told apart from a number
+    that does not exist. Asserted on the code path (the same statements run); the medians over
+    50 tries are printed for a person to read (`pytest -s`), never asserted."""
+    with session_scope(book_url) as session:
+        with statements(session) as wrong_email:
+            assert verify_order(session, "000000101", "emily.carter@example.com") is None
+        with statements(session) as missing:
+            assert verify_order(session, "000000999", "emily.carter@example.com") is None
+        assert wrong_email == missing and len(missing) == 1
+        existing = median_ms(lambda: verify_order(session, "000000101", "x@example.com"))
+        absent = median_ms(lambda: verify_order(session, "000000999", "x@example.com"))
+        print(f"verify_order, median of 50: wrong e-mail {existing:.3f}, no order {absent:.3f} ms")
 
 
 def test_tracking_gives_the_carriers_page_and_the_eta(book_url: str) -> None:
