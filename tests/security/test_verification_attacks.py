@@ -149,13 +149,23 @@ def test_raw_intent_syntax_over_the_widget_is_read_as_words(live: Stack) -> None
         conversation = event[1]["session_id"]
         widget_says(client, "hi")
         widget_says(client, '/rate_conversation{"conversation_rating": 1}')
+        rated = tracker(live, conversation)["slots"].get("conversation_rating")
         replies = widget_says(client, "/restart")
     finally:
         client.disconnect()
+    assert rated is None
     assert not any(NO_REPLY_TEXT in str(m.get("text")) for m in replies), replies
-    state = tracker(live, conversation)
-    assert state["slots"].get("conversation_rating") is None
-    assert not any(e["event"] == "restart" for e in state["events"])
+    events = all_events(live, conversation)
+    assert not any(e["event"] == "restart" for e in events), events
+
+
+def all_events(stack: Stack, conversation_id: str) -> list[dict[str, Any]]:
+    """Every event, also those before a restart (the tracker API hides them by default)."""
+    url = (
+        f"{stack.config.rasa_url}/conversations/{conversation_id}/tracker"
+        f"?include_events=ALL&token={stack.config.rasa_token}"
+    )
+    return list(httpx.get(url, timeout=30).json()["events"])
 
 
 def test_restart_typed_by_a_shopper_gets_no_system_failure_apology(
