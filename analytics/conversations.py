@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from catalog.button_text import offered_in, user_text
 from web.transcripts import events_table
 
 # Intents that are not the shopper's words: the rating buttons' payload, the web server's
@@ -104,15 +105,16 @@ class Turn:
         return _number(self.slots.get(SEARCH_HITS_SLOT))
 
     @classmethod
-    def from_events(cls, events: list[dict[str, Any]]) -> Turn:
-        """The turn of `events`: a `user` event, then what followed it."""
+    def from_events(
+        cls, events: list[dict[str, Any]], offered: Mapping[str, str] | None = None
+    ) -> Turn:
+        """The turn of `events`: a `user` event, then what followed it. `offered`: the buttons
+        the bot's turn before it offered (payload -> title), as web/messages.py reads them."""
         user = events[0]
         metadata = user.get("metadata") or {}
         parse = user.get("parse_data") or {}
         intent = parse.get("intent") or {}
-        text = str(user.get("text") or "")
-        if text.startswith("/") and metadata.get("display_text"):
-            text = str(metadata["display_text"])  # a button's title, as web/messages.py shows
+        text = user_text(user, offered or {})  # a button's title only if the bot offered it
         at = float(user.get("timestamp") or 0.0)
         # Rasa stamps the user event after the classifier; the shopper channel notes when the
         # message arrived (bot/shopdesk_rasa/channels.py), so the reply time includes NLU.
@@ -243,7 +245,11 @@ def _sessions(events: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 def _turns(session: list[dict[str, Any]]) -> list[Turn]:
     starts = [i for i, event in enumerate(session) if event.get("event") == "user"]
     ends = [*starts[1:], len(session)]
-    return [Turn.from_events(session[start:end]) for start, end in zip(starts, ends, strict=False)]
+    since = [0, *(start + 1 for start in starts)]  # where the bot's turn before each one begins
+    return [
+        Turn.from_events(session[start:end], offered_in(session[after:start]))
+        for after, start, end in zip(since, starts, ends, strict=False)
+    ]
 
 
 def conversations_from_events(sender_id: str, events: list[dict[str, Any]]) -> list[Conversation]:

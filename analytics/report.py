@@ -26,6 +26,8 @@ from catalog.redaction import redact
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
+# Conversations carry Unix timestamps; the last day leaves room for the day after the range.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date.max - timedelta(days=1)
 TOP_INTENTS = 10
 TOP_QUERIES = 20
 NO_REASON = "not recorded"  # a handoff from before action_handoff recorded its reason
@@ -299,11 +301,14 @@ def _parse_day(text: str | None, which: str) -> date | None:
     try:
         if not ISO_DATE.fullmatch(text):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(
             f"Please give the {which} date as YYYY-MM-DD, for example 2026-11-01."
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # the range's arithmetic would leave the calendar
+        raise ValueError(f"Please give the {which} date between {FIRST_DAY} and {LAST_DAY}.")
+    return day
 
 
 def parse_range(from_text: str | None, to_text: str | None, today: date) -> tuple[date, date]:

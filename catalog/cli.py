@@ -36,6 +36,7 @@ from catalog.models import Order
 from catalog.order_book import OrderBookError, check_sizes, generate_order_book, showcase
 from catalog.privacy import (
     apply_retention,
+    compact_sqlite,
     erase_shopper,
     export_shopper,
     mask_transcripts,
@@ -91,17 +92,22 @@ PRIVACY_EPILOG = """\
 export     everything kept about an e-mail address, as JSON: the account, addresses, orders
            with their lines, reviews, complaints, newsletter choice, messages left, erasure
            requests and each conversation's transcript
-erase      delete the shopper's conversations (transcripts, agent notes, hand-offs,
-           complaints, messages, newsletter row) and anonymise their orders, reviews and
-           account; orders keep their lines, totals, status and dates for the books.
-           Without --yes it only shows what it would erase. --pending works through the
-           requests shoppers made in the chat ("delete my account").
-retention  delete transcripts whose last message is older than --days (default
-           SHOPDESK_TRANSCRIPT_RETENTION_DAYS, else 365), and older agent notes; a
-           conversation still going is kept whole
+erase      delete the shopper's verified conversations (transcripts, agent notes,
+           hand-offs, complaints, messages, corrections), their newsletter row, e-mails and
+           links, and anonymise their orders, reviews and account; orders keep their lines,
+           totals, status and dates for the books. Other records that name them lose those
+           words. Without --yes it only shows what it would erase. --pending works through
+           the requests shoppers made in the chat ("delete my account").
+retention  delete every transcript event older than --days (default
+           SHOPDESK_TRANSCRIPT_RETENTION_DAYS, else 365), even in a conversation that went
+           on, and older agent notes, corrections, links, e-mails and failure records
 mask       mask personal data (e-mail, phone, card, street address...) in the stored
-           transcripts of conversations idle for --idle-minutes (default 90), as
+           transcripts of ended sessions (idle for --idle-minutes, default 90), as
            SHOPDESK_TRANSCRIPT_PII says: mask (default) or keep
+compact    rewrite the SQLite files without their free space (erase does it; again if
+           it said a file was busy)
+
+The web server runs mask and retention itself (SHOPDESK_HOUSEKEEPING_INTERVAL_S).
 
 Transcripts are read from Rasa's tracker store: SHOPDESK_TRACKER_DB_URL, or the SQLite file
 SHOPDESK_TRACKER_DB (default var/rasa_tracker.sqlite3). Rasa need not be running.
@@ -139,6 +145,12 @@ def _currency(text: str) -> str:
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
+    return int(text)
+
+
+def _not_negative(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (0 or more)")
     return int(text)
 
 
@@ -254,9 +266,10 @@ def _privacy_parser(sub: Any) -> None:
     erase.add_argument("--yes", action="store_true", help="really erase (it cannot be undone)")
     retention = tasks.add_parser(
         "retention",
-        help="delete transcripts older than --days",
-        description="Delete transcripts whose last message is older than --days, and agent "
-        "notes written before then. A conversation still going is kept whole.",
+        help="delete transcript events older than --days",
+        description="Delete every transcript event older than --days (a conversation that "
+        "went on keeps only its recent events), and agent notes, corrections, links, e-mails "
+        "and failure records from before then.",
     )
     retention.add_argument(
         "--days",
@@ -267,18 +280,25 @@ def _privacy_parser(sub: Any) -> None:
 
     mask = tasks.add_parser(
         "mask",
-        help="mask personal data in the transcripts of ended conversations",
-        description="Rewrite the stored transcripts of conversations idle for --idle-minutes "
-        "with their personal data masked (SHOPDESK_TRANSCRIPT_PII=mask, the default; keep "
-        "leaves them). Safe to repeat, e.g. from cron every hour.",
+        help="mask personal data in the transcripts of ended sessions",
+        description="Rewrite the stored transcripts of ended sessions (earlier sessions of a "
+        "conversation, and conversations idle for --idle-minutes) with their personal data "
+        "masked (SHOPDESK_TRANSCRIPT_PII=mask, the default; keep leaves them), after linking "
+        "each conversation to whom it verified. Safe to repeat; the web server runs it.",
     )
     mask.add_argument(
         "--idle-minutes",
-        type=_positive,
+        type=_not_negative,
         default=90,
         metavar="N",
-        help="only conversations without a message for this long (default 90; Rasa starts "
-        "a new session after 60)",
+        help="conversations without a message for this long have ended (default 90; Rasa "
+        "starts a new session after 60); 0 masks conversations still going too",
+    )
+    tasks.add_parser(
+        "compact",
+        help="rewrite the SQLite files without their free space",
+        description="VACUUM the shop database and the tracker store when they are SQLite "
+        "files, so rows deleted by an erasure cannot be read back from the files.",
     )
 
 
@@ -423,9 +443,14 @@ def _privacy(args: argparse.Namespace, url: str) -> int:
         if args.privacy_command == "erase":
             return _erase(args, url, tracker)
         if args.privacy_command == "mask":
-            changed = mask_transcripts(tracker, args.idle_minutes)
+            with session_scope(url) as session:
+                changed = mask_transcripts(tracker, args.idle_minutes, session=session)
             print(f"catalog: {changed} transcript events masked")
             return EXIT_OK
+        if args.privacy_command == "compact":
+            done = compact_sqlite(url) & compact_sqlite(tracker)
+            print("catalog: compacted" if done else "catalog: a file was busy; try again")
+            return EXIT_OK if done else 1
         days = args.days or retention_days_from_env()
         with session_scope(url) as session:
             result = apply_retention(session, tracker, days)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 
@@ -25,25 +26,72 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+# The database file and the folders the code makes for it: readable by their owner only, as
+# they hold shoppers' names, addresses and orders.
+SQLITE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
 @cache
 def engine_for(url: str) -> Engine:
     """One engine (and connection pool) per database URL per process."""
     url = sqlalchemy_url(url)
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            create_private_file(Path(parsed.database))
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+def create_private_file(path: Path) -> None:
+    """Make an empty SQLite file (a valid empty database) readable by its owner only, and its
+    missing folders private, before SQLite would make it with the process's umask (often
+    world-readable). An existing file is left as it is."""
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE))
+
+
+def secure_sqlite(engine: Engine) -> Engine:
+    """On SQLite, make every connection of `engine` overwrite what it deletes with zeros, for
+    engines made elsewhere than `engine_for` (Rasa's tracker store in catalog.privacy)."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _secure_delete)
+    return engine
+
+
+def _secure_delete(dbapi_connection: object, _record: object) -> None:
+    # Without it a deleted row stays in the file's free space until the page is reused: an
+    # erased shopper's e-mail or address could be read back from the file or a backup of it.
+    # It is a setting of each connection, not of the file, so every connection turns it on.
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
+def _sqlite_pragmas(dbapi_connection: object, record: object) -> None:
     # Foreign keys are off by default in SQLite; WAL lets readers work during an import.
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+    _secure_delete(dbapi_connection, record)
+
+
+def flush_deleted(url: str) -> None:
+    """Write the zeroed pages of a SQLite file's write-ahead log into the file and empty the
+    log (`PRAGMA wal_checkpoint(TRUNCATE)`), so rows deleted (with secure_delete) are gone
+    from both files now rather than at the next automatic checkpoint. Nothing on other
+    databases. For erasure: call it after the deleting transaction committed."""
+    engine = engine_for(url)
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @contextmanager

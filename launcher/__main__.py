@@ -12,7 +12,14 @@ from types import FrameType
 
 from launcher import stories
 from launcher.chat import repl
-from launcher.stack import Stack, StackConfig, StackError, missing_environments, prepare
+from launcher.stack import (
+    PRIVATE_UMASK,
+    Stack,
+    StackConfig,
+    StackError,
+    missing_environments,
+    prepare,
+)
 
 
 def fail(message: str) -> int:
@@ -104,4 +111,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # What the launcher writes (logs, reports, the databases its steps make) is its owner's.
+    os.umask(PRIVATE_UMASK)
     sys.exit(main())

@@ -6,17 +6,22 @@ Used by `python -m launcher run` and by the end-to-end tests, so tests run the r
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import socket
+import stat
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
+
+from sqlalchemy.engine import make_url
 
 from launcher.scaled import (
     PORT_STEP,
@@ -29,6 +34,56 @@ from launcher.scaled import (
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+VAR_DIR = ROOT / "var"
+# The shop's data (databases, logs with shoppers' messages, the session key) is its owner's
+# alone: folders 0700, files 0600, and every process started with a umask that keeps it so.
+PRIVATE_UMASK = 0o077
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+# Files SQLite keeps beside a database, with the database's rows in them.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+# web/settings.py's key that signs shoppers' session ids (kept here: no import of web/).
+WEB_SECRET_FILE = VAR_DIR / "web_secret.key"
+
+# What each process is: it decides which secrets its environment holds.
+Role = Literal["classifier", "actions", "rasa", "web", "tool"]
+# Each variable that holds a secret (a token, a password, a URL that may hold a password) and
+# the only processes that get it. "tool": the preparation steps and commands run beside the
+# stack (catalog load, training, `web agents`, learning): they need the databases, no tokens.
+# Rasa's token also stays in the launcher itself, which plays test stories over Rasa's API.
+SECRET_RECIPIENTS: dict[str, frozenset[Role]] = {
+    "SHOPDESK_RASA_TOKEN": frozenset({"rasa", "web"}),
+    "SHOPDESK_INTERNAL_TOKEN": frozenset({"rasa", "actions", "classifier"}),
+    "SHOPDESK_WEB_SECRET": frozenset({"web"}),
+    "SHOPDESK_ADMIN_PASSWORD": frozenset({"web"}),
+    "SHOPDESK_DATABASE_URL": frozenset({"actions", "web", "tool"}),
+    "SHOPDESK_TRACKER_DB_URL": frozenset({"rasa", "actions", "web", "tool"}),
+    # read by the launcher only (launcher/scaled.py), which hands on the two URLs above
+    "SHOPDESK_POSTGRES_URL": frozenset(),
+    "SHOPDESK_REDIS_URL": frozenset({"rasa"}),
+    "SHOPDESK_REDIS_USERNAME": frozenset({"rasa"}),
+    "SHOPDESK_REDIS_PASSWORD": frozenset({"rasa"}),
+}
+# Of the user's own environment only these pass (any SHOPDESK_* setting too, secrets routed
+# as above): what Python, the locale, caches, offline switches and proxies need.
+PASSED_VARIABLES = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR",
+        "TEMP", "TMP", "CI", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS", "TOKENIZERS_PARALLELISM", "SENTENCE_TRANSFORMERS_HOME",
+        "TORCH_HOME", "NO_COLOR", "FORCE_COLOR", "COLUMNS", "http_proxy", "https_proxy",
+        "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+        "FORWARDED_ALLOW_IPS",  # uvicorn's trusted proxies (docs/deployment.md)
+    }
+)  # fmt: skip
+PASSED_PREFIXES = (
+    "SHOPDESK_", "LC_", "PYTHON", "XDG_", "TF_", "HF_", "TRANSFORMERS_", "RASA_", "SANIC_",
+    "CUDA_", "SQLALCHEMY_", "COVERAGE_", "UVICORN_",
+)  # fmt: skip
+# A variable of the user's with a name like these is kept from every process unless it is
+# one of ours above (e.g. HF_TOKEN: the models are local).
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_KEY|ACCESS_KEY|PRIVATE")
 
 
 class StackError(RuntimeError):
@@ -142,8 +197,10 @@ class StackConfig:
     def chat_url(self) -> str:
         return f"{self.rasa_url}/webhooks/rest/webhook"
 
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+    def env(self, role: Role = "tool") -> dict[str, str]:
+        """The environment of a process of this kind: the user's harmless variables, the
+        stack's settings, and only the secrets that this kind of process uses."""
+        env = passed_environment(os.environ)
         env.update(
             {
                 "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bot")]),
@@ -168,14 +225,116 @@ class StackConfig:
             }
         )
         env.update(self.extra_env)
-        return env
+        return {
+            name: value
+            for name, value in env.items()
+            if name not in SECRET_RECIPIENTS or role in SECRET_RECIPIENTS[name]
+        }
+
+
+def passed_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables of the user's environment that the stack's processes may see: those
+    they need to run (PATH, HOME, locale, PYTHON*, SHOPDESK_* settings, offline switches),
+    not whatever else the shell holds (cloud keys, other programs' tokens)."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if (name in PASSED_VARIABLES or name.startswith(PASSED_PREFIXES))
+        and (name in SECRET_RECIPIENTS or not SECRET_NAME.search(name.upper()))
+    }
+
+
+def in_root(path: Path) -> Path:
+    """`path` as the processes see it: they run in the repository's root."""
+    return (ROOT / path.expanduser()).resolve()
+
+
+def shop_database_file(env: Mapping[str, str]) -> Path | None:
+    """The catalog's SQLite file as catalog/settings.py finds it in `env`; None for a
+    server database."""
+    if url := env.get("SHOPDESK_DATABASE_URL", "").strip():
+        parsed = make_url(url)
+        database = parsed.database or ""
+        if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+            return None
+        return in_root(Path(database))
+    path = env.get("SHOPDESK_DB_PATH", "").strip()
+    return in_root(Path(path)) if path else VAR_DIR / "shopdesk.sqlite3"
+
+
+def make_private_dir(path: Path) -> None:
+    """Create `path` and its missing parents readable by the owner only (an existing folder
+    outside var/ is left as it is: it may be shared, as /tmp)."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+        folder.chmod(PRIVATE_DIR_MODE)
+
+
+def _ours(path: Path) -> bool:
+    resolved = path.resolve()
+    return resolved == VAR_DIR or VAR_DIR in resolved.parents
+
+
+def _tighten(path: Path, mode: int) -> str | None:
+    """chmod `path` to `mode` if it has more bits; what was done, for the warning."""
+    try:
+        before = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return None
+    if before & ~mode == 0:
+        return None
+    try:
+        path.chmod(before & mode)
+    except OSError as error:  # another owner's file, a read-only file system
+        return f"{path} (mode {before:o}, unchanged: {error.strerror}; change it by hand)"
+    return f"{path} (was {before:o})"
+
+
+def private_files(config: StackConfig) -> Iterator[tuple[Path, int]]:
+    """The folders and files that hold the shop's data, with the mode each must not exceed."""
+    if VAR_DIR.exists():
+        yield VAR_DIR, PRIVATE_DIR_MODE
+    if config.log_dir.exists():
+        if _ours(config.log_dir):
+            yield config.log_dir, PRIVATE_DIR_MODE
+        for log in config.log_dir.glob("*.log"):
+            yield log, PRIVATE_FILE_MODE
+    databases = [shop_database_file(config.env()), in_root(config.tracker_db)]
+    for database in (d for d in databases if d is not None):
+        for path in (database, *(Path(f"{database}{side}") for side in SQLITE_SIDE_FILES)):
+            yield path, PRIVATE_FILE_MODE
+    yield WEB_SECRET_FILE, PRIVATE_FILE_MODE
+
+
+def secure_files(config: StackConfig) -> list[str]:
+    """Make the stack's folders and files private: create the log folder and the databases'
+    folders 0700, take group and other bits off what exists (left from before, or made under
+    another umask). Returns what it tightened, which the launcher shows."""
+    make_private_dir(config.log_dir)
+    make_private_dir(in_root(config.tracker_db).parent)
+    if shop := shop_database_file(config.env()):
+        make_private_dir(shop.parent)
+    changed = (_tighten(path, mode) for path, mode in private_files(config))
+    return [change for change in changed if change]
+
+
+def _warn_tightened(config: StackConfig) -> None:
+    if tightened := secure_files(config):
+        print(
+            "==> other users could read these; now only you can:\n"
+            + "\n".join(f"    {change}" for change in tightened),
+            flush=True,
+        )
 
 
 def run_step(title: str, command: Sequence[str], config: StackConfig) -> None:
     """A preparation step in the foreground, its output (progress bars) shown as it runs."""
     print(f"==> {title}", flush=True)
     started = time.monotonic()
-    result = subprocess.run(list(command), cwd=ROOT, env=config.env(), check=False)
+    result = subprocess.run(
+        list(command), cwd=ROOT, env=config.env(), umask=PRIVATE_UMASK, check=False
+    )
     if result.returncode != 0:
         raise StackError(f"{title} failed (exit {result.returncode})")
     print(f"    {title}: done in {time.monotonic() - started:.1f}s", flush=True)
@@ -184,13 +343,13 @@ def run_step(title: str, command: Sequence[str], config: StackConfig) -> None:
 def prepare(config: StackConfig) -> None:
     """Load the catalog, train the classifier and the Rasa model if they are missing or stale;
     in the scaled setup first see that PostgreSQL (its database created) and Redis answer."""
+    _warn_tightened(config)
     if config.deployment == "scaled":
-        env = config.env()
         print("==> PostgreSQL and Redis (the scaled setup)", flush=True)
         try:
-            if ensure_database(env["SHOPDESK_DATABASE_URL"]):
+            if ensure_database(config.env()["SHOPDESK_DATABASE_URL"]):
                 print("    created the database", flush=True)
-            check_redis(env["SHOPDESK_REDIS_URL"])
+            check_redis(config.env("rasa")["SHOPDESK_REDIS_URL"])
         except ScaledSetupError as error:
             raise StackError(str(error)) from None
     run_step("loading the catalog", [str(config.python), "-m", "catalog.cli", "load"], config)
@@ -235,6 +394,7 @@ def port_in_use(port: int) -> bool:
 @dataclass
 class Service:
     name: str
+    role: Role
     command: list[str]
     port: int
     health_url: str
@@ -254,8 +414,12 @@ def instance_name(kind: str, index: int) -> str:
 
 
 def rasa_command(config: StackConfig, port: int) -> list[str]:
+    """`rasa run ...` through bot/shopdesk_rasa/run.py, which hands Rasa its API token from
+    SHOPDESK_RASA_TOKEN: on the command line every local user could read it (`ps`)."""
     return [
-        str(config.rasa_venv / "bin" / "rasa"),
+        str(config.rasa_venv / "bin" / "python"),
+        "-m",
+        "shopdesk_rasa.run",
         "run",
         "--interface",
         HOST,
@@ -267,10 +431,8 @@ def rasa_command(config: StackConfig, port: int) -> list[str]:
         config.endpoints,
         "--credentials",
         "bot/credentials.yml",
-        # the HTTP API (trackers, for `launcher stories`), behind the token; one argument, as
-        # a token may start with "-" (token_urlsafe's alphabet)
+        # the HTTP API (trackers, for `launcher stories`), behind the token in the environment
         "--enable-api",
-        f"--auth-token={config.rasa_token}",
     ]
 
 
@@ -284,6 +446,7 @@ class Stack:
         self.services = {
             "classifier": Service(
                 "classifier",
+                "classifier",
                 [str(config.python), "-m", "nlu_models", "serve", "--port", str(config.nlu_port)],
                 config.nlu_port,
                 f"{config.nlu_url}/health",
@@ -295,6 +458,7 @@ class Stack:
             name = instance_name("actions", index)
             self.services[name] = Service(
                 name,
+                "actions",
                 [str(config.python), "-m", "actions.server", "--port", str(port)],
                 port,
                 f"{url}/health",
@@ -305,6 +469,7 @@ class Stack:
             actions = config.actions_urls[index % len(config.actions_urls)]
             self.services[name] = Service(
                 name,
+                "rasa",
                 rasa_command(config, port),
                 port,
                 f"{url}/webhooks/rest/",
@@ -312,6 +477,7 @@ class Stack:
                 env={"SHOPDESK_ACTIONS_URL": f"{actions}/webhook"},
             )
         self.services["web"] = Service(
+            "web",
             "web",
             [str(config.python), "-m", "web", "serve"],
             config.web_port,
@@ -330,8 +496,7 @@ class Stack:
                 "Stop it, or choose other ports with SHOPDESK_RASA_PORT, SHOPDESK_ACTIONS_PORT "
                 "SHOPDESK_NLU_PORT and SHOPDESK_WEB_PORT."
             )
-        self.config.log_dir.mkdir(parents=True, exist_ok=True)
-        self.config.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+        _warn_tightened(self.config)
         started = time.monotonic()
         # Further Rasa instances start once the first is up: each creates the tracker store's
         # tables when missing, and together they would race to (an error in the log).
@@ -359,16 +524,18 @@ class Stack:
     def start_service(self, name: str) -> None:
         service = self.services[name]
         service.log_path = self.config.log_dir / f"{name}.log"
-        log = service.log_path.open("ab")
-        service.process = subprocess.Popen(
-            service.command,
-            cwd=ROOT,
-            env={**self.config.env(), **service.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
+        # made 0600: the logs hold what shoppers wrote
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        with os.fdopen(os.open(service.log_path, flags, PRIVATE_FILE_MODE), "ab") as log:
+            service.process = subprocess.Popen(
+                service.command,
+                cwd=ROOT,
+                env={**self.config.env(service.role), **service.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                umask=PRIVATE_UMASK,
+            )
 
     def is_healthy(self, name: str) -> bool:
         """True once the service answers; StackError if its process has exited."""

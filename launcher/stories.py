@@ -45,6 +45,7 @@ import yaml
 from launcher.chat import send
 from launcher.stack import (
     HOST,
+    PRIVATE_UMASK,
     ROOT,
     Stack,
     StackConfig,
@@ -726,12 +727,12 @@ class RasaClient:
             if error.code in (401, 403):
                 raise RunnerError(
                     f"Rasa at {self.url} refused the API token ({mask(self.token)}): pass the "
-                    "token it was started with (--token or SHOPDESK_RASA_TOKEN)"
+                    "token it was started with in SHOPDESK_RASA_TOKEN"
                 ) from None
             if error.code == 404:
                 raise RunnerError(
                     f"Rasa at {self.url} does not serve its HTTP API: start it with "
-                    "--enable-api --auth-token (the launcher does)"
+                    "--enable-api and a token (the launcher does)"
                 ) from None
             raise RunnerError(f"Rasa at {self.url} answered {error.code} to /status") from None
         except (urllib.error.URLError, OSError, ValueError) as error:
@@ -739,7 +740,7 @@ class RasaClient:
             raise RunnerError(f"cannot reach Rasa at {self.url}: {reason}") from None
 
     def send(self, sender: str, text: str) -> list[dict[str, Any]]:
-        return send(self.chat_url, sender, text, timeout=self.timeout_s)
+        return send(self.chat_url, sender, text, timeout=self.timeout_s, tester_token=self.token)
 
     def events(self, sender: str) -> list[dict[str, Any]]:
         tracker = self._api(
@@ -748,6 +749,19 @@ class RasaClient:
         )
         events = tracker.get("events") if isinstance(tracker, dict) else None
         return [e for e in events or [] if isinstance(e, dict)]
+
+
+TOKEN_HELP = (
+    "not taken: a command line is visible to every user of the machine; give Rasa's HTTP "
+    "API token for --url in SHOPDESK_RASA_TOKEN"
+)
+
+
+class _RefuseToken(argparse.Action):
+    """`--token SECRET` is refused without repeating the secret in the error."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        parser.error(f"--token is {TOKEN_HELP}")
 
 
 def mask(token: str) -> str:
@@ -837,9 +851,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="play against this already running Rasa (e.g. http://127.0.0.1:5005) instead of "
         "starting a fresh stack; it must run with --enable-api (the launcher starts it so)",
     )
-    parser.add_argument(
-        "--token",
-        help="Rasa's HTTP API token for --url (default: SHOPDESK_RASA_TOKEN)",
+    parser.add_argument(  # refused: others read a command line in `ps`
+        "--token", nargs="?", action=_RefuseToken, default=argparse.SUPPRESS, help=TOKEN_HELP
     )
     parser.add_argument(
         "--report", type=Path, metavar="FILE", help="also write every result as JSON to FILE"
@@ -991,11 +1004,11 @@ def fresh_config(work: Path, log_dir: Path | None = None) -> StackConfig:
 def _target(args: argparse.Namespace) -> Iterator[tuple[RasaClient, StackConfig]]:
     """A client for --url, or for a fresh stack that is stopped afterwards."""
     if args.url:
-        token = args.token or os.environ.get("SHOPDESK_RASA_TOKEN")
+        token = os.environ.get("SHOPDESK_RASA_TOKEN", "").strip()
         if not token:
             raise RunnerError(
-                "--url needs Rasa's API token: --token or SHOPDESK_RASA_TOKEN (start the "
-                "stack with SHOPDESK_RASA_TOKEN set to choose it)"
+                "--url needs Rasa's API token in SHOPDESK_RASA_TOKEN (start the stack with "
+                "SHOPDESK_RASA_TOKEN set to choose it)"
             )
         client = RasaClient(args.url, token)
         client.check()
@@ -1131,8 +1144,9 @@ def run_rasa_test(
     log_path = out_dir / "rasa-test.log"
     with log_path.open("wb") as log:
         completed = subprocess.run(
-            command, cwd=ROOT, env=config.env(), stdout=log, stderr=subprocess.STDOUT, check=False
-        )
+            command, cwd=ROOT, env=config.env("rasa"), stdout=log, stderr=subprocess.STDOUT,
+            umask=PRIVATE_UMASK, check=False,
+        )  # fmt: skip
     output = log_path.read_text(errors="replace").splitlines()
     summary = rasa_test_summary(output)
     report_path = results_dir / "story_report.json"

@@ -18,10 +18,12 @@ def serve(args: argparse.Namespace) -> int:
     from catalog.redaction import install_log_redaction
     from web.app import create_app
     from web.auth import ensure_admin_from_env
+    from web.limits import ShopperChannelSettings
 
     try:
         settings = WebSettings.from_env()
         session_secret = load_session_secret(os.environ)
+        channel = ShopperChannelSettings.from_env(os.environ)
     except SettingsError as problem:
         print(f"web: {problem}", file=sys.stderr)
         return 2
@@ -29,8 +31,8 @@ def serve(args: argparse.Namespace) -> int:
         settings = WebSettings(**{**settings.__dict__, "port": args.port})
     if not settings.rasa_token:
         print(
-            "web: set SHOPDESK_RASA_TOKEN to the token Rasa was started with "
-            "(rasa run --enable-api --auth-token=...); `python -m launcher run` does this.",
+            "web: set SHOPDESK_RASA_TOKEN to the token of Rasa's HTTP API (Rasa reads it "
+            "from the same variable); `python -m launcher run` does this.",
             file=sys.stderr,
         )
         return 2
@@ -46,11 +48,14 @@ def serve(args: argparse.Namespace) -> int:
     print(f"web: shop page with the chat widget: {settings.base_url}/", flush=True)
     print(f"web: agent console: {settings.base_url}/agent/", flush=True)
     uvicorn.run(
-        create_app(settings, database_url, session_secret),
+        create_app(settings, database_url, session_secret, channel),
         host=settings.host,
         port=settings.port,
         log_level="warning",
         log_config=None,
+        # uvicorn would believe X-Forwarded-* from 127.0.0.1 (FORWARDED_ALLOW_IPS); only
+        # SHOPDESK_TRUSTED_PROXIES decides that, in web/proxies.py
+        proxy_headers=False,
     )
     return 0
 

@@ -45,8 +45,9 @@ examples:
   {PROG} list
   {PROG} disable --username ben
 
-A password has at least {MIN_PASSWORD_CHARS} characters. A disabled account cannot sign in and
-its sessions end; it is kept, so the audit log and notes still name who did what.
+A password has at least {MIN_PASSWORD_CHARS} characters. A disabled account cannot sign in, its
+sessions end and a running web server disconnects its open consoles within seconds; it is
+kept, so the audit log and notes still name who did what.
 
 exit status: 0 done; 1 the database could not be used; 2 bad input (nothing changed).
 
@@ -185,7 +186,8 @@ def _disable(url: str, args: argparse.Namespace) -> int:
             return EXIT_OK
         agent = disable_agent(session, username)
         audit.record(session, "disable_agent", detail=f"{agent.username} (command line)")
-    _say(f"disabled {username!r}; its sessions have ended")
+    # the web server checks its console sockets' sessions every sweep (web/agent_feed.py)
+    _say(f"disabled {username!r}; its sessions have ended and open consoles are cut off")
     return EXIT_OK
 
 

@@ -17,7 +17,7 @@ from catalog.models import AuditEntry
 # What the console and the accounts command record; other short names are accepted too.
 ACTIONS = (
     "login", "login_failed", "logout", "take", "reply", "note", "hand_back", "close",
-    "create_agent", "disable_agent",
+    "create_agent", "disable_agent", "read_transcript", "export_csv",
 )  # fmt: skip
 MAX_RECENT = 1000
 __all__ = ["ACTIONS", "recent", "record"]

@@ -4,28 +4,36 @@ Passwords are kept only as scrypt hashes, session tokens only as their SHA-256, 
 the database gives neither. Every function works within the caller's transaction (like
 catalog.support) and leaves the commit to it; the caller writes the audit log (web.audit),
 except for accounts made here from the environment, which nobody else sees being made.
+Failed sign-ins go to their own table, and password checks run on a pool of their own
+(PasswordPool), so neither a flood of guesses nor its cost reaches the rest of the server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import os
 import re
 import secrets
+import threading
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from catalog.models import AGENT_ROLES, Agent, AgentSession
+from catalog.models import AGENT_ROLES, Agent, AgentSession, SignInFailure
 from catalog.support import local_now
 from web import audit
+from web.settings import WebSettings
+
+T = TypeVar("T")
 
 # 16 MiB and tens of milliseconds per hash: costly for someone guessing offline, unnoticed at
 # sign-in. The parameters are stored in each hash, so raising them later keeps old ones valid.
@@ -40,6 +48,19 @@ MAX_TOKEN_CHARS = 256  # a cookie longer than this is not one of ours: no need t
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 MAX_DISPLAY_NAME_CHARS = 120
 ADMIN_USERNAME_ENV, ADMIN_PASSWORD_ENV = "SHOPDESK_ADMIN_USERNAME", "SHOPDESK_ADMIN_PASSWORD"
+SESSION_MAX_AGE_S = WebSettings.agent_session_max_age_s  # SHOPDESK_AGENT_SESSION_MAX_AGE_S
+# Password checks run on threads of their own: two hash at once (two cores' worth of scrypt at
+# most), eight more may wait; beyond that a sign-in is refused at once, not queued.
+SIGN_IN_WORKERS = 2
+SIGN_IN_QUEUE = 8
+# Failed sign-ins are kept a day: long enough for an admin to see an attack, and short enough
+# that a flood of them stays a bounded table. The per-account lock looks at far less.
+SIGN_IN_FAILURES_KEPT_S = 24 * 3600.0
+UNKNOWN_ACCOUNT_PREFIX = "?"  # a typed name that is no account is kept only as a keyed hash
+MAX_SUMMARY_ACCOUNTS = 20
+# Keys the hash of typed names that are no account (often a password typed in the wrong field).
+# It lives only in this process, so the table cannot be used to guess what was typed.
+_UNKNOWN_NAME_KEY = secrets.token_bytes(32)
 
 
 def check_password(password: str) -> None:
@@ -185,16 +206,27 @@ def start_session(
 
 
 def agent_for_token(
-    session: Session, token: str | None, ttl_s: float, now: datetime | None = None
+    session: Session,
+    token: str | None,
+    ttl_s: float,
+    now: datetime | None = None,
+    max_age_s: float = SESSION_MAX_AGE_S,
 ) -> tuple[Agent, AgentSession] | None:
     """The signed-in agent and session for a cookie's token, or None.
 
-    A session idle for `ttl_s` seconds or more has expired: it and every other expired one
-    are deleted. A live one counts as seen `now`. A disabled agent's sessions end here too.
+    A session idle for `ttl_s` seconds or more has expired, and so has one that began
+    `max_age_s` seconds ago or more however busy it was (a stolen cookie kept alive by
+    polling dies with it): it and every other expired one are deleted. A live one counts as
+    seen `now`. A disabled agent's sessions end here too.
     """
     now = now or local_now()
-    cutoff = now - timedelta(seconds=ttl_s)
-    session.execute(delete(AgentSession).where(AgentSession.last_seen_at <= cutoff))
+    idle_cutoff = now - timedelta(seconds=ttl_s)
+    age_cutoff = now - timedelta(seconds=max_age_s)
+    session.execute(
+        delete(AgentSession).where(
+            or_(AgentSession.last_seen_at <= idle_cutoff, AgentSession.created_at <= age_cutoff)
+        )
+    )
     if not token or len(token) > MAX_TOKEN_CHARS:
         return None
     found = session.get(AgentSession, token_id(token))
@@ -221,6 +253,124 @@ def end_session(session: Session, token: str | None) -> bool:
     session.delete(found)
     session.flush()
     return True
+
+
+def failure_key(session: Session, username: str) -> str:
+    """What a failed sign-in is counted under: the account's username, or for a name that is
+    no account a keyed hash of it. People type their password into the username field by
+    mistake; that text must not be kept, yet each such name needs a lock of its own, or
+    locking would tell which names exist."""
+    name = normalise_username(username)[:64]
+    if session.scalar(select(Agent.id).where(Agent.username == name)) is not None:
+        return name
+    digest = hmac.new(_UNKNOWN_NAME_KEY, name.encode("utf-8"), hashlib.sha256).hexdigest()
+    return UNKNOWN_ACCOUNT_PREFIX + digest[: 64 - len(UNKNOWN_ACCOUNT_PREFIX)]
+
+
+def record_sign_in_failure(
+    session: Session, username: str, address: str, now: datetime | None = None
+) -> SignInFailure:
+    """Keep one failed sign-in (in `sign_in_failures`, not the audit log, so a flood of them
+    cannot push real events out of an admin's view); rows older than a day go."""
+    now = now or local_now()
+    cutoff = now - timedelta(seconds=SIGN_IN_FAILURES_KEPT_S)
+    session.execute(delete(SignInFailure).where(SignInFailure.at < cutoff))
+    row = SignInFailure(username=failure_key(session, username), address=address[:64], at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def recent_sign_in_failures(
+    session: Session, username: str, window_s: float, now: datetime | None = None
+) -> int:
+    """Failed sign-ins for this account, from any address, in the last `window_s` seconds."""
+    since = (now or local_now()) - timedelta(seconds=window_s)
+    query = (
+        select(func.count())
+        .select_from(SignInFailure)
+        .where(SignInFailure.username == failure_key(session, username), SignInFailure.at > since)
+    )
+    return session.scalar(query) or 0
+
+
+def sign_in_failure_summary(session: Session, now: datetime | None = None) -> dict[str, Any]:
+    """For the admin's audit view: how many sign-ins failed in the kept day, per account (the
+    most attacked first) and for names that are no account, with how many addresses tried."""
+    since = (now or local_now()) - timedelta(seconds=SIGN_IN_FAILURES_KEPT_S)
+    rows = session.execute(
+        select(
+            SignInFailure.username,
+            func.count(),
+            func.count(SignInFailure.address.distinct()),
+            func.max(SignInFailure.at),
+        )
+        .where(SignInFailure.at > since)
+        .group_by(SignInFailure.username)
+    ).all()
+    unknown = sum(row[1] for row in rows if row[0].startswith(UNKNOWN_ACCOUNT_PREFIX))
+    known = sorted(
+        (row for row in rows if not row[0].startswith(UNKNOWN_ACCOUNT_PREFIX)),
+        key=lambda row: (-row[1], row[0]),
+    )
+    return {
+        "since": since.isoformat(timespec="seconds"),
+        "total": sum(row[1] for row in rows),
+        "unknown_usernames": unknown,
+        "accounts": [
+            {
+                "username": username,
+                "failures": failures,
+                "addresses": addresses,
+                "last": last.isoformat(timespec="seconds"),
+            }
+            for username, failures, addresses, last in known[:MAX_SUMMARY_ACCOUNTS]
+        ],
+    }
+
+
+class SignInBusy(Exception):
+    """Every password-checking thread is busy and the queue is full: try again shortly."""
+
+
+class PasswordPool:
+    """Threads of their own for password checks (scrypt: tens of ms of CPU and 16 MiB each).
+
+    `asyncio.to_thread` shares one pool with the shoppers' database work, so a flood of
+    sign-in attempts would queue shoppers' messages behind scrypt. Here at most `workers`
+    checks run at once and `queue` more wait; any further one is refused at once (SignInBusy)
+    rather than piling up memory and waiting time.
+    """
+
+    def __init__(self, workers: int = SIGN_IN_WORKERS, queue: int = SIGN_IN_QUEUE) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sign-in")
+        self._capacity = workers + queue
+        self._held = 0
+        self._lock = threading.Lock()  # released from the worker thread, taken on the loop
+
+    def _release(self, *_: Any) -> None:
+        with self._lock:
+            self._held -= 1
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """`work()` on one of the pool's threads; SignInBusy when the pool is full.
+
+        A place is freed when the work ends, not when the caller stops waiting, so clients
+        that hang up cannot make room for more work than the pool allows."""
+        with self._lock:
+            if self._held >= self._capacity:
+                raise SignInBusy
+            self._held += 1
+        try:
+            future = self._executor.submit(work)
+        except RuntimeError:  # shut down
+            self._release()
+            raise
+        future.add_done_callback(self._release)
+        return await asyncio.wrap_future(future)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 class HasCsrfToken(Protocol):

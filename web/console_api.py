@@ -2,12 +2,18 @@
 
 Sessions are random tokens in an HttpOnly, SameSite=Strict cookie, stored hashed; every POST
 also needs the session's CSRF token in a header. Each agent action goes to the audit log.
+Sign-in takes only a small `application/json` body, which no cross-site form can send (login
+CSRF), and is throttled per name and address and per account (auth.sign_in_failures).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,9 +21,10 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.models import Agent
+from catalog.db import session_scope
+from catalog.models import Agent, AuditEntry
 from catalog.support import local_now
-from web import audit, auth, corrections, handoff, notes
+from web import audit, auth, corrections, handoff, notes, proxies
 from web.hub import PREVIEW_CHARS, Hub
 from web.limits import SlidingWindow
 from web.messages import conversation_messages
@@ -30,6 +37,18 @@ CSRF_HEADER = "X-CSRF-Token"
 MAX_REPLY_CHARS = 2000
 LOGIN_FAILURES_ALLOWED = 5  # per username and address, in LOGIN_WINDOW_S
 LOGIN_WINDOW_S = 300.0
+# Per account from any address, in ACCOUNT_WINDOW_S: a password spray from many addresses.
+# Generous, since anyone may lock an account this way; an admin sees it in the audit view.
+ACCOUNT_FAILURES_ALLOWED = 20
+ACCOUNT_WINDOW_S = 900.0
+# A username and a password of auth.MAX_PASSWORD_CHARS characters at 4 UTF-8 bytes each, with
+# JSON's quoting, fit; a megabyte of "password" is refused before it is read.
+MAX_LOGIN_BODY_BYTES = 8 * 1024
+# Every other console request: a reply of MAX_REPLY_CHARS, even fully \u-escaped, fits.
+MAX_BODY_BYTES = 64 * 1024
+JSON_TYPE = "application/json"
+SIGN_IN_BUSY_RETRY_S = 5
+TOO_MANY_SIGN_INS = "Too many failed sign-ins. Please wait a few minutes and try again."
 
 
 @dataclass(frozen=True)
@@ -61,19 +80,78 @@ def error(status: int, message: str) -> JSONResponse:
 
 
 class LoginThrottle:
-    """Refuses sign-in for a while after repeated failures, against password guessing."""
+    """Refuses sign-in for a while after repeated failures, against password guessing.
+
+    Two rules: per username and address (`key`, "name|address", counted here), and per
+    account from any address (counted in the database by auth, so it outlives a restart).
+    Attempts still being checked count as failures until they are known, so guesses sent all
+    at once get no further than guesses sent one after another.
+    """
 
     def __init__(self) -> None:
         self._failures = SlidingWindow(LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_S)
+        self._pending_keys: Counter[str] = Counter()
+        self._pending_accounts: Counter[str] = Counter()
 
     def blocked(self, key: str) -> bool:
-        return self._failures.count(key) >= LOGIN_FAILURES_ALLOWED
+        return self._failures.count(key) + self._pending_keys[key] >= LOGIN_FAILURES_ALLOWED
+
+    def account_locked(self, account: str, recorded: int) -> bool:
+        """Whether `account`, with `recorded` failures in ACCOUNT_WINDOW_S, takes no more
+        attempts; called within `checking`, whose own attempt is not held against it."""
+        others = self._pending_accounts[account] - 1
+        return recorded + max(others, 0) >= ACCOUNT_FAILURES_ALLOWED
+
+    @contextlib.contextmanager
+    def checking(self, key: str, account: str) -> Iterator[None]:
+        """One attempt on its way: counted against both rules until it is settled."""
+        self._pending_keys[key] += 1
+        self._pending_accounts[account] += 1
+        try:
+            yield
+        finally:
+            for pending, name in ((self._pending_keys, key), (self._pending_accounts, account)):
+                pending[name] -= 1
+                if pending[name] <= 0:
+                    del pending[name]
 
     def failed(self, key: str) -> None:
         self._failures.add(key)
 
     def succeeded(self, key: str) -> None:
         self._failures.clear(key)
+
+
+def is_json(request: Request) -> bool:
+    """Whether the body is declared `application/json` (a charset parameter is fine).
+
+    A cross-site HTML form can only send form or text/plain bodies, and a script on another
+    site cannot send JSON without a preflight this server never grants."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0]
+    return media_type.strip().lower() == JSON_TYPE
+
+
+async def read_json(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The body as a JSON object, read no further than `limit` bytes: a declared length over
+    it is refused unread, a streamed body as soon as it passes it. ConsoleError otherwise."""
+    too_large = ConsoleError(
+        413, f"That request is too large for the console (at most {limit // 1024} KiB)."
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise too_large
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond parsing
+        raise ConsoleError(400, "The request body must be JSON.") from None
+    if not isinstance(data, dict):
+        raise ConsoleError(400, "The request body must be a JSON object.")
+    return data
 
 
 async def queue_snapshot(hub: Hub) -> dict[str, Any]:
@@ -97,6 +175,34 @@ async def queue_snapshot(hub: Hub) -> dict[str, Any]:
     return queue
 
 
+READ_TRANSCRIPT = "read_transcript"  # the audit action of GET conversations/{id}
+READ_AUDIT_WINDOW_S = 600.0
+
+
+def note_read(
+    session: Session, agent: Agent, conversation_id: str, now: datetime | None = None
+) -> None:
+    """Audit that `agent` read the conversation's transcript (who read whose words).
+
+    An open console reads the conversation again every few seconds; one row per agent and
+    conversation within READ_AUDIT_WINDOW_S says who read what without burying the log."""
+    now = now or local_now()
+    recently = session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.at > now - timedelta(seconds=READ_AUDIT_WINDOW_S),
+            AuditEntry.action == READ_TRANSCRIPT,
+            AuditEntry.agent_id == agent.id,
+            AuditEntry.conversation_id == conversation_id[:64],
+        )
+        .limit(1)
+    )
+    if recently is None:
+        audit.record(
+            session, READ_TRANSCRIPT, agent=agent, conversation_id=conversation_id, now=now
+        )
+
+
 async def signed_in_agent(
     hub: Hub, settings: WebSettings, request: Request, changes: bool
 ) -> SignedIn:
@@ -107,7 +213,10 @@ async def signed_in_agent(
         raise ConsoleError(401, "Please sign in.")
 
     def lookup(session: Session) -> SignedIn | None:
-        found = auth.agent_for_token(session, token, settings.agent_session_ttl_s, local_now())
+        found = auth.agent_for_token(
+            session, token, settings.agent_session_ttl_s, local_now(),
+            settings.agent_session_max_age_s,
+        )  # fmt: skip
         if found is None:
             return None
         agent, agent_session = found
@@ -126,6 +235,7 @@ async def signed_in_agent(
 def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
     router = APIRouter(prefix="/agent/api")
     throttle = LoginThrottle()
+    passwords = auth.PasswordPool()  # scrypt off the pool that shoppers' work runs on
 
     async def signed_in(request: Request, changes: bool) -> SignedIn:
         return await signed_in_agent(hub, settings, request, changes)
@@ -144,13 +254,7 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
             return error(503, "The assistant (Rasa) is not answering; please try again shortly.")
 
     async def body(request: Request) -> dict[str, Any]:
-        try:
-            data = await request.json()
-        except ValueError:
-            raise ConsoleError(400, "The request body must be JSON.") from None
-        if not isinstance(data, dict):
-            raise ConsoleError(400, "The request body must be a JSON object.")
-        return data
+        return await read_json(request)
 
     def agent_row(session: Session, who: SignedIn) -> Agent:
         agent = session.get(Agent, who.agent_id)
@@ -158,29 +262,12 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
             raise ConsoleError(401, "Your account no longer exists.")
         return agent
 
-    @router.post("/login")
-    async def login(request: Request) -> Response:
-        try:
-            data = await body(request)
-        except ConsoleError as problem:
-            return error(problem.status, problem.message)
-        username = str(data.get("username") or "").strip()[:64]
-        password = str(data.get("password") or "")
-        key = f"{username.casefold()}|{request.client.host if request.client else ''}"
-        if throttle.blocked(key):
-            return error(429, "Too many failed sign-ins. Please wait a few minutes and try again.")
-
-        def check(session: Session) -> tuple[str, SignedIn] | None:
+    def sign_in(username: str, password: str, address: str) -> tuple[str, SignedIn] | None:
+        """The check itself, on the password pool: a session, or a failure on record."""
+        with session_scope(hub.database_url) as session:
             agent = auth.authenticate(session, username, password)
             if agent is None:
-                # never the typed name: people type their password there by mistake
-                known = session.scalar(
-                    select(Agent).where(Agent.username == auth.normalise_username(username))
-                )
-                audit.record(
-                    session, "login_failed", agent=known,
-                    detail="wrong password" if known else "unknown username",
-                )  # fmt: skip
+                auth.record_sign_in_failure(session, username, address)
                 return None
             token, agent_session = auth.start_session(session, agent)
             audit.record(session, "login", agent=agent)
@@ -188,10 +275,42 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
                 agent.id, agent.username, agent.display_name, agent.role, agent_session.csrf_token
             )
 
-        result = await hub.db(check)
-        if result is None:
-            throttle.failed(key)
-            return error(401, "That username and password do not match an active agent account.")
+    def too_many(retry_after_s: float) -> JSONResponse:
+        response = error(429, TOO_MANY_SIGN_INS)
+        response.headers["Retry-After"] = str(int(retry_after_s))
+        return response
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        if not is_json(request):
+            return error(415, "Please sign in from the console page (the request must be JSON).")
+        try:
+            data = await read_json(request, MAX_LOGIN_BODY_BYTES)
+        except ConsoleError as problem:
+            return error(problem.status, problem.message)
+        username = str(data.get("username") or "").strip()[:64]
+        password = str(data.get("password") or "")
+        address = proxies.client_address(request.scope)
+        key, account = f"{username.casefold()}|{address}", auth.normalise_username(username)
+        if throttle.blocked(key):
+            return too_many(LOGIN_WINDOW_S)
+        with throttle.checking(key, account):
+            recorded = await hub.db(
+                lambda session: auth.recent_sign_in_failures(session, username, ACCOUNT_WINDOW_S)
+            )
+            if throttle.account_locked(account, recorded):
+                return too_many(ACCOUNT_WINDOW_S)
+            try:
+                result = await passwords.run(lambda: sign_in(username, password, address))
+            except auth.SignInBusy:
+                busy = error(503, "Signing in is busy right now. Please try again in a moment.")
+                busy.headers["Retry-After"] = str(SIGN_IN_BUSY_RETRY_S)
+                return busy
+            if result is None:
+                throttle.failed(key)
+                return error(
+                    401, "That username and password do not match an active agent account."
+                )
         throttle.succeeded(key)
         token, who = result
         response = JSONResponse({"agent": who.as_json(), "csrf_token": who.csrf_token})
@@ -201,8 +320,9 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
             httponly=True,
             samesite="strict",
             path="/",  # the console's socket.io handshake (/socket.io/) needs it too
-            max_age=int(settings.agent_session_ttl_s),
-            secure=request.url.scheme == "https",
+            max_age=int(settings.agent_session_max_age_s),  # the server ends it then at the latest
+            # over TLS, directly or behind a trusted proxy (web/proxies.py): never sent in clear
+            secure=proxies.is_https(request.scope),
         )
         return response
 
@@ -216,6 +336,8 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
                 audit.record(session, "logout", agent=agent_row(session, who))
 
             await hub.db(end)
+            # its console sockets go now: a signed-out tab must not keep the live feed
+            await hub.feed.end_session(auth.token_id(token))
             return {}
 
         response = await act(request, True, work)
@@ -248,6 +370,7 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
                     message["markable"] = message["seq"] in markable
 
             def read(session: Session) -> dict[str, Any]:
+                note_read(session, agent_row(session, who), conversation_id)
                 current = handoff.current(session, conversation_id)
                 return {
                     "conversation_id": conversation_id,
@@ -414,7 +537,11 @@ def console_router(hub: Hub, settings: WebSettings) -> APIRouter:
         async def work(who: SignedIn) -> dict[str, Any]:
             if who.role != "admin":
                 raise ConsoleError(403, "Only an admin can read the audit log.")
-            return {"entries": await hub.db(lambda session: audit.recent(session, 200))}
+            return {
+                "entries": await hub.db(lambda session: audit.recent(session, 200)),
+                # failed sign-ins have their own table; the admin sees how many, not each one
+                "sign_in_failures": await hub.db(auth.sign_in_failure_summary),
+            }
 
         return await act(request, False, work)
 

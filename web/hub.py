@@ -2,8 +2,9 @@
 
 Every change to a conversation (a shopper's message, an agent's reply, a handoff event) ends
 with `sync`, which reads the conversation from Rasa's tracker and pushes the messages the
-sockets have not had yet. The tracker is the one record: a page reload, a reconnect and the
-console all read the same numbered messages from it.
+sockets have not had yet: to the shopper's sockets, and to the console sockets of the one agent
+who holds the conversation (web/agent_feed.py), never to every agent. The tracker is the one
+record: a page reload, a reconnect and the console all read the same numbered messages from it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from typing import Any, TypeVar
 
 import socketio
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from catalog.db import session_scope
+from web import handoff
+from web.agent_feed import AgentFeed
 from web.messages import conversation_messages, from_bot, plain
 from web.rasa_client import RasaClient, RasaUnavailable
 from web.transcripts import TrackerEvents
@@ -27,8 +31,6 @@ from web.transcripts import TrackerEvents
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-AGENT_NAMESPACE = "/agent"
-AGENTS_ROOM = "agents"
 UNAVAILABLE_TEXT = (
     "Sorry, I can't answer right now because part of our system is not responding. "
     "Please try again in a moment."
@@ -83,6 +85,8 @@ class Hub:
         rasa: RasaClient,
         database_url: str,
         transcripts: TrackerEvents,
+        agent_session_ttl_s: float,
+        agent_session_max_age_s: float,
     ) -> None:
         self.sio = sio
         self.rasa = rasa
@@ -94,12 +98,19 @@ class Hub:
         self._pushed: Recent[int] = Recent()
         self.previews: Recent[str] = Recent()
         self.queue_changes = asyncio.Event()  # set when the agents' queue may have changed
+        # console sockets, each checked against its session's idle and absolute lifetimes
+        self.feed = AgentFeed(sio, self.db, agent_session_ttl_s, agent_session_max_age_s)
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
         lock = self._locks.get(conversation_id)
         if lock is None:
             lock = self._locks[conversation_id] = asyncio.Lock()
         return lock
+
+    def conversation_lock(self, conversation_id: str) -> asyncio.Lock:
+        """Held while a message of the conversation is on its way through Rasa: clearing the
+        chat (web/shopper.py) waits for it, so no reply lands after the events are deleted."""
+        return self._lock(conversation_id)
 
     async def db(self, work: Callable[[Any], T]) -> T:
         """Run one unit of work on the shop database off the event loop."""
@@ -119,21 +130,37 @@ class Hub:
         return conversation_messages(events)
 
     async def sync(self, conversation_id: str) -> list[dict[str, Any]]:
-        """Push the conversation's new messages to the shopper's and the agents' sockets."""
+        """Push the conversation's new messages to the shopper's sockets and to the sockets of
+        the agent who holds it; other agents see the queue's preview, or read it (REST)."""
         messages = await self.messages(conversation_id)
         last = self._pushed.get(conversation_id, -1)
         new = [m for m in messages if m["seq"] > last]
         for message in new:
             await self.emit_to_shopper(conversation_id, message)
-            await self.sio.emit(
-                "message",
-                {"conversation_id": conversation_id, "message": message},
-                room=AGENTS_ROOM,
-                namespace=AGENT_NAMESPACE,
-            )
         if messages:
             self._pushed[conversation_id] = messages[-1]["seq"]
+        holder = await self.holder(conversation_id) if new else None
+        if holder is not None:
+            await self.feed.to_agent(
+                holder,
+                "message",
+                ({"conversation_id": conversation_id, "message": m} for m in new),
+            )
         return new
+
+    async def holder(self, conversation_id: str) -> int | None:
+        """The id of the agent who has taken the conversation; None when nobody has, or when
+        the shop database cannot say (then no agent is sent it: the console reads it again)."""
+
+        def owner(session: Session) -> int | None:
+            agent = handoff.owner_of(session, conversation_id)
+            return agent.id if agent is not None else None
+
+        try:
+            return await self.db(owner)
+        except SQLAlchemyError as error:
+            log.warning("could not look up who holds a conversation: %s", type(error).__name__)
+            return None
 
     async def emit_to_shopper(self, conversation_id: str, message: dict[str, Any]) -> None:
         """To ShopDesk widgets as is; to other Rasa widgets in Rasa's own shape."""
@@ -243,4 +270,5 @@ class Hub:
         self.queue_changes.set()
 
     async def queue_changed(self, queue: dict[str, Any]) -> None:
-        await self.sio.emit("queue", queue, room=AGENTS_ROOM, namespace=AGENT_NAMESPACE)
+        """The queue summary (statuses and previews) to every signed-in console."""
+        await self.feed.to_everyone("queue", queue)

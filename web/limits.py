@@ -1,10 +1,16 @@
-"""Sliding-window counters: rate limits per session and per address, sign-in throttling."""
+"""Sliding-window counters: rate limits per session and per address, sign-in throttling;
+the shopper channel's limits and their settings."""
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from web.settings import SettingsError
 
 
 class SlidingWindow:
@@ -43,6 +49,10 @@ class SlidingWindow:
         while len(self._events) > self.max_keys:
             self._events.popitem(last=False)
 
+    def has_room(self, key: str) -> bool:
+        """Whether one more event for `key` would be allowed (nothing is counted)."""
+        return self.count(key) < self.limit
+
     def allow(self, key: str) -> bool:
         """Count one more event for `key`; False (and not counted) when over the limit."""
         if self.count(key) >= self.limit:
@@ -50,5 +60,99 @@ class SlidingWindow:
         self.add(key)
         return True
 
+    def retry_after(self, key: str) -> int:
+        """Whole seconds until `key` may have one more event (at least 1): the Retry-After a
+        refused client is told, so a polite client does not hammer the server meanwhile."""
+        events = self._events.get(key)
+        if not events or self.count(key) < self.limit:
+            return 1
+        return max(1, math.ceil(self.window_s - (self.clock() - events[0])))
+
     def clear(self, key: str) -> None:
         self._events.pop(key, None)
+
+
+CONNECTS_ENV = "SHOPDESK_SOCKET_CONNECTS_PER_MINUTE"
+MESSAGES_ENV = "SHOPDESK_SOCKET_MESSAGES_PER_MINUTE"
+IDLE_ENV = "SHOPDESK_SHOPPER_IDLE_MINUTES"
+MINUTE_S = 60.0
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a whole number above 0, not {raw!r}")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class ShopperChannelSettings:
+    """How much one network address may ask of the shopper's socket.io channel, and how long
+    a conversation may sit idle before its browser is given a new one (docs/web.md).
+
+    The defaults fit real shoppers with room to spare (a page that reconnects, a few tabs, a
+    household behind one address); a flood from one address is refused long before it costs
+    the server anything. The load benchmark, which plays many shoppers from 127.0.0.1, raises
+    them.
+    """
+
+    # socket.io handshakes (new connections) per address per minute; also its session requests
+    connects_per_minute: int = 120
+    # chat messages per address per minute, all its chats together
+    messages_per_minute: int = 60
+    # a conversation idle this long is not resumed: the browser gets a new, empty one
+    idle_minutes: int = 30
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ShopperChannelSettings:
+        env = os.environ if environ is None else environ
+        default = cls()
+        return cls(
+            connects_per_minute=_whole_number(env, CONNECTS_ENV, default.connects_per_minute),
+            messages_per_minute=_whole_number(env, MESSAGES_ENV, default.messages_per_minute),
+            idle_minutes=_whole_number(env, IDLE_ENV, default.idle_minutes),
+        )
+
+    @property
+    def idle_s(self) -> float:
+        return self.idle_minutes * MINUTE_S
+
+
+@dataclass(frozen=True)
+class Rule:
+    """At most `limit` events within `window_s` seconds, per key of one kind."""
+
+    limit: int
+    window_s: float = MINUTE_S
+
+
+class EventLimits:
+    """Named sliding windows checked together: an event is allowed only when every window it
+    counts in allows it, and then it is counted in all of them (a refused event counts in
+    none, so a refused burst does not extend its own refusal)."""
+
+    def __init__(
+        self, rules: Mapping[str, Rule], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._windows = {
+            name: SlidingWindow(rule.limit, rule.window_s, clock=clock)
+            for name, rule in rules.items()
+        }
+
+    def check(self, counted: Iterable[tuple[str, str]]) -> int | None:
+        """None when every `(rule, key)` allows one more event (now counted); else the
+        seconds to wait before asking again."""
+        pairs = [(self._windows[name], key) for name, key in counted]
+        waits = [window.retry_after(key) for window, key in pairs if not window.has_room(key)]
+        if waits:
+            return max(waits)
+        for window, key in pairs:
+            window.add(key)
+        return None
+
+    def forget(self, key: str) -> None:
+        """Drop `key` from every window (a socket that disconnected)."""
+        for window in self._windows.values():
+            window.clear(key)

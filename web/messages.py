@@ -4,11 +4,19 @@ Bot replies come from Rasa in two shapes: the REST channel's replies (live) and 
 `bot` events (history). Both become the socketio channel's shape: `text`, `quick_replies`
 and, for product cards, a generic-template `attachment`, which rasa-webchat shows as a
 carousel. Agents' messages are `bot` events with `metadata.agent_name`.
+
+A shopper's message shows the text actually sent. The one exception is a button press: the
+widget sends the button's payload ("/affirm") with its title as `display_text`, and the title
+is shown, but only when the bot's turn just before offered that very payload with that title
+(`user_text`). `display_text` comes from the shopper's side (widget, REST metadata), so it is
+never shown on its own word: otherwise anyone could send "/deny" that reads "I love it".
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from catalog.button_text import ButtonTurns
 
 PRODUCT_CARDS = "product_cards"  # actions/product_cards.py CARDS_TYPE
 MESSAGE_EVENTS = ("user", "bot")
@@ -83,16 +91,14 @@ def conversation_messages(
     `with_intents` (the console's view) adds to each shopper message how the bot read it:
     `intent` and `confidence`, for an agent to mark a misreading (docs/analytics.md)."""
     messages: list[dict[str, Any]] = []
+    turns = ButtonTurns()
     for event in events:
         kind = event.get("event")
         if kind not in MESSAGE_EVENTS:
             continue
         metadata = event.get("metadata") or {}
         if kind == "user":
-            text = str(event.get("text") or "")
-            if text.startswith("/") and metadata.get("display_text"):
-                text = str(metadata["display_text"])  # a button's title, not its payload
-            message: dict[str, Any] = {"sender": "user", "text": text}
+            message: dict[str, Any] = {"sender": "user", "text": turns.user_text(event)}
             if metadata.get("message_id"):
                 message["message_id"] = str(metadata["message_id"])
             if with_intents:
@@ -100,6 +106,7 @@ def conversation_messages(
                 message["intent"] = str(intent.get("name") or "")
                 message["confidence"] = round(float(intent.get("confidence") or 0.0), 3)
         else:
+            turns.bot(event)
             message = {
                 "sender": "bot",
                 **from_bot({"text": event.get("text"), **(event.get("data") or {})}),

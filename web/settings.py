@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from web.proxies import NO_PROXIES, TrustedProxies, parse_trusted_proxies
 
 
 class SettingsError(ValueError):
@@ -26,23 +29,68 @@ def _number(environ: Mapping[str, str], name: str, default: float, minimum: floa
     return value
 
 
+def _proxies(environ: Mapping[str, str]) -> TrustedProxies:
+    try:
+        return parse_trusted_proxies(environ.get("SHOPDESK_TRUSTED_PROXIES", ""))
+    except ValueError as problem:
+        raise SettingsError(f"SHOPDESK_TRUSTED_PROXIES: {problem}") from None
+
+
 DEFAULT_SECRET_FILE = Path(__file__).resolve().parents[1] / "var" / "web_secret.key"
+# An HMAC key shorter than this can be guessed offline from one signed session id; the key this
+# module makes is 64 characters (token_urlsafe(48)).
+MIN_SECRET_CHARS = 32
+SECRET_FILE_MODE = 0o600
+# Read, write or execute for the group or for others.
+SHARED_BITS = stat.S_IRWXG | stat.S_IRWXO
 
 
 def load_session_secret(environ: Mapping[str, str], path: Path = DEFAULT_SECRET_FILE) -> bytes:
     """The key that signs shoppers' session ids: SHOPDESK_WEB_SECRET, else a random key kept
-    in a file readable only by its owner, so sessions outlive a restart."""
+    in a file readable only by its owner, so sessions outlive a restart.
+
+    A key file that is empty or short (truncated by a full disk, or written by hand) or that
+    other users can read is refused rather than used: with it anyone could forge a shopper's
+    session id and read that shopper's conversation. A missing file is made anew.
+    """
     if from_env := environ.get("SHOPDESK_WEB_SECRET", "").strip():
-        if len(from_env) < 32:
-            raise SettingsError("SHOPDESK_WEB_SECRET must have at least 32 characters")
+        if len(from_env) < MIN_SECRET_CHARS:
+            raise SettingsError(
+                f"SHOPDESK_WEB_SECRET must have at least {MIN_SECRET_CHARS} characters"
+            )
         return from_env.encode()
     if path.exists():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+        return _read_secret_file(path)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48).encode()
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SECRET_FILE_MODE)
     with os.fdopen(descriptor, "wb") as file:
         file.write(key)
+    return key
+
+
+def _read_secret_file(path: Path) -> bytes:
+    """The key in `path`, once its mode and length show that nobody else has or can guess it."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & SHARED_BITS:
+        raise SettingsError(
+            f"the session key file {path} is open to other users (mode {mode:o}); anyone "
+            "who read it can forge shoppers' sessions. Delete it (a new key is made at the next "
+            "start, signing shoppers out) or, if nobody else could have read it, "
+            f"`chmod 600 {path}`."
+        )
+    try:
+        key = path.read_bytes().strip()
+    except OSError as error:
+        raise SettingsError(
+            f"the session key file {path} cannot be read: {error.strerror}"
+        ) from None
+    if len(key) < MIN_SECRET_CHARS:
+        raise SettingsError(
+            f"the session key file {path} holds {len(key)} characters, fewer than "
+            f"{MIN_SECRET_CHARS}: delete it and a new key is made at the next start (signing "
+            "shoppers out), or set SHOPDESK_WEB_SECRET."
+        )
     return key
 
 
@@ -56,7 +104,12 @@ class WebSettings:
     # A waiting handoff that no agent takes within this time is given back to the bot, which
     # offers to carry on or to take a message.
     handoff_timeout_s: float = 180.0
-    agent_session_ttl_s: float = 8 * 3600.0
+    agent_session_ttl_s: float = 8 * 3600.0  # idle: a sign-in nobody uses ends after this
+    # Absolute: however busy, a sign-in ends this long after it began, so a stolen cookie
+    # kept alive by polling stops working on the same day.
+    agent_session_max_age_s: float = 12 * 3600.0
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (web/proxies.py).
+    trusted_proxies: TrustedProxies = NO_PROXIES
     max_message_chars: int = 1000
     # How often queue changes and handoff timeouts are looked for.
     sweep_interval_s: float = 1.0
@@ -81,6 +134,10 @@ class WebSettings:
             agent_session_ttl_s=_number(
                 env, "SHOPDESK_AGENT_SESSION_TTL_S", default.agent_session_ttl_s, 60
             ),
+            agent_session_max_age_s=_number(
+                env, "SHOPDESK_AGENT_SESSION_MAX_AGE_S", default.agent_session_max_age_s, 60
+            ),
+            trusted_proxies=_proxies(env),
         )
 
     @property

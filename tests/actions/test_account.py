@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from actions.account import ActionDeleteAccount, ActionNewsletter, newsletter_choice_in
-from catalog.db import session_scope
 from catalog import newsletter
+from catalog.db import session_scope
 from catalog.models import AuditEntry, ErasureRequest, NewsletterSubscriber, OutboxEmail
 from tests.actions.test_orders import run, verified
 

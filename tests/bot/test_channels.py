@@ -36,7 +36,6 @@ def test_only_the_bots_own_buttons_are_payloads() -> None:
     """The buttons of the bot's turns since the shopper's last message are the only texts
     that may reach Rasa in its "/intent{...}" syntax; older offers do not count."""
     from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
-
     from shopdesk_rasa.channels import issued_payloads
 
     rating = '/rate_conversation{"conversation_rating": 5}'

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import (
     MetaData,
     String,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from catalog import cli
+from catalog import cli, subjects
 from catalog.db import migrate, session_scope
 from catalog.luma import import_luma
 from catalog.models import (
@@ -31,11 +32,15 @@ from catalog.models import (
     AgentNote,
     AuditEntry,
     Complaint,
+    ConversationSubject,
     Customer,
     ErasureRequest,
     Handoff,
+    NewsletterConfirmation,
     NewsletterSubscriber,
+    NluCorrection,
     Order,
+    OutboxEmail,
     Product,
     Review,
     SupportMessage,
@@ -63,6 +68,9 @@ from catalog.support import (
     request_handoff,
     store_review,
 )
+from learning.corrections import CORRECTIONS_HEADER, nlu_yaml
+from learning.forget import LearningFiles, story_digest
+from nlu_models.data import Example, read_nlu_file
 from tests.catalog import test_postgres
 from tests.catalog.test_order_book import TODAY, order_book_db
 from tests.rasa_tracker import write_events
@@ -157,6 +165,58 @@ def tracker_rows(url: str) -> list[tuple[Any, ...]]:
 
 def senders(url: str) -> set[str]:
     return {row[1] for row in tracker_rows(url)}
+
+
+# --- the learning loop's exports -----------------------------------------------------------
+
+
+def correction(
+    conversation: str, text: str, message_at: datetime, created_at: datetime = NOW
+) -> NluCorrection:
+    """An agent's correction of a message, as the console stores it."""
+    return NluCorrection(
+        conversation_id=conversation, message_at=message_at.timestamp(), text=text,
+        predicted_intent="nlu_fallback", correct_intent="track_order", is_new_intent=False,
+        agent_id=None, created_at=created_at,
+    )  # fmt: skip
+
+
+def write_exports(
+    files: LearningFiles,
+    examples: list[tuple[str, str]],
+    stories: list[tuple[str, datetime]],
+) -> None:
+    """What `python -m learning export` and `stories` would have written."""
+    files.corrections.parent.mkdir(parents=True, exist_ok=True)
+    files.stories.parent.mkdir(parents=True, exist_ok=True)
+    files.corrections.write_text(
+        nlu_yaml([Example(text, intent) for text, intent in examples], CORRECTIONS_HEADER),
+        encoding="utf-8",
+    )
+    document = {
+        "version": "3.1",
+        "stories": [
+            {"story": f"went well {at:%Y-%m-%d %H:%M} ({story_digest(sender)}, 2 messages)",
+             "steps": [{"intent": "greet"}, {"action": "utter_greet"}]}
+            for sender, at in stories
+        ],
+    }  # fmt: skip
+    files.stories.write_text("# made by a test\n" + yaml.safe_dump(document), encoding="utf-8")
+
+
+def exported_texts(files: LearningFiles) -> list[str]:
+    if not files.corrections.exists():
+        return []
+    return sorted(example.text for example in read_nlu_file(files.corrections))
+
+
+def stories_of(files: LearningFiles, senders: tuple[str, ...] = ("old", "recent")) -> list[str]:
+    """The conversations (of `senders`) whose test stories are in the file."""
+    if not files.stories.exists():
+        return []
+    text = files.stories.read_text(encoding="utf-8")
+    assert text.startswith("# made by a test")  # the header stays
+    return [sender for sender in senders if story_digest(sender) in text]
 
 
 # --- the whole shop database, as text ------------------------------------------------------
@@ -273,6 +333,9 @@ def plant(shop_url: str, tracker_url: str) -> None:
             "Emily C.", "chat-emily-3", now=NOW,
         )  # fmt: skip
         request_erasure(session, emily, "chat-emily-2", now=NOW)
+        # She proved who she is where she left her message (the check links it, as
+        # actions/verification.py does); its transcript never shows her address.
+        subjects.link(session, "chat-emily-3", EMILY, now=NOW)
         # James: his own complaint, note, hand-off, review and conversation
         record_complaint(session, "chat-james", "The parcel is late.", email=JAMES, now=NOW)
         session.add(
@@ -311,6 +374,18 @@ def plant(shop_url: str, tracker_url: str) -> None:
     add_events(tracker_url, LOOKALIKE, [
         user("my e-mail is emily.carter@example.com.au, or xemily.carter@example.community"),
     ])  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def learning_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LearningFiles:
+    """The learning loop's exports of this test, never the checkout's own files."""
+    files = LearningFiles(
+        tmp_path / "data" / "nlu_corrections.yml",
+        tmp_path / "learning" / "new_intents.yml",
+        tmp_path / "learning" / "test_stories.yml",
+    )
+    monkeypatch.setattr(LearningFiles, "from_env", classmethod(lambda cls: files))
+    return files
 
 
 @pytest.fixture
@@ -381,7 +456,8 @@ def test_the_export_has_exactly_the_shoppers_data(planted: tuple[str, str]) -> N
     chat = conversations["chat-emily-1"]
     assert [m["sender"] for m in chat][:2] == ["shopper", "bot"]
     assert {"sender": "agent", "text": "Hi, I'm Anna."}.items() <= chat[-2].items()
-    assert any(m["text"] == "Yes, please" for m in chat)  # the button, as the shopper saw it
+    # no bot turn offered that button: what was sent, not the claimed title (web/messages.py)
+    assert any(m["text"] == "/affirm" for m in chat)
     assert all(m["at"] and m["at"].startswith("2025-06-18") for m in chat)
     # nothing of James: not his complaint, review, conversation, nor his address in her chat
     assert JAMES not in text and "parcel is late" not in text and "James N." not in text
@@ -417,7 +493,7 @@ def check_erasure(shop_url: str, tracker_url: str) -> None:
     assert result == preview
     assert (result.conversations, result.customer, result.orders, result.reviews) == (3, 1, 1, 1)
     assert (result.complaints, result.support_messages, result.agent_notes) == (2, 1, 1)
-    assert (result.handoffs, result.newsletter, result.requests) == (1, 1, 1)
+    assert (result.handoffs, result.newsletter, result.requests, result.links) == (1, 1, 1, 1)
     assert result.tracker_events == 13 + 6 + 5  # with session_started and action_listen
 
     assert planted_in_shop(shop_url) == set()
@@ -482,6 +558,152 @@ def test_erasure_on_postgresql(postgres_url: str) -> None:
     check_erasure(postgres_url, postgres_url)
 
 
+def file_holds(url: str, *values: str) -> set[str]:
+    """Which values the database file (and its write-ahead log) still holds, in any case:
+    deleted rows included, as anyone with a copy of the file could read them."""
+    path = Path(url.removeprefix("sqlite:///"))
+    data = b"".join(
+        part.read_bytes().lower()
+        for part in (path, path.with_name(path.name + "-wal"))
+        if part.exists()
+    )
+    return {value for value in values if value.lower().encode() in data}
+
+
+def test_after_masking_erasure_still_finds_her_and_leaves_no_trace(
+    planted: tuple[str, str], learning_files: LearningFiles
+) -> None:
+    """Masking hides her address from the transcripts; the links made when she proved who
+    she is (or by the masking job, from the verified slot) still find every conversation,
+    and the erasure takes her order number, name and city out of everyone else's records."""
+    shop_url, tracker_url = planted
+    with session_scope(shop_url) as session:
+        city = order(session, EMILY_ORDER).ship_city
+        anna = session.scalars(select(Agent)).one()
+        session.add_all([
+            AgentNote(conversation_id="chat-james", agent_id=anna.id, created_at=NOW,
+                      text=f"Emily Carter of {city} rang about {EMILY_ORDER}; UPS asked."),
+            AuditEntry(at=NOW, agent_id=anna.id, action="cancel", conversation_id="chat-other",
+                       detail=f"order {EMILY_ORDER} cancelled"),
+            OutboxEmail(to_address=EMILY, kind="notice", subject=f"Your order {EMILY_ORDER}",
+                        body=f"Dear Emily Carter, it ships to {city}.", created_at=NOW,
+                        sent_at=None),
+            NewsletterConfirmation(token_hash="b" * 64, email=EMILY, subscribe=False,
+                                   created_at=NOW, confirmed_at=None),
+            correction("chat-emily-1", "I was charged twice", NOW),
+            correction("chat-james", "where is my parcel", NOW),
+        ])  # fmt: skip
+        request_handoff(session, "chat-other", f"about order {EMILY_ORDER}", now=NOW)
+    add_events(tracker_url, "chat-other", [
+        user(f"what about order {EMILY_ORDER}?"), bot("Which e-mail address is it under?"),
+    ])  # fmt: skip
+    write_exports(
+        learning_files,
+        [("I was charged twice", "track_order"), ("where is my parcel", "track_order")],
+        [("chat-emily-1", NOW), ("chat-james", NOW)],
+    )
+    with session_scope(shop_url) as session:
+        assert mask_transcripts(tracker_url, 0, TranscriptPolicy.MASK, now=NOW, session=session)
+    assert tracker_conversations(tracker_url, EMILY) == []  # her address is masked away
+    with session_scope(shop_url) as session:
+        mine = ["chat-emily-1", "chat-emily-2", "chat-emily-3"]
+        assert set(mine) <= set(conversations_of(session, tracker_url, EMILY))
+        exported = export_shopper(session, tracker_url, EMILY)
+        assert [c["id"] for c in exported["conversations"]] == mine
+        result = erase_shopper(session, tracker_url, EMILY, now=NOW, learning=learning_files)
+    assert (result.conversations, result.corrections, result.outbox, result.newsletter) == (
+        3, 1, 1, 2,
+    )  # fmt: skip
+    assert result.links == 2  # chat-emily-3's, and chat-emily-1's made by the masking job
+    assert (result.other_records, result.mentions) == (3, 1)  # note, audit, hand-off; chat-other
+    assert senders(tracker_url) == {"chat-james", "chat-other", LOOKALIKE}
+    assert planted_in_shop(shop_url) == set() and planted_in_tracker(tracker_url) == set()
+    with session_scope(shop_url) as session:
+        assert session.scalars(select(AgentNote.text)).all() == [
+            "UPS asked.", "[removed] of [removed] rang about [removed]; UPS asked.",
+        ]  # fmt: skip
+        handoff = session.scalars(select(Handoff).where(Handoff.conversation_id == "chat-other"))
+        assert handoff.one().reason == "about order [removed]"
+        for model in (OutboxEmail, NewsletterConfirmation):
+            assert session.scalar(select(func.count()).select_from(model)) == 0
+        assert session.scalars(select(ConversationSubject.email)).all() == [JAMES]  # his own
+        assert session.scalars(select(NluCorrection.conversation_id)).all() == ["chat-james"]
+        details = session.scalars(select(AuditEntry.detail)).all()
+    assert not any(EMILY_ORDER in detail for detail in details)
+    other = [json.loads(row[6]) for row in tracker_rows(tracker_url) if row[1] == "chat-other"]
+    assert [e["text"] for e in other if e["event"] == "user"] == ["what about order [removed]?"]
+    assert exported_texts(learning_files) == ["where is my parcel"]
+    assert stories_of(learning_files, ("chat-emily-1", "chat-james")) == ["chat-james"]
+    # nothing to read back from the files either: deleted rows are not left in free pages
+    assert file_holds(shop_url, EMILY, "Emily Carter", STREET, NEW_STREET) == set()
+    assert file_holds(tracker_url, EMILY, "Emily Carter", NEW_STREET, CARD) == set()
+
+
+def test_an_address_typed_by_someone_else_is_not_that_shoppers_data(
+    planted: tuple[str, str],
+) -> None:
+    """Mallory types James's address into a complaint and a message, proving nothing: James
+    is not sent Mallory's words in an export, nor can he erase Mallory's records; his
+    erasure takes only his address out of them. A complaint about Emily's order, made with
+    her address (the bot files those from the verified order and address), is hers."""
+    shop_url, tracker_url = planted
+    with session_scope(shop_url) as session:
+        record_complaint(session, "chat-mallory", "Refund me now or else, I mean it.",
+                         email=JAMES, now=NOW)  # fmt: skip
+        leave_message(session, "chat-mallory", JAMES, f"Write to {JAMES} about it.", now=NOW)
+        record_complaint(session, "chat-mallory", "Late again, second time now.", email=EMILY,
+                         order_number=EMILY_ORDER, now=NOW)  # fmt: skip
+    add_events(tracker_url, "chat-mallory", [
+        user(f"I am {JAMES}"), slot("contact_email", JAMES), user("Refund me now or else"),
+    ])  # fmt: skip
+    with session_scope(shop_url) as session:
+        james = export_shopper(session, tracker_url, JAMES)
+        emily = export_shopper(session, tracker_url, EMILY)
+    assert [c["text"] for c in james["complaints"]] == ["The parcel is late."]
+    assert james["messages"] == [] and [c["id"] for c in james["conversations"]] == ["chat-james"]
+    assert "Refund me" not in json.dumps(james) and "chat-mallory" not in json.dumps(james)
+    assert "Late again, second time now." in [c["text"] for c in emily["complaints"]]
+
+    with session_scope(shop_url) as session:
+        result = erase_shopper(session, tracker_url, JAMES, now=NOW)
+        assert (result.complaints, result.support_messages, result.other_records) == (1, 0, 2)
+        left = session.scalars(select(Complaint).where(Complaint.conversation_id == "chat-mallory"))
+        assert {(c.email, c.text) for c in left} == {
+            (None, "Refund me now or else, I mean it."),
+            (EMILY, "Late again, second time now."),
+        }  # fmt: skip
+        message = session.scalars(select(SupportMessage)).all()
+        assert [(m.email, m.text) for m in message if m.conversation_id == "chat-mallory"] == [
+            (None, "Write to [removed] about it.")
+        ]
+    mallory = [row for row in tracker_rows(tracker_url) if row[1] == "chat-mallory"]
+    assert len(mallory) == 5 and not any(JAMES in str(row) for row in mallory)
+
+
+def test_masking_covers_every_ended_session_of_a_conversation_still_going(
+    shop_url: str, tracker_url: str
+) -> None:
+    """A shopper who comes back starts a new session: the earlier one has ended and is
+    masked at once, while the session going on is left as the bot needs it."""
+    make_tracker(tracker_url)
+    add_events(tracker_url, "back", [
+        user(f"it's {JAMES}"), slot("verified_customer_email", JAMES),
+        slot("verified_order_number", JAMES_ORDER), user(f"call {PHONE}"),
+    ], start=NOW - timedelta(hours=5))  # fmt: skip
+    add_events(tracker_url, "back", [user(f"call {PHONE} again")], start=NOW - timedelta(minutes=2))
+    with session_scope(shop_url) as session:
+        assert mask_transcripts(tracker_url, 90, TranscriptPolicy.MASK, now=NOW, session=session)
+        links = session.scalars(select(ConversationSubject)).all()
+        assert {(s.conversation_id, s.email, s.order_number) for s in links} == {
+            ("back", JAMES, None), ("back", JAMES, JAMES_ORDER),
+        }  # fmt: skip
+    texts = [json.loads(row[6]).get("text") for row in tracker_rows(tracker_url)]
+    assert PHONE not in " ".join(str(t) for t in texts[:6]) and JAMES not in str(texts[:6])
+    assert texts[-1] == f"call {PHONE} again"  # the session going on is untouched
+    with session_scope(shop_url) as session:
+        assert conversations_of(session, tracker_url, JAMES) == ["back"]
+
+
 def test_a_mention_in_someone_elses_conversation_loses_only_the_address(
     planted: tuple[str, str],
 ) -> None:
@@ -518,32 +740,54 @@ def test_kept_texts_lose_card_numbers_and_addresses() -> None:
 # --- retention ------------------------------------------------------------------------------
 
 
-def test_retention_removes_only_conversations_that_ended_long_ago(
-    shop_url: str, tracker_url: str
+def test_retention_forgets_old_events_even_of_a_shopper_who_came_back(
+    shop_url: str, tracker_url: str, learning_files: LearningFiles
 ) -> None:
     make_tracker(tracker_url)
     long_ago = NOW - timedelta(days=400)
     add_events(tracker_url, "old", [user("hi", "greet"), bot("Hello!")], start=long_ago)
-    add_events(tracker_url, "live", [user("hi", "greet")], start=long_ago)
-    add_events(tracker_url, "live", [user("still there?")], start=NOW - timedelta(days=1))
+    add_events(tracker_url, "back", [user("hi", "greet")], start=long_ago)
+    add_events(tracker_url, "back", [user("still there?")], start=NOW - timedelta(days=1))
     add_events(tracker_url, "recent", [user("hi", "greet")], start=NOW - timedelta(days=3))
-    live_events = [row for row in tracker_rows(tracker_url) if row[1] == "live"]
+    recent_events = [row for row in tracker_rows(tracker_url) if row[0] > 7]  # 'back' again
     with session_scope(shop_url) as session:
         anna = Agent(username="anna", display_name="Anna", password_hash="x", created_at=NOW)
         session.add(anna)
         session.flush()
         session.add_all([
-            AgentNote(conversation_id="live", agent_id=anna.id, text="old", created_at=long_ago),
+            AgentNote(conversation_id="back", agent_id=anna.id, text="old", created_at=long_ago),
             AgentNote(conversation_id="old", agent_id=anna.id, text="on an old chat",
                       created_at=NOW - timedelta(days=2)),
             AgentNote(conversation_id="recent", agent_id=anna.id, text="new", created_at=NOW),
+            correction("back", "where is my parcel eh", long_ago, NOW - timedelta(days=2)),
+            correction("recent", "hello there friend", NOW - timedelta(days=3), NOW),
+            ConversationSubject(conversation_id="old", email=EMILY, linked_at=long_ago),
+            ConversationSubject(conversation_id="back", email=JAMES, linked_at=long_ago),
+            OutboxEmail(to_address=JAMES, kind="notice", subject="s", body="b",
+                        created_at=long_ago, sent_at=long_ago),
+            OutboxEmail(to_address=JAMES, kind="notice", subject="s", body="b", created_at=NOW,
+                        sent_at=None),
+            NewsletterConfirmation(token_hash="a" * 64, email=EMILY, subscribe=True,
+                                   created_at=long_ago, confirmed_at=None),
         ])  # fmt: skip
+    write_exports(
+        learning_files,
+        [("where is my parcel eh", "track_order"), ("hello there friend", "greet")],
+        [("old", long_ago), ("recent", NOW - timedelta(days=3))],
+    )
     with session_scope(shop_url) as session:
-        result = apply_retention(session, tracker_url, 365, now=NOW)
-        assert (result.conversations, result.tracker_events, result.agent_notes) == (1, 4, 2)
+        result = apply_retention(session, tracker_url, 365, now=NOW, learning=learning_files)
+        assert (result.conversations, result.tracker_events, result.agent_notes) == (1, 7, 2)
+        assert (result.corrections, result.links, result.outbox, result.other) == (1, 1, 1, 1)
         assert [n.text for n in session.scalars(select(AgentNote))] == ["new"]
-    assert senders(tracker_url) == {"live", "recent"}
-    assert [row for row in tracker_rows(tracker_url) if row[1] == "live"] == live_events
+        assert [c.conversation_id for c in session.scalars(select(NluCorrection))] == ["recent"]
+        assert [s.email for s in session.scalars(select(ConversationSubject))] == [JAMES]
+        assert session.scalar(select(func.count()).select_from(OutboxEmail)) == 1
+    assert senders(tracker_url) == {"back", "recent"}
+    back = [row for row in tracker_rows(tracker_url) if row[1] == "back"]
+    assert back == [row for row in recent_events if row[1] == "back"]  # only the old ones went
+    assert exported_texts(learning_files) == ["hello there friend"]
+    assert stories_of(learning_files) == ["recent"]
     with session_scope(shop_url) as session:
         assert apply_retention(session, tracker_url, 365, now=NOW).summary() == (
             "0 conversations (0 events) and 0 agent notes removed"
@@ -569,7 +813,7 @@ def test_ended_transcripts_are_masked_unless_the_policy_keeps_them(tracker_url: 
     assert kinds == ["session_started", "action", "user", "user", "user", "slot", "bot"]
     assert mask_transcripts(tracker_url, 90, TranscriptPolicy.MASK, now=NOW) == 0  # once only
     with pytest.raises(ValueError):
-        mask_transcripts(tracker_url, 0, TranscriptPolicy.MASK, now=NOW)
+        mask_transcripts(tracker_url, -1, TranscriptPolicy.MASK, now=NOW)
 
 
 # --- the command line ------------------------------------------------------------------------
@@ -677,3 +921,19 @@ def test_cli_help_describes_the_privacy_tasks(capsys: pytest.CaptureFixture[str]
         cli.main(["privacy", "--help"])
     text = capsys.readouterr().out
     assert all(word in text for word in ("export", "erase", "retention", "SHOPDESK_TRACKER_DB"))
+
+
+def test_cli_masks_conversations_still_going_and_compacts(
+    cli_env: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    shop_url, tracker_url = cli_env
+    assert cli.main(["privacy", "mask", "--idle-minutes", "0"]) == 0
+    assert "transcript events masked" in capsys.readouterr().out
+    assert tracker_conversations(tracker_url, EMILY) == []
+    with session_scope(shop_url) as session:  # linked before the address was masked
+        assert "chat-emily-1" in subjects.conversations_of(session, EMILY)
+    assert cli.main(["privacy", "compact"]) == 0
+    assert "compacted" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["privacy", "mask", "--idle-minutes", "-1"])
+    assert refused.value.code == 2

@@ -129,6 +129,12 @@ stories:
 """
 
 
+@pytest.fixture(autouse=True)
+def token_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token reaches the command by environment, never as an argument."""
+    monkeypatch.setenv("SHOPDESK_RASA_TOKEN", TOKEN)
+
+
 @pytest.fixture
 def story_file(tmp_path: Path) -> Path:
     path = tmp_path / "test_stories.yml"
@@ -144,7 +150,7 @@ def test_a_run_reports_each_story_the_failure_and_a_summary(
 ) -> None:
     fake, url = rasa
     report_path = tmp_path / "out" / "report.json"
-    status = main([str(story_file), "--url", url, "--token", TOKEN, "--report", str(report_path)])
+    status = main([str(story_file), "--url", url, "--report", str(report_path)])
     out = capsys.readouterr().out
     assert status == 1
     assert "PASS  greet and goodbye" in out
@@ -175,7 +181,7 @@ def test_only_the_named_stories_run_and_all_passing_exits_0(
     rasa: tuple[FakeRasa, str], story_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, url = rasa
-    argv = [str(story_file), "--url", url, "--token", TOKEN, "--story", "greet and goodbye"]
+    argv = [str(story_file), "--url", url, "--story", "greet and goodbye"]
     assert launcher_main.main(["stories", *argv]) == 0
     assert "stories: 1 passed, 0 failed, 1 total" in capsys.readouterr().out
 
@@ -210,9 +216,8 @@ def test_a_stack_that_cannot_be_used_exits_2(
 ) -> None:
     fake, url = rasa
     fake.api = api
-    monkeypatch.delenv("SHOPDESK_RASA_TOKEN", raising=False)
-    argv = [str(story_file), "--url", url] + (["--token", token] if token else [])
-    assert main(argv) == 2
+    monkeypatch.setenv("SHOPDESK_RASA_TOKEN", token or "")
+    assert main([str(story_file), "--url", url]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert "wrong-token-abcdef" not in err
@@ -220,7 +225,7 @@ def test_a_stack_that_cannot_be_used_exits_2(
 
 
 def test_an_unreachable_url_exits_2(story_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(story_file), "--url", "http://127.0.0.1:9", "--token", TOKEN]) == 2
+    assert main([str(story_file), "--url", "http://127.0.0.1:9"]) == 2
     assert "cannot reach Rasa at http://127.0.0.1:9" in capsys.readouterr().err
 
 
@@ -259,3 +264,21 @@ def test_rasa_test_summary_keeps_rasas_verdict_lines() -> None:
         "Correct: 3 / 7",
         "Accuracy: 0.429",
     ]
+
+
+@pytest.mark.parametrize("given", [["--token", "s3cret-token-xyz"], ["--token=s3cret-token-xyz"]])
+def test_a_token_on_the_command_line_is_refused_without_echoing_it(
+    rasa: tuple[FakeRasa, str],
+    story_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    given: list[str],
+) -> None:
+    """Every user of the machine can read a command line (`ps`)."""
+    fake, url = rasa
+    with pytest.raises(SystemExit) as exited:
+        main([str(story_file), "--url", url, *given])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "a command line is visible to every user" in err and "SHOPDESK_RASA_TOKEN" in err
+    assert "s3cret" not in err
+    assert fake.trackers == {}

@@ -209,7 +209,7 @@ def test_the_command_exits_2_with_a_clear_message_and_no_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path / "bad.yml", one_story("- user: hi\n  intent: greet", "- bott: hi"))
-    assert main([str(path), "--url", "http://127.0.0.1:9", "--token", "t"]) == 2
+    assert main([str(path), "--url", "http://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err
     assert "bad.yml: story 's', step 2: unknown step key(s) 'bott'" in err
     assert "Traceback" not in err

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from actions.verification import LOCKED_TEXT, NO_MATCH_TEXT
 from catalog.db import session_scope
-from catalog.models import AuditEntry, Customer, Order, OutboxEmail
+from catalog.models import AuditEntry, Customer, NewsletterSubscriber, Order, OutboxEmail
 from launcher.stack import Stack
 from tests.security.conftest import new_sender, shop_db_url, texts, tracker
 
@@ -194,3 +194,33 @@ def test_a_cancel_through_the_bot_is_audited_and_told_to_the_owner(
         assert [(a.action, a.agent_id) for a in audit] == [("bot_cancel_order", None)]
         assert number in audit[0].detail and email not in audit[0].detail
         assert [m.kind for m in mails] == ["order_cancelled"] and number in mails[0].subject
+
+
+def test_a_stranger_cannot_subscribe_or_unsubscribe_someone_elses_address(
+    live: Stack, attacker: httpx.Client
+) -> None:
+    """Typing a victim's address changes nothing; the victim's mailbox gets a link, and only
+    opening it changes the flag."""
+    victim = f"victim.{new_sender()}@example.com"
+    sender = new_sender()
+    replies = say(attacker, live, sender, f"please subscribe {victim} to your newsletter")
+    if not any("confirmation link" in r for r in replies):
+        replies += say(attacker, live, sender, victim)
+    assert any(f"confirmation link to {victim}" in r for r in replies), replies
+    with session_scope(shop_db_url(live)) as session:
+        assert session.scalar(
+            select(NewsletterSubscriber).where(NewsletterSubscriber.email == victim)
+        ) is None
+        [mail] = session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == victim))
+        assert mail.kind == "newsletter_confirm"
+        link = next(word for word in mail.body.split() if "/newsletter/confirm?token=" in word)
+    path = link[link.index("/newsletter/confirm") :]
+    forged = httpx.get(f"{live.config.web_url}/newsletter/confirm?token=guessed", timeout=30)
+    assert forged.status_code == 404 and "Nothing was changed" in forged.text
+    opened = httpx.get(f"{live.config.web_url}{path}", timeout=30)
+    assert opened.status_code == 200 and "now subscribed" in opened.text
+    with session_scope(shop_db_url(live)) as session:
+        row = session.scalar(
+            select(NewsletterSubscriber).where(NewsletterSubscriber.email == victim)
+        )
+        assert row is not None and row.subscribed

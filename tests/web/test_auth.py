@@ -1,23 +1,32 @@
 """Agent accounts: password hashes, sign-in, sessions and their expiry, CSRF, the first admin,
-and the 0004 migration that holds them."""
+and the 0004 migration that holds them; the sign-in route's defences (body limits, JSON only,
+throttling per address and per account, the password pool, the cookie)."""
 
+import asyncio
+import contextlib
 import hashlib
+import threading
 import unicodedata
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from catalog.db import engine_for, migrate, session_scope
-from catalog.models import Agent, AgentSession, AuditEntry, Handoff
+from catalog.models import Agent, AgentSession, AuditEntry, Handoff, SignInFailure
 from catalog.support import request_handoff
 from tests.catalog import test_postgres
 from tests.catalog.test_order_book import migrate_to
 from web import audit, auth, notes
+from web.app import create_app
 from web.auth import (
+    PasswordPool,
+    SignInBusy,
     agent_for_token,
     authenticate,
     create_agent,
@@ -26,9 +35,22 @@ from web.auth import (
     end_session,
     ensure_admin_from_env,
     hash_password,
+    recent_sign_in_failures,
+    record_sign_in_failure,
+    sign_in_failure_summary,
     start_session,
     verify_password,
 )
+from web.console_api import (
+    ACCOUNT_FAILURES_ALLOWED,
+    ACCOUNT_WINDOW_S,
+    LOGIN_FAILURES_ALLOWED,
+    MAX_BODY_BYTES,
+    MAX_LOGIN_BODY_BYTES,
+    LoginThrottle,
+)
+from web.proxies import parse_trusted_proxies
+from web.settings import SettingsError, WebSettings
 
 NOW = datetime(2025, 6, 18, 10, 30)
 TTL_S = 3600
@@ -328,3 +350,327 @@ def test_migration_round_trip_on_sqlite(db_url: str) -> None:
 @pytest.mark.postgres
 def test_migration_round_trip_on_postgresql(postgres_url: str) -> None:
     migration_round_trip(postgres_url)
+
+
+# ---------------------------------------------------------------- absolute session lifetime
+
+HOUR_S = 3600
+
+
+def test_a_busy_session_still_ends_at_its_absolute_age(session: Session) -> None:
+    """Idle expiry alone lets a stolen cookie live for ever if something keeps polling."""
+    agent = anna(session)
+    token, row = start_session(session, agent, now=NOW)
+    max_age_s = 12 * HOUR_S
+    for half_hours in range(1, 24):  # busy all day: never idle for TTL_S
+        at = NOW + timedelta(seconds=half_hours * HOUR_S / 2)
+        assert agent_for_token(session, token, TTL_S, at, max_age_s) == (agent, row)
+    at_age = NOW + timedelta(seconds=max_age_s)
+    assert agent_for_token(session, token, TTL_S, at_age, max_age_s) is None
+    assert session.get(AgentSession, row.id) is None
+
+
+def test_the_absolute_age_is_twelve_hours_unless_set(session: Session) -> None:
+    token, _ = start_session(session, anna(session), now=NOW)
+    assert auth.SESSION_MAX_AGE_S == WebSettings().agent_session_max_age_s == 12 * HOUR_S
+    for hour in range(1, 12):  # the default applies to callers that do not pass the setting
+        assert agent_for_token(session, token, 8 * HOUR_S, NOW + timedelta(hours=hour))
+    assert agent_for_token(session, token, 8 * HOUR_S, NOW + timedelta(hours=12)) is None
+    assert (
+        WebSettings.from_env({"SHOPDESK_AGENT_SESSION_MAX_AGE_S": "7200"}).agent_session_max_age_s
+        == 7200
+    )
+    with pytest.raises(SettingsError, match="SHOPDESK_AGENT_SESSION_MAX_AGE_S must be at least"):
+        WebSettings.from_env({"SHOPDESK_AGENT_SESSION_MAX_AGE_S": "5"})
+
+
+# ---------------------------------------------------------------- failed sign-ins
+
+
+def test_failed_sign_ins_count_per_account_from_any_address(session: Session) -> None:
+    anna(session)
+    for n in range(3):
+        record_sign_in_failure(session, " Anna ", f"198.51.100.{n}", NOW + timedelta(seconds=n))
+    record_sign_in_failure(session, "ben", "198.51.100.9", NOW)
+    assert (
+        recent_sign_in_failures(session, "ANNA", ACCOUNT_WINDOW_S, NOW + timedelta(seconds=9)) == 3
+    )
+    later = NOW + timedelta(seconds=ACCOUNT_WINDOW_S + 0.5)  # the first has left it
+    assert recent_sign_in_failures(session, "anna", ACCOUNT_WINDOW_S, later) == 2  # window
+    assert recent_sign_in_failures(session, "ben", ACCOUNT_WINDOW_S, NOW) == 1
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_a_name_that_is_no_account_is_kept_only_as_a_keyed_hash(session: Session) -> None:
+    typed = "my secret password 42"  # typed into the username field by mistake
+    record_sign_in_failure(session, typed, "198.51.100.1", NOW)
+    stored = session.scalars(select(SignInFailure.username)).one()
+    assert stored.startswith(auth.UNKNOWN_ACCOUNT_PREFIX) and len(stored) == 64
+    assert typed not in stored and hashlib.sha256(typed.encode()).hexdigest()[:63] not in stored
+    assert recent_sign_in_failures(session, typed, ACCOUNT_WINDOW_S, NOW) == 1  # still locks
+    assert recent_sign_in_failures(session, "another name", ACCOUNT_WINDOW_S, NOW) == 0
+
+
+def test_failed_sign_ins_are_kept_a_day(session: Session) -> None:
+    record_sign_in_failure(session, "anna", "198.51.100.1", NOW)
+    next_day = NOW + timedelta(seconds=auth.SIGN_IN_FAILURES_KEPT_S + 1)
+    record_sign_in_failure(session, "anna", "198.51.100.1", next_day)
+    assert session.scalars(select(SignInFailure.at)).all() == [next_day]
+
+
+def test_the_admin_sees_a_summary_of_failed_sign_ins(session: Session) -> None:
+    anna(session)
+    create_agent(session, "ben", "Ben", PASSWORD, now=NOW)
+    for n in range(4):
+        record_sign_in_failure(session, "anna", f"198.51.100.{n % 2}", NOW)
+    record_sign_in_failure(session, "ben", "198.51.100.5", NOW)
+    record_sign_in_failure(session, "nobody", "198.51.100.5", NOW)
+    summary = sign_in_failure_summary(session, NOW + timedelta(minutes=1))
+    assert summary["total"] == 6 and summary["unknown_usernames"] == 1
+    assert summary["accounts"] == [
+        {"username": "anna", "failures": 4, "addresses": 2, "last": NOW.isoformat()},
+        {"username": "ben", "failures": 1, "addresses": 1, "last": NOW.isoformat()},
+    ]
+
+
+def test_guesses_being_checked_count_against_both_rules() -> None:
+    """A burst sent at once must not get more guesses than the same guesses one by one."""
+    throttle = LoginThrottle()
+    with contextlib.ExitStack() as stack:
+        for _ in range(LOGIN_FAILURES_ALLOWED):
+            assert not throttle.blocked("anna|198.51.100.1")
+            stack.enter_context(throttle.checking("anna|198.51.100.1", "anna"))
+        assert throttle.blocked("anna|198.51.100.1")
+        assert not throttle.account_locked(
+            "anna", ACCOUNT_FAILURES_ALLOWED - LOGIN_FAILURES_ALLOWED
+        )
+        assert throttle.account_locked(
+            "anna", ACCOUNT_FAILURES_ALLOWED - LOGIN_FAILURES_ALLOWED + 1
+        )
+    assert not throttle.blocked("anna|198.51.100.1")  # settled, and none failed
+    with throttle.checking("anna|198.51.100.2", "anna"):  # its own attempt is not held against it
+        assert not throttle.account_locked("anna", ACCOUNT_FAILURES_ALLOWED - 1)
+        assert throttle.account_locked("anna", ACCOUNT_FAILURES_ALLOWED)
+
+
+# ---------------------------------------------------------------- the password pool
+
+
+def test_password_checks_run_on_a_bounded_pool_of_their_own() -> None:
+    pool = PasswordPool(workers=1, queue=1)
+    release = threading.Event()
+
+    def held() -> str:
+        release.wait(10)
+        return threading.current_thread().name
+
+    async def flood() -> list[Any]:
+        first = asyncio.ensure_future(pool.run(held))
+        second = asyncio.ensure_future(pool.run(held))
+        await asyncio.sleep(0)
+        with pytest.raises(SignInBusy):  # one running, one waiting: the third is refused
+            await pool.run(held)
+        release.set()
+        done = await asyncio.gather(first, second)
+        return [*done, await pool.run(lambda: threading.current_thread().name)]  # room again
+
+    try:
+        names = asyncio.run(flood())
+    finally:
+        pool.shutdown()
+    assert all(name.startswith("sign-in") for name in names)  # not asyncio's default pool
+
+
+def test_a_caller_that_stops_waiting_does_not_free_its_place() -> None:
+    pool = PasswordPool(workers=1, queue=0)
+    release = threading.Event()
+
+    async def hang_up() -> None:
+        waiting = asyncio.ensure_future(pool.run(lambda: release.wait(10)))
+        await asyncio.sleep(0.05)
+        waiting.cancel()  # the client went away; the hash still runs
+        with pytest.raises(SignInBusy):
+            await pool.run(lambda: True)
+        release.set()
+
+    try:
+        asyncio.run(hang_up())
+    finally:
+        pool.shutdown()
+
+
+# ---------------------------------------------------------------- the sign-in route
+
+PROXY = "127.0.0.1"  # the trusted proxy of these tests
+BEN_PASSWORD = "ben's own long passphrase"
+
+
+def make_app(db_url: str) -> Any:
+    settings = WebSettings(
+        rasa_urls=("http://127.0.0.1:9",),
+        rasa_token="unused",
+        trusted_proxies=parse_trusted_proxies(PROXY),
+    )
+    return create_app(settings, db_url, b"k" * 40)
+
+
+@pytest.fixture
+def console_db(db_url: str) -> str:
+    with session_scope(db_url) as session:
+        anna(session)
+        create_agent(session, "ben", "Ben", BEN_PASSWORD, role="admin", now=NOW)
+    return db_url
+
+
+@pytest.fixture
+def proxied(console_db: str) -> Iterator[TestClient]:
+    """The console behind its trusted TLS proxy, which names each client in X-Forwarded-For."""
+    with TestClient(make_app(console_db), client=(PROXY, 50000)) as client:
+        yield client
+
+
+@pytest.fixture
+def direct(console_db: str) -> Iterator[TestClient]:
+    """A client reaching the server directly, not through the proxy."""
+    with TestClient(make_app(console_db), client=("203.0.113.66", 50000)) as client:
+        yield client
+
+
+def log_in(
+    client: TestClient, username: str, password: str, address: str | None = None
+) -> Any:  # the TestClient's response (httpx's, or httpx2's on newer Starlette)
+    headers = {"X-Forwarded-For": address} if address else {}
+    client.cookies.clear()
+    return client.post(
+        "/agent/api/login", json={"username": username, "password": password}, headers=headers
+    )
+
+
+def count(db_url: str, model: type[Any]) -> int:
+    with session_scope(db_url) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (f"username=anna&password={PASSWORD}", "application/x-www-form-urlencoded"),
+        # <form enctype="text/plain"> can be made to send a JSON-looking body
+        (f'{{"username": "anna", "password": "{PASSWORD}", "x": "="}}', "text/plain"),
+        (f'{{"username": "anna", "password": "{PASSWORD}"}}', "multipart/form-data; boundary=x"),
+        (f'{{"username": "anna", "password": "{PASSWORD}"}}', ""),
+    ],
+)
+def test_a_cross_site_form_cannot_sign_anyone_in(
+    direct: TestClient, console_db: str, content: str, content_type: str
+) -> None:
+    headers = {"Content-Type": content_type, "Origin": "https://evil.example"}
+    answer = direct.post("/agent/api/login", content=content, headers=headers)
+    assert answer.status_code == 415 and "console page" in answer.json()["error"]
+    assert "set-cookie" not in answer.headers and count(console_db, AgentSession) == 0
+    charset = {"Content-Type": "application/json; charset=utf-8"}
+    body = f'{{"username": "anna", "password": "{PASSWORD}"}}'
+    assert direct.post("/agent/api/login", content=body, headers=charset).status_code == 200
+
+
+def test_a_sign_in_body_over_the_limit_is_refused_unread(direct: TestClient) -> None:
+    huge = b'{"username": "anna", "password": "' + b"x" * MAX_LOGIN_BODY_BYTES + b'"}'
+    declared = direct.post(
+        "/agent/api/login", content=huge, headers={"Content-Type": "application/json"}
+    )
+    assert declared.status_code == 413 and "too large" in declared.json()["error"]
+
+    def streamed() -> Iterator[bytes]:  # chunked: no Content-Length to go by
+        for start in range(0, len(huge), 1024):
+            yield huge[start : start + 1024]
+
+    chunked = direct.post(
+        "/agent/api/login", content=streamed(), headers={"Content-Type": "application/json"}
+    )
+    assert chunked.status_code == 413
+    longest = "ü" * auth.MAX_PASSWORD_CHARS  # the longest password allowed still fits
+    assert log_in(direct, "anna", longest).status_code == 401
+
+
+def test_a_console_body_over_the_limit_or_nested_too_deep_is_refused(direct: TestClient) -> None:
+    csrf = log_in(direct, "anna", PASSWORD).json()["csrf_token"]
+    headers = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+    note = "/agent/api/conversations/chat-1/note"
+    big = b'{"text": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    assert direct.post(note, content=big, headers=headers).status_code == 413
+    nested = direct.post(note, content=b"[" * (MAX_BODY_BYTES - 1), headers=headers)
+    assert nested.status_code == 400 and nested.json() == {
+        "error": "The request body must be JSON."
+    }
+    assert direct.post(note, json={"text": "Prefers e-mail."}, headers=headers).status_code == 200
+
+
+def test_a_password_spray_from_many_addresses_locks_the_account(
+    proxied: TestClient, console_db: str
+) -> None:
+    for n in range(ACCOUNT_FAILURES_ALLOWED):  # one guess from each address: no address limit
+        assert log_in(proxied, "anna", f"guess number {n:04}", f"198.51.100.{n}").status_code == 401
+    locked = log_in(proxied, "anna", PASSWORD, "192.0.2.200")  # even the right password
+    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.json()["error"]
+    assert int(locked.headers["Retry-After"]) == ACCOUNT_WINDOW_S
+    assert log_in(proxied, "ben", BEN_PASSWORD, "198.51.100.1").status_code == 200
+    with TestClient(make_app(console_db), client=(PROXY, 50000)) as restarted:
+        assert log_in(restarted, "anna", PASSWORD, "192.0.2.201").status_code == 429
+
+
+def test_repeated_failures_from_one_address_lock_that_address_only(proxied: TestClient) -> None:
+    for _ in range(LOGIN_FAILURES_ALLOWED):
+        assert log_in(proxied, "anna", "a wrong guess here", "198.51.100.1").status_code == 401
+    assert log_in(proxied, "anna", PASSWORD, "198.51.100.1").status_code == 429
+    assert log_in(proxied, "anna", PASSWORD, "198.51.100.2").status_code == 200
+
+
+def test_failed_sign_ins_stay_out_of_the_audit_log(proxied: TestClient, console_db: str) -> None:
+    for n in range(3):
+        log_in(proxied, "anna", "a wrong guess here", f"198.51.100.{n}")
+    log_in(proxied, "my secret password 42", "whatever it was", "198.51.100.9")
+    with session_scope(console_db) as session:
+        assert not session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "login_failed")
+        ).all()
+        assert session.scalars(select(SignInFailure.address)).all() == [
+            "198.51.100.0", "198.51.100.1", "198.51.100.2", "198.51.100.9"
+        ]  # fmt: skip
+    assert log_in(proxied, "ben", BEN_PASSWORD, "198.51.100.3").status_code == 200
+    answer = proxied.get("/agent/api/audit").json()
+    assert [(e["agent"], e["action"]) for e in answer["entries"]] == [("Ben", "login")]
+    failures = answer["sign_in_failures"]
+    assert (failures["total"], failures["unknown_usernames"]) == (4, 1)
+    assert [(a["username"], a["failures"], a["addresses"]) for a in failures["accounts"]] == [
+        ("anna", 3, 3)
+    ]
+    assert "my secret password" not in str(answer)
+
+
+def test_the_cookie_is_secure_behind_the_trusted_tls_proxy(
+    proxied: TestClient, direct: TestClient
+) -> None:
+    proto = {"X-Forwarded-Proto": "https"}
+    behind = proxied.post(
+        "/agent/api/login", json={"username": "anna", "password": PASSWORD}, headers=proto
+    )
+    cookie = behind.headers["set-cookie"].lower()
+    assert "; secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    assert f"max-age={12 * HOUR_S}" in cookie  # the absolute lifetime: the server ends it then
+    spoofed = direct.post(
+        "/agent/api/login", json={"username": "anna", "password": PASSWORD}, headers=proto
+    )
+    assert spoofed.status_code == 200 and "; secure" not in spoofed.headers["set-cookie"].lower()
+
+
+def test_a_full_password_pool_is_a_polite_503(
+    direct: TestClient, console_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def busy(pool: PasswordPool, work: Any) -> Any:
+        raise SignInBusy
+
+    monkeypatch.setattr(PasswordPool, "run", busy)
+    answer = log_in(direct, "anna", PASSWORD)
+    assert answer.status_code == 503 and "busy" in answer.json()["error"]
+    assert answer.headers["Retry-After"].isdigit()
+    assert count(console_db, SignInFailure) == 0  # not held against anyone

@@ -32,9 +32,17 @@ def test_buttons_become_quick_replies_and_cards_a_carousel() -> None:
     assert {b["type"] for b in element["buttons"]} == {"web_url", "postback"}
 
 
+OFFER: dict[str, Any] = {
+    "event": "bot", "text": "Would you like a person?",
+    "data": {"buttons": [{"title": "Yes, please", "payload": "/affirm"},
+                         {"title": "No, thanks", "payload": "/deny"}]},
+}  # fmt: skip
+
+
 def test_tracker_messages_are_numbered_and_agents_named() -> None:
     events: list[dict[str, Any]] = [
         {"event": "action", "name": "action_listen"},
+        OFFER,
         {"event": "user", "text": "/affirm",
          "metadata": {"message_id": "m1", "display_text": "Yes, please"}},
         {"event": "bot", "text": "I've asked a person.", "data": {}},
@@ -44,12 +52,41 @@ def test_tracker_messages_are_numbered_and_agents_named() -> None:
     ]  # fmt: skip
     messages = conversation_messages(events)
     assert [(m["seq"], m["sender"]) for m in messages] == [
-        (0, "user"), (1, "bot"), (2, "agent"), (3, "user"),
+        (0, "bot"), (1, "user"), (2, "bot"), (3, "agent"), (4, "user"),
     ]  # fmt: skip
-    assert messages[0]["text"] == "Yes, please"  # the button's title, not its payload
-    assert messages[0]["message_id"] == "m1"
-    assert messages[2]["agent_name"] == "Anna"
-    assert messages[3]["text"] == "<b>hi</b>"  # kept as text; the pages show it as text
+    assert messages[1]["text"] == "Yes, please"  # the button's title, not its payload
+    assert messages[1]["message_id"] == "m1"
+    assert messages[3]["agent_name"] == "Anna"
+    assert messages[4]["text"] == "<b>hi</b>"  # kept as text; the pages show it as text
+
+
+def pressed(payload: str, display_text: str) -> dict[str, Any]:
+    return {"event": "user", "text": payload, "metadata": {"display_text": display_text}}
+
+
+def test_a_lying_display_text_shows_what_was_really_sent() -> None:
+    """The shopper's side sends `display_text`: only a title the bot offered for exactly that
+    payload, just before, is shown in its place; anything else shows the payload sent."""
+    events: list[dict[str, Any]] = [
+        OFFER,
+        pressed("/deny", "I love it"),  # a payload offered, under another title
+        OFFER,
+        pressed("/restart", "Yes, please"),  # an offered title on a payload never offered
+        pressed("/affirm", "Yes, please"),  # offered, but in a turn before the last message
+        {"event": "bot", "text": "Hi, I'm Anna.", "metadata": {"agent_name": "Anna"}},
+        pressed("/affirm", "Yes, please"),  # the agent's turn offered no buttons
+        {"event": "user", "text": "hello", "metadata": {"display_text": "goodbye"}},
+    ]  # fmt: skip
+    shown = [m["text"] for m in conversation_messages(events) if m["sender"] == "user"]
+    assert shown == ["/deny", "/restart", "/affirm", "/affirm", "hello"]
+
+
+def test_an_agents_rating_buttons_show_their_titles() -> None:
+    closing = {"event": "bot", "text": "Anna has closed this chat. How did we do?",
+               "data": {"buttons": [{"title": "5 ★", "payload": '/rate_conversation{"rating":5}'}]},
+               "metadata": {"agent_name": "Anna"}}  # fmt: skip
+    events = [closing, pressed('/rate_conversation{"rating":5}', "5 ★")]
+    assert conversation_messages(events)[-1]["text"] == "5 ★"
 
 
 def test_the_console_sees_how_the_bot_read_each_shopper_message() -> None:

@@ -5,7 +5,11 @@ speaking docs/web.md's shopper protocol (session_request/session_confirm, user_u
 bot_uttered, typing, history; user messages echoed with their seq and message_id as the real
 server does), with canned answers: a text, quick replies, a product carousel, an agent's message
 and an XSS attempt. It serves web/static and the socket.io client like the real server, and keeps
-its conversations across a stop and start, so a dropped connection can be tested.
+its conversations across a stop and start, so a dropped connection can be tested. It also
+clears a chat, finds one idle, and refuses a request as too fast, as the real server does.
+
+The last test loads the real server's pages (web/app.py, without Rasa): each carries the CSP,
+and a page on another origin cannot frame the console.
 """
 
 from __future__ import annotations
@@ -31,20 +35,17 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from tests.web.test_shopper import Served
+from web.app import PAGE_HEADERS  # the real server's headers: the widget must live with them
+from web.limits import ShopperChannelSettings
+from web.shopper import TOO_FAST_TEXT
+
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Page, expect
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 STATIC = WEB / "static"
 SOCKET_IO_CLIENT = WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
-# the real server's headers for its pages (web/app.py): the widget must live with them
-PAGE_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' https: http: data:; connect-src 'self' ws: wss:; "
-        "style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 XSS = "<img src=x onerror=window.__xss=1>"
@@ -92,6 +93,9 @@ class ShopDouble:
         self.conversations: dict[str, list[dict[str, Any]]] = {}
         self.received: list[dict[str, Any]] = []  # every user_uttered, as sent
         self.history_requests: list[dict[str, Any]] = []
+        self.cleared: list[str] = []  # the conversations a clear_chat deleted
+        self.refuse_session_requests = 0  # answer this many with rate_limited first
+        self.idle: set[str] = set()  # conversations the next session_request finds idle
         self._lock = threading.Lock()
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -175,15 +179,41 @@ class ShopDouble:
                 messages.append(message)
             await sio.emit("bot_uttered", message, room=conversation)
 
-        async def session_request(sid: str, data: Any = None) -> None:
-            wanted = data.get("session_id") if isinstance(data, dict) else data
-            known = isinstance(wanted, str) and SESSION_ID.match(wanted)
-            conversation = str(wanted) if known else uuid.uuid4().hex
+        async def join(sid: str, conversation: str, reason: str | None = None) -> None:
             with self._lock:
                 self.conversations.setdefault(conversation, [])
+            if previous := await conversation_of(sid):
+                await sio.leave_room(sid, previous)
             await sio.save_session(sid, {"conversation": conversation})
             await sio.enter_room(sid, conversation)
-            await sio.emit("session_confirm", {"session_id": conversation}, to=sid)
+            confirm: dict[str, Any] = {"session_id": conversation, "idle_s": 1800}
+            if reason:
+                confirm["reason"] = reason
+            await sio.emit("session_confirm", confirm, to=sid)
+
+        async def session_request(sid: str, data: Any = None) -> None:
+            if self.refuse_session_requests > 0:
+                self.refuse_session_requests -= 1
+                refusal = {"event": "session_request", "retry_after": 1, "text": TOO_FAST_TEXT}
+                await sio.emit("rate_limited", refusal, to=sid)
+                return
+            wanted = data.get("session_id") if isinstance(data, dict) else data
+            known = isinstance(wanted, str) and SESSION_ID.match(wanted)
+            if known and wanted in self.idle:
+                await join(sid, uuid.uuid4().hex, "idle")
+                return
+            await join(sid, str(wanted) if known else uuid.uuid4().hex)
+
+        async def clear_chat(sid: str, data: Any = None) -> None:
+            conversation = await conversation_of(sid)
+            if conversation is None:
+                return
+            with self._lock:
+                self.conversations.pop(conversation, None)
+            self.cleared.append(conversation)
+            fresh = uuid.uuid4().hex
+            await join(sid, fresh, "cleared")
+            await sio.emit("chat_cleared", {"cleared": True, "session_id": fresh}, to=sid)
 
         async def history(sid: str, data: Any = None) -> None:
             conversation = await conversation_of(sid)
@@ -216,6 +246,7 @@ class ShopDouble:
             await sio.emit("typing", {"on": False}, room=conversation)
 
         sio.on("session_request", session_request)
+        sio.on("clear_chat", clear_chat)
         sio.on("history", history)
         sio.on("user_uttered", user_uttered)
 
@@ -721,3 +752,107 @@ def test_another_origin_embeds_the_widget_with_one_tag(
     expect(page.locator(BOT)).to_contain_text("You said: hi from afar")
     assert page.evaluate("typeof window.io") == "undefined"
     assert page_errors == []
+
+
+def test_clear_this_chat_asks_first_then_starts_a_new_conversation(
+    shop: ShopDouble, browser_page: Page, page_errors: list[str], screenshot: Any
+) -> None:
+    page = browser_page
+    open_chat(page, shop.url)
+    say(page, "hello")
+    expect(page.locator(BOT)).to_have_count(1)
+    before = session_id(page)
+    clear = page.get_by_role("button", name="Clear chat")
+    dialog = page.get_by_test_id("shopdesk-clear-dialog")
+
+    # asked first; "Keep it" (the focused answer) leaves everything as it was
+    clear.click()
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("cannot be brought back")
+    expect(page.get_by_test_id("shopdesk-clear-cancel")).to_be_focused()
+    screenshot(page, "asked")
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(clear).to_be_focused()
+    clear.click()
+    page.keyboard.press("Escape")  # the question goes, the panel stays
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("shopdesk-panel")).to_be_visible()
+    assert shop.cleared == [] and bubbles(page) == ["hello", "You said: hello"]
+
+    clear.click()
+    page.get_by_test_id("shopdesk-clear-confirm").click()
+    expect(page.get_by_test_id("shopdesk-notice")).to_contain_text("This chat was cleared")
+    expect(page.locator(MESSAGE)).to_have_count(0)
+    assert shop.cleared == [before]
+    after = session_id(page)
+    assert after != before
+    expect(page.get_by_test_id("shopdesk-input")).to_be_focused()
+    screenshot(page, "cleared")
+
+    say(page, "a new question")
+    expect(page.locator(BOT)).to_contain_text("You said: a new question")
+    assert [m["text"] for m in shop.messages_of(after)] == [
+        "a new question",
+        "You said: a new question",
+    ]
+    page.reload()  # the new conversation is the one the browser keeps
+    page.evaluate("window.ShopDeskWidget.open()")
+    expect(page.locator(MESSAGE)).to_have_count(2)
+    assert session_id(page) == after
+    assert page_errors == []
+
+
+def test_a_refused_request_is_explained_and_asked_again(
+    shop: ShopDouble, browser_page: Page
+) -> None:
+    page = browser_page
+    shop.refuse_session_requests = 1
+    open_chat(page, shop.url)
+    status = page.get_by_test_id("shopdesk-status")
+    expect(status).to_have_text(TOO_FAST_TEXT)
+    expect(status).to_be_hidden(timeout=10_000)  # asked again after retry_after
+    say(page, "hello")
+    expect(page.locator(BOT)).to_contain_text("You said: hello")
+
+
+def test_an_idle_chat_is_not_shown_to_the_next_person(shop: ShopDouble, browser_page: Page) -> None:
+    page = browser_page
+    open_chat(page, shop.url)
+    say(page, "my order is 000000101")
+    expect(page.locator(BOT)).to_have_count(1)
+    before = session_id(page)
+    shop.idle.add(before)  # the server finds it idle at the next session request
+    page.reload()
+    expect(page.get_by_test_id("shopdesk-notice")).to_contain_text("ended after a while")
+    expect(page.locator(MESSAGE)).to_have_count(0)
+    assert session_id(page) != before
+
+
+@pytest.fixture
+def real_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    """The real web app (web/app.py), without Rasa: its pages and headers."""
+    monkeypatch.setenv("SHOPDESK_TRACKER_DB_URL", f"sqlite:///{tmp_path / 'tracker.sqlite3'}")
+    with Served(tmp_path, ShopperChannelSettings()) as running:
+        yield running
+
+
+def test_every_page_of_the_real_server_refuses_to_be_framed(
+    real_server: Served, browser_page: Page
+) -> None:
+    page = browser_page
+    paths = ["/", "/agent/", *(f"/static/{p.name}" for p in sorted(STATIC.glob("*.html")))]
+    for path in paths:
+        answer = page.goto(real_server.url + path)
+        assert answer is not None and answer.status == 200, path
+        headers = answer.headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "same-origin", path
+
+    page.goto("about:blank")  # an attacker's page framing the console
+    framing = ("/agent/", "/static/console.html")
+    frames = "".join(f'<iframe src="{real_server.url}{path}"></iframe>' for path in framing)
+    page.set_content(frames)
+    page.wait_for_load_state("load")
+    assert [frame.url for frame in page.frames[1:]] == ["chrome-error://chromewebdata/"] * 2

@@ -20,6 +20,7 @@
     queueFetchedAt: 0, // performance.now() when queue's waiting_s were current
     queueSignature: "",
     openId: null, // conversation id open on the right
+    openPreview: null, // the queue's preview of the open conversation, when last seen
     conv: null, // Conversation (messages/notes as rendered so far)
     convFetchedAt: 0,
     seen: null, // Set of message keys in the transcript
@@ -190,6 +191,7 @@
     state.queue = [];
     state.queueSignature = "";
     state.openId = null;
+    state.openPreview = null;
     state.conv = null;
     state.seen = null;
     state.lastSeq = -1;
@@ -303,8 +305,20 @@
       refreshQueue();
       if (state.openId) refetchConversation();
     });
-    socket.on("disconnect", function () {
+    socket.on("disconnect", function (reason) {
       setConnection("polling");
+      // The server drops the socket of a session that ended (signed out in another tab, the
+      // account disabled, expired): ask who we are; 401 shows the sign-in form, else reconnect.
+      if (reason === "io server disconnect") {
+        api("GET", "me").then(
+          function () {
+            if (state.socket === socket) socket.connect();
+          },
+          function (err) {
+            if (err.status === 401 && state.socket === socket) handleError(err);
+          }
+        );
+      }
     });
     socket.on("connect_error", function () {
       setConnection("polling");
@@ -323,8 +337,15 @@
 
   function poll() {
     refreshQueue(true);
-    // Without the socket, new messages of the open conversation come from polling too.
-    if (state.openId && !socketLive() && !state.busy) refetchConversation();
+    // The socket brings the messages of the conversations this agent holds, and only those;
+    // any other open conversation (every one, without the socket) is read again here.
+    if (state.openId && (!socketLive() || !holdingOpen()) && !state.busy) refetchConversation();
+  }
+
+  /** Whether this agent holds (has taken) the open conversation, so its messages come live. */
+  function holdingOpen() {
+    var h = state.conv && state.conv.handoff;
+    return !!(h && h.status === "taken" && isMine(h));
   }
 
   // ---------------------------------------------------------------- queue
@@ -446,7 +467,12 @@
     var h = state.conv.handoff;
     var shown = h ? h.status + "|" + (h.agent || "") : "none";
     if (entry) {
-      if (entry.status + "|" + (entry.agent || "") !== shown) scheduleRefetch();
+      // Not held here, the open conversation's new messages do not come live: a new preview
+      // in the queue says the shopper wrote, so read it again now rather than at the next poll.
+      var preview = String(entry.preview || "");
+      var wrote = !holdingOpen() && state.openPreview !== null && preview !== state.openPreview;
+      state.openPreview = preview;
+      if (wrote || entry.status + "|" + (entry.agent || "") !== shown) scheduleRefetch();
     } else if (h && (h.status === "waiting" || h.status === "taken")) {
       scheduleRefetch();
     }
@@ -517,6 +543,7 @@
       // Never show one conversation's content while the buttons act on another.
       state.conv = null;
       state.seen = null;
+      state.openPreview = null;
       state.confirmingClose = false;
       $("reply-input").value = "";
       $("note-input").value = "";

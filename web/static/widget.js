@@ -18,6 +18,11 @@
   var WAIT_MS = 20000; // the typing indicator waits this long for a reply
   var HISTORY_WAIT_MS = 3000; // a server without `history` (plain Rasa): send the queue anyway
   var CONNECTING_NOTICE_MS = 1000;
+  var IDLE_CHECK_MS = 60000; // how often an open page asks whether its chat has gone idle
+  var TOO_MANY_CONNECTS = "Too many chats are connecting from your network right now. I'll try again in a moment.";
+  var CLEARED_TEXT = "This chat was cleared. Anything you write now starts a new conversation.";
+  var IDLE_TEXT = "This chat ended after a while without messages. Anything you write now starts a new one.";
+  var CLEAR_OFFLINE_TEXT = "The chat can be cleared once the connection is back.";
 
   var script = document.currentScript || findOwnScript();
   var origin = new URL(script ? script.src : "/widget.js", window.location.href).origin;
@@ -42,6 +47,9 @@
     typingTimer: 0,
     waiting: false,
     waitTimer: 0,
+    idleMs: 0, // the server's idle limit (session_confirm's idle_s); 0: not told
+    lastActivity: Date.now(),
+    clearing: false,
     initialized: false,
     openOnInit: false,
   };
@@ -208,6 +216,11 @@
       if (state.socket && !state.socket.connected) state.socket.connect();
     });
     window.addEventListener("offline", updateStatus);
+    // a page left open on a shared computer: the server ends the idle chat when asked
+    setInterval(checkIdle, IDLE_CHECK_MS);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") checkIdle();
+    });
   }
 
   function loadStylesheet() {
@@ -257,6 +270,12 @@
 
     var header = el("div", { className: "shopdesk-header" });
     header.appendChild(el("span", { className: "shopdesk-title", "aria-hidden": "true" }, title));
+    var clearButton = el(
+      "button",
+      { type: "button", className: "shopdesk-clear", "data-testid": "shopdesk-clear" },
+      "Clear chat"
+    );
+    header.appendChild(clearButton);
     var closeButton = el(
       "button",
       { type: "button", className: "shopdesk-close", "aria-label": "Close chat", "data-testid": "shopdesk-close" },
@@ -270,6 +289,34 @@
       "data-testid": "shopdesk-status",
       hidden: true,
     });
+
+    // "Clear this chat?": asked in the panel, so it works with the keyboard and a screen reader
+    var confirmBar = el("div", {
+      className: "shopdesk-confirm",
+      role: "group",
+      "aria-labelledby": "shopdesk-confirm-text",
+      "data-testid": "shopdesk-clear-dialog",
+      hidden: true,
+    });
+    confirmBar.appendChild(
+      el(
+        "p",
+        { id: "shopdesk-confirm-text", className: "shopdesk-confirm-text" },
+        "Delete this conversation? It cannot be brought back."
+      )
+    );
+    var confirmYes = el(
+      "button",
+      { type: "button", className: "shopdesk-confirm-yes", "data-testid": "shopdesk-clear-confirm" },
+      "Delete chat"
+    );
+    var confirmNo = el(
+      "button",
+      { type: "button", className: "shopdesk-confirm-no", "data-testid": "shopdesk-clear-cancel" },
+      "Keep it"
+    );
+    confirmBar.appendChild(confirmYes);
+    confirmBar.appendChild(confirmNo);
 
     var log = el("div", {
       className: "shopdesk-log",
@@ -305,6 +352,7 @@
 
     panel.appendChild(header);
     panel.appendChild(status);
+    panel.appendChild(confirmBar);
     panel.appendChild(log);
     panel.appendChild(typing);
     panel.appendChild(form);
@@ -312,7 +360,18 @@
     root.appendChild(launcher);
     document.body.appendChild(root);
 
-    ui = { root: root, launcher: launcher, panel: panel, status: status, log: log, typing: typing, input: input };
+    ui = {
+      root: root,
+      launcher: launcher,
+      panel: panel,
+      status: status,
+      log: log,
+      typing: typing,
+      input: input,
+      clearButton: clearButton,
+      confirmBar: confirmBar,
+      confirmNo: confirmNo,
+    };
 
     launcher.addEventListener("click", function () {
       if (panel.hidden) openPanel(true);
@@ -320,6 +379,18 @@
     });
     closeButton.addEventListener("click", function () {
       closePanel(true);
+    });
+    clearButton.addEventListener("click", askToClear);
+    confirmYes.addEventListener("click", clearChat);
+    confirmNo.addEventListener("click", function () {
+      hideConfirm(true);
+    });
+    confirmBar.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" || event.key === "Esc") {
+        event.preventDefault();
+        event.stopPropagation(); // the question goes away, the panel stays
+        hideConfirm(true);
+      }
     });
     panel.addEventListener("keydown", function (event) {
       if (event.key === "Escape" || event.key === "Esc") {
@@ -437,9 +508,11 @@
       state.socket = socket;
       socket.on("connect", onConnect);
       socket.on("disconnect", onDisconnect);
-      socket.on("connect_error", updateStatus);
+      socket.on("connect_error", onConnectError);
       socket.on("session_confirm", onSessionConfirm);
       socket.on("history", onHistory);
+      socket.on("rate_limited", onRateLimited);
+      socket.on("chat_cleared", onChatCleared);
       socket.on("bot_uttered", function (message) {
         showMessage(message, true);
       });
@@ -469,11 +542,26 @@
     }
   }
 
+  function onConnectError(error) {
+    updateStatus();
+    // a flood from this network (HTTP 429 on the handshake, or the server refused the socket)
+    var refused = error && (error.description === 429 || (error.data && error.data.retry_after));
+    if (refused) showStatus(TOO_MANY_CONNECTS);
+  }
+
   function onSessionConfirm(data) {
-    // Rasa's channel sends the id itself, ShopDesk's {"session_id": id}
+    // Rasa's channel sends the id itself, ShopDesk's {"session_id": id, "idle_s"?, "reason"?}
     var id = typeof data === "string" ? data : data && text(data.session_id);
     if (!id) return;
-    if (state.sessionId && id !== state.sessionId) startOver();
+    if (data && typeof data.idle_s === "number" && data.idle_s > 0) state.idleMs = data.idle_s * 1000;
+    if (state.sessionId && id !== state.sessionId) {
+      startOver();
+      if (data && data.reason === "idle") {
+        dropOutbox();
+        showNotice(IDLE_TEXT);
+      }
+    }
+    state.lastActivity = Date.now();
     state.sessionId = id;
     save("local", "session_id", id);
     state.awaitingHistory = true;
@@ -514,6 +602,97 @@
     state.seqs.clear();
     state.ids = new Set(Object.keys(queued));
     state.lastSeq = -1;
+  }
+
+  /** The server refused an event: it was too much, too fast. Wait as told, then ask again. */
+  function onRateLimited(data) {
+    var event = data && text(data.event);
+    var wait = data && typeof data.retry_after === "number" ? Math.max(1, data.retry_after) : 5;
+    if (event === "user_uttered") return; // the chat already shows the server's notice
+    if (event === "clear_chat") {
+      state.clearing = false;
+      ui.clearButton.disabled = false;
+      return showNotice(text(data.text) || "Please wait a moment.");
+    }
+    showStatus(text(data && data.text) || "Please wait a moment.");
+    setTimeout(function () {
+      if (!state.socket || !state.socket.connected) return;
+      updateStatus();
+      if (event === "session_request") state.socket.emit("session_request", { session_id: state.sessionId });
+      else if (event === "history" && state.sessionId) {
+        state.socket.emit("history", { session_id: state.sessionId, after_seq: state.lastSeq });
+      }
+    }, wait * 1000);
+  }
+
+  /** A page left open: ask the server again; it gives a new session if this one went idle. */
+  function checkIdle() {
+    if (!state.idleMs || !state.sessionId || !state.socket || !state.socket.connected) return;
+    if (Date.now() - state.lastActivity < state.idleMs) return;
+    state.lastActivity = Date.now();
+    state.socket.emit("session_request", { session_id: state.sessionId });
+  }
+
+  // ---------------------------------------------------------------- clear this chat
+
+  function askToClear() {
+    ui.confirmBar.hidden = false;
+    ui.confirmNo.focus(); // the safe answer first
+  }
+
+  function hideConfirm(returnFocus) {
+    ui.confirmBar.hidden = true;
+    if (returnFocus) ui.clearButton.focus();
+  }
+
+  function clearChat() {
+    hideConfirm(false);
+    if (!state.ready || !state.socket || !state.socket.connected) {
+      showNotice(CLEAR_OFFLINE_TEXT);
+      ui.clearButton.focus();
+      return;
+    }
+    state.clearing = true;
+    ui.clearButton.disabled = true;
+    dropOutbox();
+    state.socket.emit("clear_chat", { session_id: state.sessionId });
+  }
+
+  /** The server deleted the conversation and moved this page to a new one (session_confirm). */
+  function onChatCleared(data) {
+    state.clearing = false;
+    ui.clearButton.disabled = false;
+    if (!data || data.cleared !== true) {
+      showNotice(text(data && data.text) || "Sorry, the chat could not be cleared.");
+      return;
+    }
+    Array.prototype.slice.call(ui.log.children).forEach(function (node) {
+      node.remove();
+    });
+    state.seqs.clear();
+    state.ids = new Set();
+    state.lastSeq = -1;
+    dropOutbox();
+    setWaiting(false);
+    showNotice(CLEARED_TEXT);
+    ui.input.focus();
+  }
+
+  /** Unsent messages of a chat that ended are not sent into the next one. */
+  function dropOutbox() {
+    state.outbox.forEach(function (item) {
+      var node = findOwnMessage(item.message_id);
+      if (node) node.remove();
+    });
+    state.outbox = [];
+    save("session", "outbox", null);
+  }
+
+  /** A note from the widget itself (not part of the conversation), read out politely. */
+  function showNotice(message) {
+    var node = el("div", { className: "shopdesk-notice", "data-testid": "shopdesk-notice" }, message);
+    ui.log.appendChild(node);
+    scrollToEnd();
   }
 
   function flush() {
@@ -592,6 +771,7 @@
 
   /** The shopper says `message`; the conversation shows `display` (a button's title) instead. */
   function sendUserMessage(message, display) {
+    state.lastActivity = Date.now();
     var id = newId();
     var item = { message: message, message_id: id };
     if (display && display !== message) item.display_text = display;
@@ -628,6 +808,7 @@
   /** A message from the server (bot_uttered or a history entry), shown once. */
   function showMessage(message, live) {
     if (!message || typeof message !== "object") return;
+    if (live) state.lastActivity = Date.now();
     var sender = message.sender === "user" || message.sender === "agent" ? message.sender : "bot";
     // a transient notice repeats the last seq but is not part of the record
     var seq = message.transient !== true && Number.isInteger(message.seq) ? message.seq : null;
