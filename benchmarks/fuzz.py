@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis import strategies as st
 from starlette.routing import Mount
 
@@ -137,6 +137,32 @@ class Target:
     name: str
     cases: st.SearchStrategy[Case]
     send: Callable[[Case], tuple[int, str]]
+    # sent first on every run, whatever the seed: what an earlier run found
+    known: tuple[Case, ...] = ()
+
+
+REST = "/webhooks/rest/webhook"
+# Each broke Rasa once: a 500, or (the lone surrogate as sender) Rasa's SQL tracker store
+# exiting the whole process. Fixed in bot/shopdesk_rasa/channels.py (`refuse_malformed`).
+KNOWN_REST_BODIES: tuple[Any, ...] = (
+    {"sender": "\ud800", "message": "hi"},
+    {"sender": "a\x00b", "message": "hi"},
+    {"sender": "x" * 300, "message": "hi"},
+    {"sender": FRESH_SENDER, "message": "\udfff"},
+    {"sender": FRESH_SENDER, "message": {"text": "hi"}},
+    {"sender": FRESH_SENDER, "message": ["hi"]},
+    {"sender": FRESH_SENDER, "message": "hi", "input_channel": {}},
+    {"sender": FRESH_SENDER, "message": "/restart", "metadata": {"raw_intents": True}},
+    {"message": "hi"}, None, [], 7, "hi",
+)  # fmt: skip
+KNOWN_REST = tuple(
+    Case("POST", REST, json.dumps(body).encode(), "application/json") for body in KNOWN_REST_BODIES
+)
+# Each was a 500 once (dates whose range leaves the calendar); fixed in analytics/report.py.
+KNOWN_WEB_ADMIN = (
+    Case("GET", "/agent/api/analytics?to=0001-01-05"),
+    Case("GET", "/agent/api/analytics.csv?from=9999-12-30&to=9999-12-31"),
+)
 
 
 # ------------------------------------------------------------------ the web server's routes
@@ -262,33 +288,41 @@ def encode(value: Any) -> bytes:
 # ------------------------------------------------------------------ Rasa's REST channel
 
 
-def rest_bodies() -> st.SearchStrategy[Case]:
-    sender = st.just(FRESH_SENDER) | st.text(max_size=40) | st.sampled_from(PATH_VALUES)
-    shaped = st.fixed_dictionaries(
-        {"sender": sender, "message": TEXTS},
-        optional={
-            "metadata": JSON
-            | st.fixed_dictionaries(
-                {},
-                optional={
-                    "agent_present": JSON,
-                    "display_text": TEXTS,
-                    "message_id": TEXTS,
-                    "is_external": JSON,
-                },
-            ),
-            "input_channel": TEXTS,
-        },
-    )
-    odd = st.dictionaries(st.sampled_from(["sender", "message", "metadata"]), JSON, max_size=3)
-    body = st.one_of(shaped.map(encode), odd.map(encode), JSON.map(encode), st.binary(max_size=500))
-    return st.builds(
-        Case,
-        method=st.just("POST"),
-        path=st.just("/webhooks/rest/webhook"),
-        body=body,
-        content_type=st.sampled_from(["application/json", "application/json", "text/plain", ""]),
-    )
+SHAPED_IN_TEN = 7  # of ten REST cases, this many are well-formed messages
+METADATA = JSON | st.fixed_dictionaries(
+    {},
+    optional={
+        key: JSON | TEXTS
+        for key in ("agent_present", "display_text", "message_id", "is_external", "raw_intents",
+                    "client", "received_at")
+    },
+)  # fmt: skip
+
+
+@st.composite
+def rest_bodies(draw: st.DrawFn) -> Case:
+    """Mostly well-formed messages from a new conversation each (so most cases reach the bot:
+    hostile texts, metadata claiming what only the server may say), the rest odd senders and
+    malformed bodies."""
+    if draw(st.integers(0, 9)) < SHAPED_IN_TEN:
+        sender = FRESH_SENDER
+        if draw(st.integers(0, 4)) == 0:  # now and then an odd sender id
+            sender = draw(st.text(max_size=40) | st.sampled_from(PATH_VALUES))
+        body: dict[str, Any] = {"sender": sender, "message": draw(TEXTS)}
+        body |= draw(
+            st.fixed_dictionaries({}, optional={"metadata": METADATA, "input_channel": TEXTS})
+        )
+        raw = encode(body)
+    else:
+        raw = draw(
+            st.dictionaries(
+                st.sampled_from(["sender", "message", "metadata"]), JSON, max_size=3
+            ).map(encode)
+            | JSON.map(encode)
+            | st.binary(max_size=500)
+        )
+    content_type = draw(st.sampled_from(["application/json", "application/json", "text/plain", ""]))
+    return Case("POST", REST, raw, content_type)
 
 
 def fresh_senders(body: bytes | None) -> bytes | None:
@@ -368,8 +402,8 @@ def run_target(target: Target, cases: int, budget_s: float, seed_value: int) -> 
 
     @seed(seed_value)
     @settings(
-        max_examples=cases, deadline=None, database=None, phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
+        max_examples=cases, deadline=None, database=None,
+        phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
     )  # fmt: skip
     @given(target.cases)
     def one(case: Case) -> None:
@@ -377,6 +411,9 @@ def run_target(target: Target, cases: int, budget_s: float, seed_value: int) -> 
             return
         status, detail = target.send(case)
         report.record(case, status, detail)
+
+    for known in target.known:
+        one = example(known)(one)
 
     started = time.monotonic()
     one()
@@ -400,8 +437,9 @@ def targets(stack: Stack, admin: tuple[str, str], first_octet: int = 100) -> Ite
                 "web-admin",
                 web_cases([r for r in routes if r not in SESSION_ROUTES]),
                 sender(signed, csrf),
+                KNOWN_WEB_ADMIN,
             ),
-            Target("rasa-rest", rest_bodies(), sender(rasa)),
+            Target("rasa-rest", rest_bodies(), sender(rasa), KNOWN_REST),
         ]
     finally:
         for clients in (anonymous, signed, rasa):

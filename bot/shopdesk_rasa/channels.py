@@ -162,25 +162,50 @@ class _ReplyCounter(OutputChannel):
 
 
 MALFORMED_TEXT = (
-    'Please send a JSON object: {"sender": "<your conversation id>", "message": "<your text>"}.'
+    'Please send a JSON object: {"sender": "<your conversation id>", "message": "<your text>"}; '
+    "the sender has 1 to 255 printable characters."
 )
+MAX_SENDER_CHARS = 255  # Rasa's SQL tracker store: events.sender_id is VARCHAR(255)
+
+
+def is_unicode(text: str) -> bool:
+    """Whether the text can be stored: JSON's \\ud800 escapes make lone surrogates, which no
+    database driver encodes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def well_formed(body: Any) -> bool:
+    """A JSON object with a storable sender id and text strings."""
+    if not isinstance(body, dict):
+        return False
+    sender, message = body.get("sender"), body.get("message")
+    channel = body.get("input_channel", "")
+    return (
+        isinstance(sender, str)
+        and 0 < len(sender) <= MAX_SENDER_CHARS
+        and sender.isprintable()  # no NUL, control, surrogate or invisible characters
+        and isinstance(message, str)
+        and is_unicode(message)
+        and isinstance(channel, str)
+        and is_unicode(channel)
+    )
 
 
 async def refuse_malformed(request: Request) -> response.HTTPResponse | None:
-    """A message that is not a JSON object with text strings gets 400 and a sentence. Rasa's
-    RestInput reads the body with `.get` and the text with `.strip`: a list, a number or an
-    object there was a server error (500, found by benchmarks/fuzz.py), and a missing sender
-    put every such client in one shared conversation, "default"."""
+    """A message that is not well formed gets 400 and a sentence, before Rasa reads it.
+
+    Found by benchmarks/fuzz.py: Rasa's RestInput reads the body with `.get` and the text with
+    `.strip` (a list, a number or an object there was a 500); a sender id the tracker store
+    cannot write (a lone surrogate; on PostgreSQL also NUL or over 255 characters) made Rasa's
+    SQL tracker store exit the whole process; and a missing sender put every such client in
+    one shared conversation, "default"."""
     if request.method != "POST":
         return None
-    body = request.json  # not JSON at all: Sanic answers 400 itself
-    if (
-        isinstance(body, dict)
-        and isinstance(body.get("sender"), str)
-        and body["sender"]
-        and isinstance(body.get("message"), str)
-        and isinstance(body.get("input_channel", ""), str)
-    ):
+    if well_formed(request.json):  # not JSON at all: Sanic answers 400 itself
         return None
     return response.json({"error": MALFORMED_TEXT}, status=400)
 

@@ -74,4 +74,8 @@ def main(args: Sequence[str] | None = None, environ: MutableMapping[str, str] | 
 
 
 if __name__ == "__main__":
+    # Run as `-m shopdesk_rasa.run`, this module is `__main__`; the channel's later
+    # `from shopdesk_rasa import run` must find this same module (and the token it keeps),
+    # not a fresh copy.
+    sys.modules.setdefault("shopdesk_rasa.run", sys.modules[__name__])
     sys.exit(main())

@@ -98,6 +98,17 @@ HTTP_EXPECTED: dict[tuple[str, str], dict[str, int]] = {
 
 CONNECTED, REFUSED, IGNORED, LEFT = "connected", "refused", "ignored", "left cleanly"
 
+
+def shopper_only(answer: str) -> dict[str, str]:
+    """Answered for the shopper's confirmed session; ignored for a socket without one."""
+    return {NONE: IGNORED, SHOPPER: answer, AGENT_ROLE: IGNORED, ADMIN_ROLE: IGNORED}
+
+
+def staff_only(answer: str) -> dict[str, str]:
+    """The console's namespace: a socket without a console session is refused at connect."""
+    return {NONE: REFUSED, SHOPPER: REFUSED, AGENT_ROLE: answer, ADMIN_ROLE: answer}
+
+
 # Every socket.io event handler: what each role's socket sees. On "/", `none` has connected
 # without asking for a session, `shopper` has its confirmed session, and an agent's or admin's
 # socket carries the console cookie (which must buy nothing there) without a session. An event
@@ -105,23 +116,13 @@ CONNECTED, REFUSED, IGNORED, LEFT = "connected", "refused", "ignored", "left cle
 SOCKET_EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/", "connect"): everyone(CONNECTED),
     ("/", "session_request"): everyone("session_confirm"),
-    ("/", "history"): {NONE: IGNORED, SHOPPER: "history", AGENT_ROLE: IGNORED, ADMIN_ROLE: IGNORED},
+    ("/", "history"): shopper_only("history"),
     # a first message without a session starts one (rasa-webchat sends before the confirm)
     ("/", "user_uttered"): everyone("bot_uttered"),
-    ("/", "clear_chat"): {
-        NONE: IGNORED,
-        SHOPPER: "chat_cleared",
-        AGENT_ROLE: IGNORED,
-        ADMIN_ROLE: IGNORED,
-    },
+    ("/", "clear_chat"): shopper_only("chat_cleared"),
     ("/", "disconnect"): everyone(LEFT),
-    ("/agent", "connect"): {
-        NONE: REFUSED,
-        SHOPPER: REFUSED,
-        AGENT_ROLE: "queue",
-        ADMIN_ROLE: "queue",
-    },
-    ("/agent", "disconnect"): {NONE: REFUSED, SHOPPER: REFUSED, AGENT_ROLE: LEFT, ADMIN_ROLE: LEFT},
+    ("/agent", "connect"): staff_only("queue"),
+    ("/agent", "disconnect"): staff_only(LEFT),
 }
 # The data each event is sent with, and the events that count as its answer.
 EVENT_DATA: dict[str, Any] = {

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from catalog.db import engine_for, migrate, session_scope
 from catalog.models import Agent, AgentSession, AuditEntry, Handoff, SignInFailure
 from catalog.support import request_handoff
+from tests.async_run import run as run_async
 from tests.catalog import test_postgres
 from tests.catalog.test_order_book import migrate_to
 from web import audit, auth, notes
@@ -475,7 +476,7 @@ def test_password_checks_run_on_a_bounded_pool_of_their_own() -> None:
         return [*done, await pool.run(lambda: threading.current_thread().name)]  # room again
 
     try:
-        names = asyncio.run(flood())
+        names = run_async(flood())
     finally:
         pool.shutdown()
     assert all(name.startswith("sign-in") for name in names)  # not asyncio's default pool
@@ -494,7 +495,7 @@ def test_a_caller_that_stops_waiting_does_not_free_its_place() -> None:
         release.set()
 
     try:
-        asyncio.run(hang_up())
+        run_async(hang_up())
     finally:
         pool.shutdown()
 

@@ -16,6 +16,7 @@ from catalog.db import migrate, session_scope
 from catalog.models import ConversationSubject
 from catalog.support import local_now
 from learning.forget import LearningFiles
+from tests.async_run import run as run_async
 from tests.catalog.test_privacy import add_events, make_tracker, slot, tracker_rows, user
 from web.housekeeping import HousekeepingSettings, keep_house, run_once
 from web.settings import SettingsError
@@ -106,7 +107,7 @@ def test_the_schedule_runs_soon_after_start_and_then_again(
             task.cancel()
 
     with caplog.at_level(logging.INFO, logger="web.housekeeping"):
-        runs = asyncio.run(asyncio.wait_for(two_runs(), 120))
+        runs = run_async(asyncio.wait_for(two_runs(), 120))
     assert runs[0].startswith("housekeeping: 2 transcript events masked")
     assert runs[1].startswith("housekeeping: 0 transcript events masked")  # once only
     assert texts(tracker, "ended") == ["it's <EMAIL>"]

@@ -4,7 +4,6 @@ whose session ended."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from catalog.db import migrate, session_scope
 from catalog.models import Agent, AgentSession
 from catalog.support import local_now, request_handoff
+from tests.async_run import run as run_async
 from web import auth, handoff
 from web.agent_feed import AGENT_NAMESPACE
 from web.hub import Hub, Recent
@@ -98,8 +98,8 @@ def test_a_conversations_messages_go_only_to_the_agent_who_holds_it(db_url: str)
         anna = session.scalars(select(Agent).where(Agent.username == "anna")).one()
         handoff.take(session, HELD, anna)
 
-    asyncio.run(hub.sync(HELD))
-    asyncio.run(hub.sync(WAITING))
+    run_async(hub.sync(HELD))
+    run_async(hub.sync(WAITING))
 
     [pushed] = sockets.to("anna-tab", "message")
     assert pushed["conversation_id"] == HELD
@@ -129,7 +129,7 @@ def test_a_socket_whose_session_ended_is_dropped_and_sent_nothing(db_url: str) -
         aged.last_seen_at = local_now()
         auth.disable_agent(session, "ben")  # as `python -m web agents disable` does
 
-    asyncio.run(hub.queue_changed({"conversations": []}))
+    run_async(hub.queue_changed({"conversations": []}))
 
     assert [to for _, _, to, _ in sockets.sent] == ["live"]
     assert sorted(sockets.dropped) == ["aged", "idle", "off", "out"]
@@ -140,12 +140,12 @@ def test_the_sweep_drops_a_disabled_agents_socket_with_nothing_to_send(db_url: s
     hub, sockets = make_hub(db_url)
     hub.feed.join("anna-tab", *sign_in(db_url, "anna"))
     hub.feed.join("ben-tab", *sign_in(db_url, "ben"))
-    asyncio.run(hub.feed.recheck())
+    run_async(hub.feed.recheck())
     assert sockets.dropped == []
 
     with session_scope(db_url) as session:
         auth.disable_agent(session, "ben")
-    asyncio.run(hub.feed.recheck())
+    run_async(hub.feed.recheck())
 
     assert sockets.dropped == ["ben-tab"] and sockets.sent == []
 
@@ -157,7 +157,7 @@ def test_signing_out_drops_that_sessions_sockets_and_no_other(db_url: str) -> No
     hub.feed.join("office-2", *office)
     hub.feed.join("home", *home)
 
-    asyncio.run(hub.feed.end_session(office[1]))
+    run_async(hub.feed.end_session(office[1]))
 
     assert sorted(sockets.dropped) == ["office-1", "office-2"]
     assert set(hub.feed.sockets) == {"home"}
