@@ -34,7 +34,7 @@ from catalog.privacy import (
     mask_transcripts,
     retention_days_from_env,
 )
-from web.settings import SettingsError
+from web.settings import SettingsError, number_setting
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,10 @@ class HousekeepingSettings:
         """SHOPDESK_HOUSEKEEPING_INTERVAL_S, SHOPDESK_MASK_IDLE_MINUTES and
         SHOPDESK_TRANSCRIPT_RETENTION_DAYS; SettingsError, with a sentence, for a bad one."""
         env = os.environ if environ is None else environ
-        interval = _number(env, "SHOPDESK_HOUSEKEEPING_INTERVAL_S", DEFAULT_INTERVAL_S)
+        interval = number_setting(env, "SHOPDESK_HOUSEKEEPING_INTERVAL_S", DEFAULT_INTERVAL_S, 0)
         if 0 < interval < 1:
             raise SettingsError("SHOPDESK_HOUSEKEEPING_INTERVAL_S must be 0 (off) or at least 1")
-        idle = _number(env, "SHOPDESK_MASK_IDLE_MINUTES", DEFAULT_IDLE_MINUTES)
+        idle = number_setting(env, "SHOPDESK_MASK_IDLE_MINUTES", DEFAULT_IDLE_MINUTES, 0)
         if idle < 1 or idle != int(idle):
             # 0 would mask sessions still going on, whose slots the bot reads back
             raise SettingsError("SHOPDESK_MASK_IDLE_MINUTES must be a whole number above 0")
@@ -70,19 +70,6 @@ class HousekeepingSettings:
         except ValueError as error:
             raise SettingsError(str(error)) from None
         return cls(interval_s=interval, idle_minutes=int(idle), retention_days=days)
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
-    if value < 0 or value != value or value == float("inf"):
-        raise SettingsError(f"{name} must be 0 or more, not {raw!r}")
-    return value
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,10 @@ class SettingsError(ValueError):
     """A setting has a value the server cannot use; the message says which and why."""
 
 
-def _number(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+def number_setting(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    """The environment variable `name` as a finite number of at least `minimum` (`default`
+    when unset); SettingsError that says which and why otherwise. One parser for every
+    numeric setting of the web server."""
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -24,6 +27,8 @@ def _number(environ: Mapping[str, str], name: str, default: float, minimum: floa
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SettingsError(f"{name} must be a finite number, not {raw!r}")
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum:g}, not {raw!r}")
     return value
@@ -120,7 +125,7 @@ class WebSettings:
         default = cls()
         return cls(
             host=env.get("SHOPDESK_WEB_HOST", "").strip() or default.host,
-            port=int(_number(env, "SHOPDESK_WEB_PORT", default.port, 1)),
+            port=int(number_setting(env, "SHOPDESK_WEB_PORT", default.port, 1)),
             rasa_urls=tuple(
                 url.strip().rstrip("/")
                 for url in env.get("SHOPDESK_RASA_URL", "").split(",")
@@ -128,13 +133,13 @@ class WebSettings:
             )
             or default.rasa_urls,
             rasa_token=env.get("SHOPDESK_RASA_TOKEN", "").strip(),
-            handoff_timeout_s=_number(
+            handoff_timeout_s=number_setting(
                 env, "SHOPDESK_HANDOFF_TIMEOUT_S", default.handoff_timeout_s, 1
             ),
-            agent_session_ttl_s=_number(
+            agent_session_ttl_s=number_setting(
                 env, "SHOPDESK_AGENT_SESSION_TTL_S", default.agent_session_ttl_s, 60
             ),
-            agent_session_max_age_s=_number(
+            agent_session_max_age_s=number_setting(
                 env, "SHOPDESK_AGENT_SESSION_MAX_AGE_S", default.agent_session_max_age_s, 60
             ),
             trusted_proxies=_proxies(env),

@@ -82,13 +82,12 @@ def test_restart_after_three_wrong_emails_does_not_reset_the_lock(
     assert replies.count(NO_MATCH_TEXT) == 2 and any(LOCKED_TEXT in r for r in replies), replies
     for reset in ("/restart", "/session_start", "/back"):
         say(attacker, live, sender, reset)
-    shown = say(attacker, live, sender, f"where is my order {number}")
-    shown += say(attacker, live, sender, email)  # the right e-mail, after the "reset"
+    # the right e-mail after the "reset", with the number in one message
+    shown = say(attacker, live, sender, f"where is my order {number}? my email is {email}")
     assert not any(f"Your order {number}" in r for r in shown), shown
     # a brand-new conversation (a new session id) is no way round it either
     fresh = new_sender()
-    shown = say(attacker, live, fresh, f"where is my order {number}")
-    shown += say(attacker, live, fresh, email)
+    shown = say(attacker, live, fresh, f"where is my order {number}? my email is {email}")
     assert not any(f"Your order {number}" in r for r in shown), shown
     assert any(LOCKED_TEXT in r for r in shown), shown
 
