@@ -92,9 +92,7 @@ def test_restart_after_three_wrong_emails_does_not_reset_the_lock(
     assert any(LOCKED_TEXT in r for r in shown), shown
 
 
-def test_raw_intent_syntax_over_rest_is_read_as_words(
-    live: Stack, attacker: httpx.Client
-) -> None:
+def test_raw_intent_syntax_over_rest_is_read_as_words(live: Stack, attacker: httpx.Client) -> None:
     """`/rate_conversation{...}` without the bot's rating buttons, and an intent only the server
     triggers, no longer reach Rasa as intents: no rating is stored, no timeout is played."""
     sender = new_sender()
@@ -207,9 +205,10 @@ def test_a_stranger_cannot_subscribe_or_unsubscribe_someone_elses_address(
         replies += say(attacker, live, sender, victim)
     assert any(f"confirmation link to {victim}" in r for r in replies), replies
     with session_scope(shop_db_url(live)) as session:
-        assert session.scalar(
-            select(NewsletterSubscriber).where(NewsletterSubscriber.email == victim)
-        ) is None
+        assert (
+            session.scalar(select(NewsletterSubscriber).where(NewsletterSubscriber.email == victim))
+            is None
+        )
         [mail] = session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == victim))
         assert mail.kind == "newsletter_confirm"
         link = next(word for word in mail.body.split() if "/newsletter/confirm?token=" in word)
