@@ -50,21 +50,26 @@ def say(client: httpx.Client, stack: Stack, sender: str, text: str) -> list[str]
     return texts(list(response.json()))
 
 
-def order_with_status(stack: Stack, *statuses: str) -> tuple[str, str]:
-    """A real order of the live shop (number, its e-mail) in one of these states."""
+# Showcase orders of the demo order book (catalog/order_book.py), the ones the stories use:
+# their wording is what the classifier is known to read, so a test fails only for the attack.
+SHIPPED = ("000000101", "james.nguyen@example.net")
+UNSHIPPED = ("000000100", "emily.carter@example.com")
+
+
+def showcase(stack: Stack, order: tuple[str, str], *statuses: str) -> tuple[str, str]:
+    """The showcase order, checked against the live shop: this e-mail, one of these states."""
     with session_scope(shop_db_url(stack)) as session:
-        number, email = session.execute(
-            select(Order.number, Customer.email)
+        found = session.execute(
+            select(Customer.email, Order.status)
             .join(Customer, Order.customer_id == Customer.id)
-            .where(Order.status.in_(statuses))
-            .order_by(Order.number.desc())
-        ).first() or ("", "")
-    assert number, f"the demo shop has no order in {statuses}"
-    return str(number), str(email)
+            .where(Order.number == order[0])
+        ).first()
+    assert found is not None and found[0] == order[1] and found[1] in statuses, found
+    return order
 
 
 def fail_three_times(client: httpx.Client, stack: Stack, sender: str, number: str) -> list[str]:
-    replies = say(client, stack, sender, f"where is my order {number}")
+    replies = say(client, stack, sender, f"where is order {number}?")
     for guess in ("wrong.one@example.com", "wrong.two@example.com", "wrong.three@example.com"):
         replies += say(client, stack, sender, guess)
         if any(LOCKED_TEXT in r for r in replies):
@@ -76,18 +81,21 @@ def fail_three_times(client: httpx.Client, stack: Stack, sender: str, number: st
 def test_restart_after_three_wrong_emails_does_not_reset_the_lock(
     live: Stack, attacker: httpx.Client
 ) -> None:
-    number, email = order_with_status(live, "shipped", "delivered")
+    number, email = showcase(live, SHIPPED, "shipped")
     sender = new_sender()
     replies = fail_three_times(attacker, live, sender, number)
     assert replies.count(NO_MATCH_TEXT) == 2 and any(LOCKED_TEXT in r for r in replies), replies
     for reset in ("/restart", "/session_start", "/back"):
         say(attacker, live, sender, reset)
-    # the right e-mail after the "reset", with the number in one message
-    shown = say(attacker, live, sender, f"where is my order {number}? my email is {email}")
+    # the right e-mail, after the "reset"
+    shown = say(attacker, live, sender, f"where is order {number}?")
+    shown += say(attacker, live, sender, email)
     assert not any(f"Your order {number}" in r for r in shown), shown
+    assert any(LOCKED_TEXT in r for r in shown), shown
     # a brand-new conversation (a new session id) is no way round it either
     fresh = new_sender()
-    shown = say(attacker, live, fresh, f"where is my order {number}? my email is {email}")
+    shown = say(attacker, live, fresh, f"where is order {number}?")
+    shown += say(attacker, live, fresh, email)
     assert not any(f"Your order {number}" in r for r in shown), shown
     assert any(LOCKED_TEXT in r for r in shown), shown
 
@@ -177,9 +185,10 @@ def test_restart_typed_by_a_shopper_gets_no_system_failure_apology(
 def test_a_cancel_through_the_bot_is_audited_and_told_to_the_owner(
     live: Stack, attacker: httpx.Client
 ) -> None:
-    number, email = order_with_status(live, "processing", "pending")
+    number, email = showcase(live, UNSHIPPED, "processing", "pending")
     sender = new_sender()
-    say(attacker, live, sender, f"please cancel my order {number}")
+    say(attacker, live, sender, "I want to cancel an order")  # as the stories say it
+    say(attacker, live, sender, number)
     asked = attacker.post(live.config.chat_url, json={"sender": sender, "message": email}).json()
     yes = next(b["payload"] for r in asked for b in r.get("buttons", []) if b["title"] == "Yes")
     assert any(f"order {number} is cancelled" in r for r in say(attacker, live, sender, yes))
