@@ -18,7 +18,6 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +26,10 @@ import pytest
 
 from launcher.chat import send
 from launcher.stack import Stack
-from launcher.stories import free_port, fresh_config
+from launcher.stories import free_port
 from tests.browser import ARTIFACTS, screenshot
 from tests.conftest import skip_or_fail
-from tests.e2e.live import live_stack
+from tests.e2e.live import console_stack
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,24 +43,7 @@ HANDED_OVER = "asked a person from our support team"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    work = tmp_path_factory.mktemp("web-stack")
-    config = fresh_config(work, work / "logs")
-    config = replace(
-        config,
-        extra_env={
-            **config.extra_env,
-            "SHOPDESK_ADMIN_USERNAME": ADMIN[0],
-            "SHOPDESK_ADMIN_PASSWORD": ADMIN[2],
-            "SHOPDESK_HANDOFF_TIMEOUT_S": "3600",
-        },
-    )
-    with live_stack(config) as running:
-        for username, name, password in (ANNA, BEN):
-            subprocess.run(
-                [sys.executable, "-m", "web", "agents", "add", "--username", username, "--name",
-                 name, "--password-env", "AGENT_PASSWORD"],
-                cwd=ROOT, env={**config.env(), "AGENT_PASSWORD": password}, check=True,
-            )  # fmt: skip
+    with console_stack(tmp_path_factory.mktemp("web-stack"), ADMIN, (ANNA, BEN)) as running:
         yield running
 
 

@@ -8,12 +8,9 @@ Rasa's REST channel, the widget's socket.io channel and the web server's HTTP ro
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +18,7 @@ import httpx
 import pytest
 
 from launcher.stack import Stack
-from launcher.stories import fresh_config
-from tests.e2e.live import live_stack
+from tests.e2e.live import console_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = ("secadmin", "Security Admin", "an admin's long passphrase for the red team")
@@ -33,28 +29,14 @@ HOUSEKEEPING_INTERVAL_S = "5"  # web/housekeeping.py; the default is hourly
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The whole stack, with an admin and two agents in the console."""
-    work = tmp_path_factory.mktemp("security-stack")
-    config = fresh_config(work, work / "logs")
-    config = replace(
-        config,
-        extra_env={
-            **config.extra_env,
-            "SHOPDESK_ADMIN_USERNAME": ADMIN[0],
-            "SHOPDESK_ADMIN_PASSWORD": ADMIN[2],
-            "SHOPDESK_HANDOFF_TIMEOUT_S": "3600",
-            # masking and retention run every few seconds, so a test sees the schedule work
-            "SHOPDESK_HOUSEKEEPING_INTERVAL_S": HOUSEKEEPING_INTERVAL_S,
-        },
-    )
-    with live_stack(config) as running:
-        for username, name, password in (AGENT, OTHER_AGENT):
-            subprocess.run(
-                [sys.executable, "-m", "web", "agents", "add", "--username", username, "--name",
-                 name, "--password-env", "AGENT_PASSWORD"],
-                cwd=ROOT, env={**config.env(), "AGENT_PASSWORD": password}, check=True,
-                capture_output=True,
-            )  # fmt: skip
+    """The whole stack, with an admin and two agents in the console; masking and retention
+    run every few seconds, so a test sees the schedule work."""
+    with console_stack(
+        tmp_path_factory.mktemp("security-stack"),
+        ADMIN,
+        (AGENT, OTHER_AGENT),
+        SHOPDESK_HOUSEKEEPING_INTERVAL_S=HOUSEKEEPING_INTERVAL_S,
+    ) as running:
         yield running
 
 
