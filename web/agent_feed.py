@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 import socketio
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from catalog.models import Agent, AgentSession
 from catalog.support import local_now
+from web.auth import unexpired
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,12 +54,10 @@ def live_sessions(
 ) -> set[str]:
     """Those of `session_ids` still signed in: the session exists (not signed out), its agent
     is active (not disabled), it was seen within `ttl_s` and began within `max_age_s` (not
-    expired): the rules of web/auth.py `agent_for_token`.
+    expired): web/auth.py's `unexpired`, the rule `agent_for_token` applies.
 
     Only reads: an open socket must not keep a session alive; the console's own requests do.
     """
-    idle_cutoff = now - timedelta(seconds=ttl_s)
-    age_cutoff = now - timedelta(seconds=max_age_s)
     ids = list(session_ids)
     live: set[str] = set()
     for start in range(0, len(ids), CHECK_CHUNK):
@@ -69,8 +68,7 @@ def live_sessions(
                 .where(
                     AgentSession.id.in_(ids[start : start + CHECK_CHUNK]),
                     Agent.active.is_(True),
-                    AgentSession.last_seen_at > idle_cutoff,
-                    AgentSession.created_at > age_cutoff,
+                    unexpired(ttl_s, max_age_s, now),
                 )
             )
         )

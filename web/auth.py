@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, not_, select
 from sqlalchemy.orm import Session
 
 from catalog.models import AGENT_ROLES, Agent, AgentSession, SignInFailure
@@ -205,6 +205,16 @@ def start_session(
     return token, row
 
 
+def unexpired(ttl_s: float, max_age_s: float, now: datetime) -> ColumnElement[bool]:
+    """The SQL condition of a session that has not expired: seen within `ttl_s` and begun
+    within `max_age_s`. One rule for sign-in checks here and for the console's open sockets
+    (web/agent_feed.py)."""
+    return and_(
+        AgentSession.last_seen_at > now - timedelta(seconds=ttl_s),
+        AgentSession.created_at > now - timedelta(seconds=max_age_s),
+    )
+
+
 def agent_for_token(
     session: Session,
     token: str | None,
@@ -220,13 +230,7 @@ def agent_for_token(
     seen `now`. A disabled agent's sessions end here too.
     """
     now = now or local_now()
-    idle_cutoff = now - timedelta(seconds=ttl_s)
-    age_cutoff = now - timedelta(seconds=max_age_s)
-    session.execute(
-        delete(AgentSession).where(
-            or_(AgentSession.last_seen_at <= idle_cutoff, AgentSession.created_at <= age_cutoff)
-        )
-    )
+    session.execute(delete(AgentSession).where(not_(unexpired(ttl_s, max_age_s, now))))
     if not token or len(token) > MAX_TOKEN_CHARS:
         return None
     found = session.get(AgentSession, token_id(token))
