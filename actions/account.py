@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 
 from actions.catalog_access import catalog_failure, catalog_session
 from actions.change_notices import notify_change
+from actions.choices import match_choice
 from actions.forms import conversation_id, entity_value, free_text, is_asked, latest_text
 from actions.orders import YES_NO_BUTTONS, OrderTaskAction, now
+from actions.search_state import ordinals
 from actions.verification import EMAIL, VERIFIED_EMAIL_SLOT, OrderFormValidation
 from catalog import newsletter, outbox
 from catalog.models import Order
@@ -93,6 +95,9 @@ class ActionDeleteAccount(OrderTaskAction):
         return []
 
 
+NEWSLETTER_CHOICES = ("Subscribe", "Unsubscribe")
+
+
 def newsletter_choice_in(text: str) -> str | None:
     if UNSUBSCRIBE.search(text):
         return "unsubscribe"
@@ -113,6 +118,10 @@ class ValidateNewsletterForm(FormValidationAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "newsletter_subscription" or is_asked(tracker, "newsletter_choice"):
             choice = newsletter_choice_in(latest_text(tracker))
+            if choice is None and is_asked(tracker, "newsletter_choice"):
+                # the buttons' words, or "the first one" (actions/choices.py)
+                picked = match_choice(latest_text(tracker), NEWSLETTER_CHOICES, ordinals(tracker))
+                choice = NEWSLETTER_CHOICES[picked].lower() if picked is not None else None
             if choice is None and intent == "affirm" and is_asked(tracker, "newsletter_choice"):
                 choice = "subscribe"
             return {"newsletter_choice": choice} if choice else {}
@@ -153,10 +162,7 @@ class ActionAskNewsletterChoice(Action):
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(
             text="Would you like to subscribe to our newsletter or unsubscribe from it?",
-            buttons=[
-                {"title": "Subscribe", "payload": "subscribe"},
-                {"title": "Unsubscribe", "payload": "unsubscribe"},
-            ],
+            buttons=[{"title": choice, "payload": choice.lower()} for choice in NEWSLETTER_CHOICES],
         )
         return []
 

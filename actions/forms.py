@@ -8,9 +8,12 @@ other request is answered (rules.yml) and the form asks its question again.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 # Messages that can answer a question of a form: their intent does not mean a new request.
 # `classifier_unavailable`: with the classifier down, a form can still take a typed answer.
@@ -27,6 +30,8 @@ ANSWER_INTENTS = frozenset(
     }
 )
 TOPIC_CONFIDENCE = 0.8
+REQUESTED_SLOT = "requested_slot"
+ActionClass = TypeVar("ActionClass", bound=type[Action])
 MAX_FREE_TEXT = 1000
 
 
@@ -88,3 +93,29 @@ def entity_value(tracker: Tracker, name: str) -> Any:
 
 def conversation_id(tracker: Tracker) -> str:
     return str(tracker.sender_id)
+
+
+def leave_form(tracker: Tracker) -> list[dict[str, Any]]:
+    """Events that end the active form, if any: its question is no longer waiting.
+
+    Rasa's RulePolicy returns to an active form after any other answer, so a shopper who
+    searched in the middle of tracking an order would be asked for the order number again
+    after every search. A shopping request means the shopper moved on.
+    """
+    if not (tracker.active_loop or {}).get("name"):
+        return []
+    return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
+
+
+def leaves_form(cls: ActionClass) -> ActionClass:
+    """Class decorator: the action's answer also ends any active form (`leave_form`)."""
+    answer: Callable[..., list[dict[str, Any]]] = cls.run
+
+    def run(
+        self: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return [*leave_form(tracker), *answer(self, dispatcher, tracker, domain)]
+
+    run.__doc__ = answer.__doc__
+    cls.run = run
+    return cls

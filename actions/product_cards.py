@@ -1,8 +1,11 @@
-"""Products as reply cards: a custom payload web chat renders as a carousel, plus plain text.
+"""Products in a reply, in the form the shopper's channel shows best.
 
-Every reply that lists products sends one text message (numbered lines, readable on any
-channel) and one custom payload `{"type": "product_cards", "products": [...]}`; the card
-fields are documented in docs/contracts.md.
+A channel that renders cards (the chat widget, through the web server; actions/channel.py)
+gets one short sentence and the custom payload `{"type": "product_cards", "products": [...]}`,
+which the widget shows as a carousel: no list of links to read past. Any other channel (the
+terminal, a REST client that says nothing about itself) gets the numbered list as text, then
+the same payload, which Rasa's REST contract lets a client render or ignore. The card fields
+are documented in docs/contracts.md.
 """
 
 from __future__ import annotations
@@ -10,14 +13,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog_access import settings
+from actions.channel import shows_cards
 from catalog.search import ProductHit
 from catalog.text import format_price
 
 CARDS_TYPE = "product_cards"
 CLOSE_MATCHES_TEXT = "Close matches, not quite everything you asked for:"
+
+
+def misses(hit: ProductHit) -> list[str]:
+    """What a close match breaks of the shopper's request, as the shopper reads it
+    ("$56.00, over your $50.00", "no XS in stock"); empty when it fits."""
+    return [label for label in hit.misses if label]
 
 
 def product_url(hit: ProductHit) -> str:
@@ -49,11 +60,13 @@ def card(hit: ProductHit) -> dict[str, Any]:
         "colors": list(hit.colors),
         "sizes": list(hit.sizes),
         "exact": hit.exact,
+        "misses": misses(hit),
     }
 
 
 def text_line(position: int, hit: ProductHit) -> str:
-    """'1. Chaz Kangeroo Hoodie — $52.00 — ★4.3 (3) — https://…' for channels without cards."""
+    """'1. Chaz Kangeroo Hoodie — $52.00 — ★4.3 (3) — https://…' for channels without cards;
+    a close match says what it breaks before the link ('— $56.00, over your $50.00')."""
     parts = [f"{position}. {hit.name}", format_price(hit.price_cents, hit.currency)]
     if hit.price_cents < hit.regular_price_cents:
         parts[1] += f" (was {format_price(hit.regular_price_cents, hit.currency)})"
@@ -61,18 +74,32 @@ def text_line(position: int, hit: ProductHit) -> str:
         parts.append(f"★{hit.rating:.1f} ({hit.review_count})")
     if not hit.in_stock:
         parts.append("out of stock")
+    if broken := misses(hit):
+        parts.append("; ".join(broken))
     parts.append(product_url(hit))
     return " — ".join(parts)
 
 
 def send_products(
-    dispatcher: CollectingDispatcher, intro: str, hits: Sequence[ProductHit], start: int = 1
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    intro: str,
+    hits: Sequence[ProductHit],
+    start: int = 1,
 ) -> None:
-    """The intro and numbered list as text, then the same products as cards.
+    """The products in the form the channel shows best (the module's docstring says which).
 
-    Close matches (missing a filter or matching the words only in their description) follow
-    the exact ones under a line that says so.
+    `start` numbers the text list (the second page starts at 6). Close matches (missing a
+    filter or matching the words only in their description) follow the exact ones: under a
+    line that says so in the text, marked `exact: false` with their `misses` on a card.
     """
+    cards = {"type": CARDS_TYPE, "products": [card(hit) for hit in hits]}
+    if shows_cards(tracker):
+        if intro:
+            dispatcher.utter_message(text=intro)
+        if hits:
+            dispatcher.utter_message(json_message=cards)
+        return
     lines = [intro]
     for i, hit in enumerate(hits):
         if not hit.exact and (i == 0 or hits[i - 1].exact):
@@ -80,6 +107,4 @@ def send_products(
         lines.append(text_line(start + i, hit))
     dispatcher.utter_message(text="\n".join(lines))
     if hits:
-        dispatcher.utter_message(
-            json_message={"type": CARDS_TYPE, "products": [card(hit) for hit in hits]}
-        )
+        dispatcher.utter_message(json_message=cards)

@@ -18,11 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.catalog_access import catalog_failure, catalog_session
+from actions.forms import leaves_form
 from actions.product_cards import send_products
 from actions.products import ActionRefineSearch
 from actions.search_state import FOCUS_SLOT, ShoppingState, entity_values, ordinals
 from catalog.answers import answer_question, summarise_reviews
 from catalog.models import Product
+from catalog.naming import product_named_in
 from catalog.recommend import product_by_sku
 from catalog.search import ProductHit, hits_for_skus
 from catalog.text import format_price
@@ -33,7 +35,8 @@ WHICH_TEXT = (
 
 
 def resolve_product(session: Session, tracker: Tracker) -> Product | None:
-    """The product the message is about: a position, a product name, else the one in focus."""
+    """The product the message is about: a position, a product name (whole, or a clear part
+    of it: catalog/naming.py), else the one in focus."""
     state = ShoppingState.of(tracker)
     positions = ordinals(tracker)
     if positions:
@@ -45,6 +48,9 @@ def resolve_product(session: Session, tracker: Tracker) -> Product | None:
         ).first()
         if found is not None:
             return found
+    named = product_named_in(session, str(tracker.latest_message.get("text") or ""))
+    if named is not None:
+        return named
     if state.focus:
         return product_by_sku(session, state.focus)
     if len(state.shown) == 1:
@@ -74,6 +80,7 @@ def stock_summary(product: Product) -> str:
     return f"In stock in {' and '.join(parts)}." if parts else "It is in stock."
 
 
+@leaves_form
 class ProductAction(Action, ABC):
     """An action about the one product the shopper points at ("it", "the second one", a
     name): finds it, or asks which; subclasses say what to answer about it."""
@@ -133,10 +140,11 @@ class ActionSelectProduct(ProductAction):
             f"The {product.name} costs {format_price(hit.price_cents, hit.currency)}, "
             f"{rating_text(hit)}. {stock_summary(product)}\n{first}"
         )
-        send_products(dispatcher, intro.strip(), [hit])
+        send_products(dispatcher, tracker, intro.strip(), [hit])
         return [SlotSet(FOCUS_SLOT, product.sku)]
 
 
+@leaves_form
 class ActionCompareProducts(Action):
     def name(self) -> str:
         return "action_compare_products"
@@ -172,7 +180,7 @@ class ActionCompareProducts(Action):
                         + (f", {material}" if material else "")
                         + f". {stock_summary(product)}"
                     )
-                send_products(dispatcher, "\n".join(lines), hits)
+                send_products(dispatcher, tracker, "\n".join(lines), hits)
                 return []
         except SQLAlchemyError:
             return catalog_failure(dispatcher)

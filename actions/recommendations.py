@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.catalog_access import catalog_failure, catalog_session
+from actions.forms import leaves_form
 from actions.product_cards import send_products
 from actions.product_details import ProductAction, resolve_product
 from actions.search_state import CUSTOMER_SLOT, ShoppingState, remember
@@ -81,7 +82,7 @@ class ActionSimilarProducts(ProductAction):
             return []
         hits = hits_for_skus(session, [p.sku for p in similar])
         suffix = f" for “{wish}”" if wish else ""
-        send_products(dispatcher, f"Products like the {product.name}{suffix}:", hits)
+        send_products(dispatcher, tracker, f"Products like the {product.name}{suffix}:", hits)
         return remember(
             SearchRequest(text=wish or product.name, limit=PAGE_SIZE), [h.sku for h in hits]
         )
@@ -110,10 +111,11 @@ class ActionComplementaryProducts(ProductAction):
             )
             return []
         hits = hits_for_skus(session, skus)
-        send_products(dispatcher, f"These go well with the {product.name}:", hits)
+        send_products(dispatcher, tracker, f"These go well with the {product.name}:", hits)
         return remember(SearchRequest(text=product.name, limit=PAGE_SIZE), skus)
 
 
+@leaves_form
 class ActionRecommendForMe(Action):
     def name(self) -> str:
         return "action_recommend_for_me"
@@ -142,7 +144,7 @@ class ActionRecommendForMe(Action):
                         else "I don't see any orders of yours yet, so here are our best sellers:"
                     )
                 hits = hits_for_skus(session, [p.sku for p in picks])
-                send_products(dispatcher, intro, hits)
+                send_products(dispatcher, tracker, intro, hits)
                 return remember(SearchRequest(limit=PAGE_SIZE), [h.sku for h in hits])
         except SQLAlchemyError:
             return catalog_failure(dispatcher)

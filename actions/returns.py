@@ -3,7 +3,6 @@ return number and the instructions."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,7 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.catalog_access import catalog_failure, catalog_session
-from actions.forms import free_text, is_asked
+from actions.choices import match_choice
+from actions.forms import free_text, is_asked, latest_text
 from actions.orders import OrderTaskAction, day, now, today
 from actions.search_state import ordinals
 from actions.verification import OrderFormValidation, verified_order
@@ -22,26 +22,29 @@ from catalog.customer_service import NotAllowed, create_return, return_deadline,
 from catalog.models import Order, OrderLine
 from catalog.policies import policies
 
-NUMBER = re.compile(r"^\s*#?(\d{1,2})\s*\.?\s*$")
-
 
 def returnable(order: Order) -> list[OrderLine]:
     return returnable_lines(order, today(), policies().returns.window_days)
 
 
 def chosen_line(text: str, positions: list[int], lines: list[OrderLine]) -> OrderLine | None:
-    """The line the shopper means: "2", "the second one", or (part of) its name."""
+    """The line the shopper means: "2", "the second one", its name, or a clear part of it."""
     if len(lines) == 1 and not text.strip():
         return lines[0]
-    match = NUMBER.match(text)
-    picks = positions or ([int(match.group(1))] if match else [])
-    for pick in picks:
-        index = pick - 1 if pick > 0 else len(lines) + pick  # -1: the last one
-        if 0 <= index < len(lines):
-            return lines[index]
-    lowered = text.lower()
-    named = [line for line in lines if line.name.lower() in lowered or lowered in line.name.lower()]
-    return named[0] if len(named) == 1 else None
+    index = match_choice(text, [line.name for line in lines], positions)
+    return lines[index] if index is not None else None
+
+
+def names_a_line(tracker: Tracker) -> bool:
+    """Whether the message picks one of the listed items, whatever the classifier read: an
+    item's name ("Quest Lumaflex Band") can read as a product search."""
+    try:
+        with catalog_session() as session:
+            order = verified_order(session, tracker)
+            lines = returnable(order) if order else []
+            return chosen_line(latest_text(tracker), ordinals(tracker), lines) is not None
+    except SQLAlchemyError:
+        return False
 
 
 class ValidateReturnForm(OrderFormValidation):
@@ -57,6 +60,8 @@ class ValidateReturnForm(OrderFormValidation):
         if not is_asked(tracker, "return_item"):
             return {}
         text = free_text(tracker, "return_item") or ""
+        if not text and names_a_line(tracker):
+            text = latest_text(tracker)
         if not text and not ordinals(tracker):
             return {}
         return {"return_item": text or str(ordinals(tracker)[0])}
@@ -84,7 +89,11 @@ class ValidateReturnForm(OrderFormValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = free_text(tracker, "return_reason", frozenset({"get_refund"}), narrative=True)
-        return {"return_reason": text[:255]} if text else {}
+        if not text:
+            return {}
+        reasons = policies().returns.reasons
+        listed = match_choice(text, reasons) if is_asked(tracker, "return_reason") else None
+        return {"return_reason": (reasons[listed] if listed is not None else text)[:255]}
 
 
 class ActionAskReturnItem(Action):

@@ -15,7 +15,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from catalog.search import SearchFilters, SearchRequest
+from catalog.search import ORDER_RELEVANCE, ORDERS, SearchFilters, SearchRequest
 
 SEARCH_SLOT = "search_request"
 SHOWN_SLOT = "shown_products"
@@ -84,6 +84,7 @@ def request_to_slot(request: SearchRequest) -> dict[str, Any]:
         "offset": request.offset,
         "limit": request.limit,
         "keep": list(request.keep),
+        "order": request.order,
     }
 
 
@@ -101,6 +102,9 @@ def request_from_slot(value: Any) -> SearchRequest | None:
             offset=max(0, int(value.get("offset") or 0)),
             limit=max(1, min(10, int(value.get("limit") or 5))),
             keep=tuple(str(name) for name in value.get("keep") or ()),
+            order=str(value.get("order") or ORDER_RELEVANCE)
+            if value.get("order") in ORDERS
+            else ORDER_RELEVANCE,
         )
     except (TypeError, ValueError):
         return None

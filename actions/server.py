@@ -21,7 +21,9 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.worker.loader import AppLoader
 
+from actions.catalog_access import settings as catalog_settings
 from catalog.redaction import install_log_redaction
+from catalog.semantic import warm_up_in_background
 
 log = logging.getLogger(__name__)
 TOKEN_VARIABLE = "SHOPDESK_INTERNAL_TOKEN"
@@ -43,6 +45,8 @@ def secured_app(action_executor: ActionExecutor, token: str) -> Sanic[Any, Any]:
         return response.json({"error": "a valid token is required"}, status=401)
 
     app.register_middleware(require_token, "request")
+    # The query encoder of semantic search loads here, not on a shopper's first search.
+    warm_up_in_background(catalog_settings().database_url)
     # in the worker that serves, after Sanic set up its loggers: no personal data in any log
     install_log_redaction(*SANIC_LOGGERS, "rasa_sdk", "actions")
     return app

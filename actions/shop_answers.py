@@ -2,13 +2,15 @@
 
 One action answers every such intent, so a shop changes its settings, not the bot. Asked in
 the middle of a form, Rasa's RulePolicy runs the form again after the answer, and the form asks
-its question again.
+its question again. Where only a person can finish (one particular discount code, an account
+that won't sign in) the rules offer one after the answer (bot/data/rules.yml); an exchange's
+answer carries buttons for the two ways on: start a return, or talk to a person.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -62,6 +64,71 @@ def _cancellation_fee(p: ShopPolicies) -> str:
         f"Cancelling an order is {fee} as long as it has not shipped. Once it has shipped it "
         f"can't be cancelled, but you can return it within {p.returns.window_days} days of "
         'delivery. I can cancel an order for you: say "cancel my order".'
+    )
+
+
+# How a page holding the discount-code field is named in a sentence; others by their key.
+_PAGE_PHRASES = {"cart": "in your cart", "checkout": "at checkout"}
+
+
+def _promo_code(p: ShopPolicies) -> str:
+    """The rules of discount codes; whether one code is valid, a person checks (offered next)."""
+    promo = p.promotions
+    where = " or ".join(
+        f"{_PAGE_PHRASES.get(page, f'on the {page} page')} ({p.page(page)})"
+        for page in promo.entry_pages
+    )
+    per_order = (
+        "one code per order"
+        if promo.codes_per_order == 1
+        else f"up to {promo.codes_per_order} codes per order"
+    )
+    parts = [f"Enter a discount code in the “{promo.entry_field}” field {where}."]
+    limits = f"You can use {per_order}"
+    if promo.not_valid_on:
+        limits += f", and codes don't apply to {' or '.join(promo.not_valid_on)}"
+    parts.append(limits + ".")
+    if promo.minimum_spend_cents:
+        parts.append(f"Codes need an order of at least {money(promo.minimum_spend_cents)}.")
+    parts.append(promo.expiry)
+    if promo.added_after_order:
+        parts.append("Forgot a code? Our team can still apply it to an order that hasn't shipped.")
+    else:
+        parts.append("A code can't be added to an order that is already placed.")
+    parts.append("If your code should work and doesn't, our team can check it.")
+    return " ".join(parts)
+
+
+def _login_trouble(p: ShopPolicies) -> str:
+    """Concrete steps for the common causes, before a person looks at the account."""
+    a = p.accounts
+    return (
+        f"Sorry you can't sign in. At {p.page('sign_in')} use the e-mail address your account "
+        "was created with (check its spelling) and your password, which is case-sensitive "
+        "(check Caps Lock). Signing in needs cookies: allow them for our site or try a "
+        f"private window. After {a.lockout_failures} wrong passwords in a row the account is "
+        f"locked for {a.lockout_minutes} minutes; wait, then try again. If it says your "
+        f"password is wrong, choose a new one at {p.page('forgot_password')}. If it still "
+        "fails, our team can check your account."
+    )
+
+
+def _exchange_item(p: ShopPolicies) -> str:
+    """Without direct exchanges, the way to another size is a return plus a new order."""
+    r = p.returns
+    if r.exchanges:
+        return (
+            "You can exchange an item for another size or colour within "
+            f"{r.window_days} days of delivery (we accept {r.conditions}). A person from our "
+            "team arranges the exchange; if you'd rather have your money back, say \"I want to "
+            'return an item".'
+        )
+    return (
+        "We don't swap items directly. For another size or colour, return the item within "
+        f"{r.window_days} days of delivery ({r.conditions}) and place a new order for the one "
+        "you want: it ships right away. Once we receive the return, allow "
+        f"{r.processing_days} for the refund to {r.refund_to}. I can start the return for "
+        'you: say "I want to return an item".'
     )
 
 
@@ -133,6 +200,23 @@ ANSWERS: dict[str, Callable[[ShopPolicies], str]] = {
     ),
     "thanks": lambda p: "You're welcome! Is there anything else I can do for you?",
     "affirm": lambda p: "Great. What can I do for you?",
+    "promo_code": _promo_code,
+    "login_trouble": _login_trouble,
+    "exchange_item": _exchange_item,
+}
+
+
+class Button(TypedDict):
+    title: str
+    payload: str  # an intent as Rasa reads a button: "/get_refund"
+
+
+# Quick replies after an answer, where the shopper's next step is one of a few tasks.
+BUTTONS: dict[str, list[Button]] = {
+    "exchange_item": [
+        {"title": "Start a return", "payload": "/get_refund"},
+        {"title": "Talk to a person", "payload": "/contact_human_agent"},
+    ],
 }
 
 
@@ -149,7 +233,10 @@ class ActionShopAnswer(Action):
             text = answer(policies()) if answer else None
         except (ShopSettingsError, KeyError):
             text = None
-        dispatcher.utter_message(
-            text=text or "Sorry, I can't answer that right now. Please try our Contact Us page."
-        )
+        if text is None:
+            dispatcher.utter_message(
+                text="Sorry, I can't answer that right now. Please try our Contact Us page."
+            )
+        else:
+            dispatcher.utter_message(text=text, buttons=list(BUTTONS.get(intent or "", [])))
         return []

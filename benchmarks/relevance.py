@@ -5,6 +5,10 @@
 (entities, then a search request, then search, ten results), grades the results with the
 query's judgements and writes benchmarks/results/relevance.{json,md} (named by --output).
 With --classifier the trained category classifier's top three also steer the ranking.
+--signals names the ranking signals to use (default: all of them), to measure what each adds:
+text (full-text relevance), category (the classifier's scores; needs --classifier), rating,
+popularity, semantic (the query's cosine with each product's vector) and candidates (products
+found by that cosine when the words are descriptive); benchmarks/hybrid.py runs them all.
 
 nDCG@10: gain 2^grade - 1 at rank i discounted by log2(i + 1), divided by the best possible
 DCG from every graded product in the catalog. MRR: the mean over queries of 1/rank of the
@@ -17,6 +21,7 @@ import argparse
 import html
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -47,6 +52,16 @@ K = 10
 CONSIDERED = 2  # the lowest grade a shopper would consider buying: MRR's "relevant"
 FLAG_VALUES = frozenset({"yes", "1", "true"})
 TOP_CATEGORIES = 3
+# --signals: each name and the catalog.search weight it switches (candidates: a semantic mode).
+SIGNAL_WEIGHTS = {
+    "text": "TEXT_WEIGHT",
+    "category": "CATEGORY_WEIGHT",
+    "rating": "RATING_WEIGHT",
+    "popularity": "POPULARITY_WEIGHT",
+    "semantic": "SEMANTIC_WEIGHT",
+}
+CANDIDATES_SIGNAL = "candidates"
+SIGNALS = (*SIGNAL_WEIGHTS, CANDIDATES_SIGNAL)
 
 
 class QueryFileError(ValueError):
@@ -321,7 +336,8 @@ def markdown(result: Mapping[str, Any]) -> str:
         "([benchmarks/relevance_queries.yml](../relevance_queries.yml)) over "
         f"{result['database']}, each run as the bot runs it: entities, then "
         "`request_from_message`, then `search`, ten results. Category classifier: "
-        f"{'on (its top three as category_scores)' if result['classifier'] else 'off'}.",
+        f"{'on (its top three as category_scores)' if result['classifier'] else 'off'}. "
+        f"Ranking signals: {', '.join(result.get('signals') or SIGNALS)}.",
         "",
         "nDCG@10: gain 2^grade − 1, log2 discount, over the best order of every graded product "
         "in the catalog. MRR: mean of 1/rank of the first result graded 2 or 3 (0 if none "
@@ -368,10 +384,52 @@ def markdown(result: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def parse_signals(value: str) -> frozenset[str]:
+    """`text,semantic` → those names; `all` → every signal. Unknown names are an error."""
+    names = {part.strip().lower() for part in value.split(",") if part.strip()}
+    if names == {"all"}:
+        return frozenset(SIGNALS)
+    unknown = names - set(SIGNALS)
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown signal {', '.join(sorted(unknown)) or '(none)'}; "
+            f"choose from {', '.join(SIGNALS)} or all"
+        )
+    return frozenset(names)
+
+
+@contextmanager
+def signals(on: frozenset[str]) -> Iterator[None]:
+    """Search with only the signals in `on`: the others' weights are 0 while inside, and the
+    semantic candidates are switched off unless `candidates` is named."""
+    from catalog import search as search_module
+    from catalog.semantic import MODE_VARIABLE, Mode
+
+    saved = {name: getattr(search_module, name) for name in SIGNAL_WEIGHTS.values()}
+    saved_mode = os.environ.get(MODE_VARIABLE)
+    try:
+        for signal, name in SIGNAL_WEIGHTS.items():
+            if signal not in on:
+                setattr(search_module, name, 0.0)
+        semantic_on = bool(on & {"semantic", CANDIDATES_SIGNAL})
+        mode = Mode.ON if CANDIDATES_SIGNAL in on else Mode.RANK if semantic_on else Mode.OFF
+        os.environ[MODE_VARIABLE] = mode
+        yield
+    finally:
+        for name, weight in saved.items():
+            setattr(search_module, name, weight)
+        if saved_mode is None:
+            os.environ.pop(MODE_VARIABLE, None)
+        else:
+            os.environ[MODE_VARIABLE] = saved_mode
+
+
 @contextmanager
 def luma_catalog() -> Iterator[str]:
-    """A temporary SQLite file with the Luma shop imported and indexed."""
+    """A temporary SQLite file with the Luma shop imported, indexed and embedded, as
+    `catalog.cli load` leaves it."""
     from catalog.db import engine_for, migrate, session_scope
+    from catalog.embeddings import refresh_embeddings
     from catalog.luma import import_luma
     from catalog.search_index import refresh_search
     from catalog.settings import LUMA_DATA_DIR
@@ -382,6 +440,8 @@ def luma_catalog() -> Iterator[str]:
         with session_scope(url) as session:
             import_luma(session, LUMA_DATA_DIR)
             refresh_search(session)
+        with session_scope(url) as session:
+            refresh_embeddings(session, progress=False)
         try:
             yield url
         finally:
@@ -401,6 +461,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--classifier", action="store_true", help="pass the category classifier's top three"
     )
+    parser.add_argument(
+        "--signals",
+        type=parse_signals,
+        default=frozenset(SIGNALS),
+        help=f"comma-separated ranking signals to use: {', '.join(SIGNALS)} (default: all)",
+    )
     parser.add_argument("--output", default="relevance", help="name of the result files")
     args = parser.parse_args(argv)
 
@@ -415,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     with (
         luma_catalog() if args.database_url is None else _given(args.database_url) as url,
         session_scope(url) as session,
+        signals(args.signals),
     ):
         scored, unscored = evaluate(session, queries, scorer, lambda line: print(line, flush=True))
     backend = make_url(url).get_backend_name()
@@ -427,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.database_url is None
         else f"the catalog at --database-url ({backend})",
         "classifier": args.classifier,
+        "signals": sorted(args.signals),
         "summary": summarise(scored),
         "unscored": unscored,
         "queries": scored,

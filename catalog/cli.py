@@ -368,7 +368,22 @@ def _import(args: argparse.Namespace, url: str) -> int:
         )
         return EXIT_NO_EMBEDDINGS
     print(f"catalog: {embedded} product embeddings refreshed")
+    _build_vector_index(url)
     return EXIT_OK
+
+
+def _build_vector_index(url: str) -> None:
+    """The vector index a large catalog's search uses, built now rather than in the background
+    of the first searches (catalog/vector_index.py); a failure leaves search on the scan."""
+    from catalog.vector_index import index_for
+
+    try:
+        with session_scope(url) as session:
+            index = index_for(session, wait=True)
+    except Exception as error:
+        print(f"catalog: the vector index was not built ({error!r}); search scans", file=sys.stderr)
+        return
+    print(f"catalog: semantic search uses {index.kind if index else 'no vectors'}")
 
 
 def _load_order_book(session: Session) -> None:

@@ -1,4 +1,4 @@
-"""The shop's settings (shop.yml): delivery, returns, payment, accounts and support contacts.
+"""The shop's settings (shop.yml): delivery, returns, payment, promotions, accounts, support.
 
 Typed and checked once at load, so a typo in the shop's file is a clear error at start-up and
 not a wrong answer to a shopper later.
@@ -64,6 +64,29 @@ class Returns:
     conditions: str
     reasons: tuple[str, ...]
     refund_to: str
+    # False: no direct swap; the shopper returns the item and orders the size or colour anew.
+    exchanges: bool
+
+
+@dataclass(frozen=True)
+class Promotions:
+    """How discount codes work, so the bot answers the rules and a person checks one code."""
+
+    entry_field: str  # the field's label on the shop's pages
+    entry_pages: tuple[str, ...]  # names under `pages` where the field is
+    codes_per_order: int
+    not_valid_on: tuple[str, ...]
+    minimum_spend_cents: int  # 0: no minimum beyond a code's own terms
+    expiry: str
+    added_after_order: bool  # can a code still be applied once the order is placed
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """Sign-in limits (Magento's lockout settings), quoted when a shopper can't sign in."""
+
+    lockout_failures: int  # wrong passwords in a row that lock the account
+    lockout_minutes: int
 
 
 @dataclass(frozen=True)
@@ -74,6 +97,8 @@ class ShopPolicies:
     pages: dict[str, str]
     delivery: Delivery
     returns: Returns
+    promotions: Promotions
+    accounts: Accounts
     cancellation_fee_cents: int
     payment_methods: tuple[str, ...]
     payment_problems: str
@@ -90,11 +115,50 @@ def _require(data: dict[str, Any], key: str, where: str) -> Any:
     return data[key]
 
 
+def _whole(data: dict[str, Any], key: str, where: str, minimum: int) -> int:
+    """A whole number of at least `minimum`; anything else is named as the shop's mistake."""
+    value = _require(data, key, where)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ShopSettingsError(
+            f"shop settings: `{where}{key}` must be a whole number of at least {minimum}"
+        )
+    return value
+
+
+def _flag(data: dict[str, Any], key: str, where: str) -> bool:
+    value = _require(data, key, where)
+    if not isinstance(value, bool):
+        raise ShopSettingsError(f"shop settings: `{where}{key}` must be true or false")
+    return value
+
+
+def _promotions(data: dict[str, Any], pages: dict[str, str]) -> Promotions:
+    where = "promotions."
+    entry_pages = tuple(str(p) for p in _require(data, "entry_pages", where))
+    unknown = [p for p in entry_pages if p not in pages]
+    if not entry_pages or unknown:
+        raise ShopSettingsError(
+            f"shop settings: `{where}entry_pages` must name pages listed under `pages` "
+            f"(unknown: {', '.join(unknown) or 'none given'})"
+        )
+    return Promotions(
+        entry_field=str(_require(data, "entry_field", where)),
+        entry_pages=entry_pages,
+        codes_per_order=_whole(data, "codes_per_order", where, 1),
+        not_valid_on=tuple(str(x) for x in data.get("not_valid_on") or []),
+        minimum_spend_cents=_whole(data, "minimum_spend_cents", where, 0),
+        expiry=str(_require(data, "expiry", where)),
+        added_after_order=_flag(data, "added_after_order", where),
+    )
+
+
 def parse_policies(data: dict[str, Any], shop_url: str) -> ShopPolicies:
     support = _require(data, "support", "")
     delivery = _require(data, "delivery", "")
     returns = _require(data, "returns", "")
     payment = _require(data, "payment", "")
+    accounts = _require(data, "accounts", "")
+    pages = {str(k): str(v) for k, v in _require(data, "pages", "").items()}
     methods = tuple(
         DeliveryMethod(
             name=str(_require(m, "name", "delivery.methods[].")),
@@ -115,7 +179,7 @@ def parse_policies(data: dict[str, Any], shop_url: str) -> ShopPolicies:
             hours=str(_require(support, "hours", "support.")),
             handoff_wait_minutes=int(support.get("handoff_wait_minutes", 5)),
         ),
-        pages={str(k): str(v) for k, v in _require(data, "pages", "").items()},
+        pages=pages,
         delivery=Delivery(
             cutoff=str(_require(delivery, "cutoff", "delivery.")),
             processing_note=str(delivery.get("processing_note", "")),
@@ -131,6 +195,12 @@ def parse_policies(data: dict[str, Any], shop_url: str) -> ShopPolicies:
             conditions=str(_require(returns, "conditions", "returns.")),
             reasons=tuple(str(r) for r in _require(returns, "reasons", "returns.")),
             refund_to=str(_require(returns, "refund_to", "returns.")),
+            exchanges=_flag(returns, "exchanges", "returns."),
+        ),
+        promotions=_promotions(_require(data, "promotions", ""), pages),
+        accounts=Accounts(
+            lockout_failures=_whole(accounts, "lockout_failures", "accounts.", 1),
+            lockout_minutes=_whole(accounts, "lockout_minutes", "accounts.", 1),
         ),
         cancellation_fee_cents=int(_require(data, "cancellation", "").get("fee_cents", 0)),
         payment_methods=tuple(str(m) for m in _require(payment, "methods", "payment.")),

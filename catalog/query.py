@@ -10,13 +10,31 @@ without depending on where they came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from catalog.search import SearchFilters, SearchRequest
+from catalog.search import (
+    ORDER_PRICE_HIGH,
+    ORDER_PRICE_LOW,
+    ORDER_RELEVANCE,
+    SearchFilters,
+    SearchRequest,
+)
 
 FILTER_ENTITIES = ("color", "size", "gender", "price_min", "price_max")
+# "the cheapest jacket", "your most expensive watch": an order, not words a product has.
+CHEAPEST = re.compile(
+    r"\b(?:cheapest|cheap|lowest[- ]priced?|least expensive|most affordable|affordable|"
+    r"inexpensive|budget|low[- ]cost|lowest price)\b",
+    re.IGNORECASE,
+)
+PRICIEST = re.compile(
+    r"\b(?:most expensive|priciest|pricey|highest[- ]priced?|top of the range|premium|"
+    r"high[- ]end|luxury)\b",
+    re.IGNORECASE,
+)
 
 
 def _cents(value: Any) -> int | None:
@@ -59,15 +77,25 @@ def text_without_filters(text: str, entities: Sequence[Mapping[str, Any]]) -> st
     return " ".join("".join(chars).split())
 
 
+def order_of(text: str) -> tuple[str, str]:
+    """How the shopper wants results ordered, and the text without the words that said so."""
+    for pattern, order in ((PRICIEST, ORDER_PRICE_HIGH), (CHEAPEST, ORDER_PRICE_LOW)):
+        if pattern.search(text):
+            return order, " ".join(pattern.sub(" ", text).split())
+    return ORDER_RELEVANCE, text
+
+
 def request_from_message(
     text: str,
     entities: Sequence[Mapping[str, Any]],
     category_scores: Sequence[tuple[str, float]] = (),
     limit: int = 10,
 ) -> SearchRequest:
+    order, words = order_of(text_without_filters(text, entities))
     return SearchRequest(
-        text=text_without_filters(text, entities),
+        text=words,
         filters=filters_from_entities(entities),
         category_scores=tuple((str(path), float(p)) for path, p in category_scores),
         limit=limit,
+        order=order,
     )

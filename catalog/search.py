@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from catalog import semantic
 from catalog.models import Category, Product, ProductAttribute, SearchWord, Variant
 from catalog.models import product_categories as product_category_table
 from catalog.search_index import facet
@@ -51,10 +52,14 @@ SEARCH_TABLE = table("product_search", column("rowid"), column("product_id"))
 SQLITE_COLUMN_WEIGHTS = (10.0, 5.0, 2.5, 1.0, 0.0, 0.0)
 POSTGRES_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"  # D, C, B, A as ts_rank_cd wants them
 TEXT_WEIGHT, CATEGORY_WEIGHT, RATING_WEIGHT, POPULARITY_WEIGHT = 1.0, 1.0, 0.1, 0.1
+# The cosine of the query's and the product's sentence vectors (catalog/semantic.py).
+SEMANTIC_WEIGHT = 1.0
 RELAX_ORDER = (
     "size", "color", "price_max_cents", "price_min_cents", "attributes", "min_rating",
     "gender", "category",
 )  # fmt: skip
+ORDER_RELEVANCE, ORDER_PRICE_LOW, ORDER_PRICE_HIGH = "relevance", "price_low", "price_high"
+ORDERS = (ORDER_RELEVANCE, ORDER_PRICE_LOW, ORDER_PRICE_HIGH)
 FILTER_LABELS = {
     "size": "size", "color": "colour", "price_max_cents": "maximum price",
     "price_min_cents": "minimum price", "attributes": "features", "min_rating": "rating",
@@ -65,7 +70,10 @@ _STOPWORDS_TEXT = """a an and any are anything can could do does for from have g
 in is it looking me my need of on or please show some something the there to want we with you
 your find buy get would like id i'd hi hello search searching sell selling stock available also
 more one ones that this these those what which good nice new pair maybe perhaps really very
-size sizes sized colour color colours colors price priced cost dollars bucks around about"""
+size sizes sized colour color colours colors price priced cost dollars bucks around about
+ok okay so hey yeah yep yes yo u ya ur pls plz thx thanks carry carrying wanna gonna kinda just
+got gotta idk tho asap lookin item items stuff thing things dollar usd what's whats that's
+it's its there's theres where's wheres how's hows don't dont doesn't r n da wat wot ya'll"""
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
@@ -120,6 +128,8 @@ class SearchRequest:
     exclude_skus: tuple[str, ...] = ()
     # Filters recovery must not drop: what the shopper has just asked to change ("cheaper").
     keep: tuple[str, ...] = ()
+    # How the matches are ordered: by relevance, or by price for "cheapest" / "most expensive".
+    order: str = "relevance"
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,10 @@ class ProductHit:
     score: float
     # False for a close match shown after the exact ones: it misses a filter or a word.
     exact: bool = True
+    gender: str | None = None  # "Men", "Women", "Unisex" or None (bags, watches)
+    # What this product breaks of the shopper's request, as the shopper reads it
+    # ("$56.00, over your $50.00"); set by catalog/constraints.py, empty when it fits.
+    misses: tuple[str, ...] = ()
 
 
 class Candidate(NamedTuple):
@@ -152,6 +166,7 @@ class Candidate(NamedTuple):
     rating_avg: float | None
     review_count: int
     units_sold: int
+    semantic: float = 0.0  # cosine of query and product vectors; 0 without vectors
 
 
 @dataclass(frozen=True)
@@ -542,6 +557,7 @@ def _rank(candidates: list[Candidate]) -> list[tuple[int, float]]:
             + CATEGORY_WEIGHT * c.category
             + RATING_WEIGHT * _bayesian_rating(c.rating_avg, c.review_count)
             + POPULARITY_WEIGHT * popularity
+            + SEMANTIC_WEIGHT * c.semantic
         )
         scored.append((c.id, score))
     scored.sort(key=lambda item: (-item[1], item[0]))
@@ -561,7 +577,7 @@ def product_hits(
             select(
                 Product.id, Product.sku, Product.name, price.label("price"),
                 Product.price_cents, Product.currency, Product.url_key, Product.image,
-                Product.rating_avg, Product.review_count,
+                Product.rating_avg, Product.review_count, Product.gender,
             ).where(Product.id.in_(ids))
         )
     }  # fmt: skip
@@ -602,6 +618,7 @@ def product_hits(
                 sizes=tuple(dict.fromkeys(size for _, size in in_stock if size)),
                 categories=tuple(sorted(paths[product_id])),
                 score=round(score, 4),
+                gender=row.gender,
             )
         )
     return hits
@@ -659,6 +676,40 @@ def _attempts(
     return attempts
 
 
+def _hybrid(
+    session: Session,
+    meaning: semantic.SemanticQuery | None,
+    attempt: Attempt,
+    found: list[Candidate],
+    request: SearchRequest,
+    today: date,
+    boost: ColumnElement[float],
+) -> list[Candidate]:
+    """`found` with each product's semantic similarity to the query, plus the products nearest
+    the query when it is descriptive or its words matched nowhere but in descriptions. Those
+    meet the same filter conditions as `attempt`'s full-text matches (catalog/semantic.py)."""
+    if meaning is None:
+        return found
+    cosines = meaning.similarities(session, [c.id for c in found])
+    merged = {c.id: c._replace(semantic=cosines.get(c.id, 0.0)) for c in found}
+    if meaning.source and (meaning.descriptive or attempt.in_description):
+        excluded = [Product.sku.not_in(request.exclude_skus)] if request.exclude_skus else []
+        conditions = _filter_conditions(session, attempt.filters, today) + excluded
+        near = {
+            n.product_id: n.similarity
+            for n in meaning.candidates(session, conditions)
+            if n.product_id not in merged
+        }
+        if near:
+            rows = session.execute(
+                select(Product.id, literal_column("0.0", Float), *_signals(boost)).where(
+                    Product.id.in_(list(near))
+                )
+            ).all()
+            merged |= {c.id: c._replace(semantic=near[c.id]) for c in _as_candidates(rows)}
+    return list(merged.values())
+
+
 def search(session: Session, request: SearchRequest, today: date | None = None) -> SearchResult:
     """The best `limit` products for the request from `offset` on, with how they were found."""
     today = today or date.today()
@@ -668,29 +719,41 @@ def search(session: Session, request: SearchRequest, today: date | None = None) 
         return SearchResult(hits=[], total=0)
     ladder = _attempts(groups, request.filters, request.keep)
     boost = _category_boost(session, request.category_scores)
+    meaning = semantic.for_query(session, request.text, terms)
     relaxed: tuple[str, ...] = ()
     ranked: list[tuple[int, float]] = []
     step = 0
     while step < len(ladder) and not ranked:
         attempt = ladder[step]
-        candidates = _candidates(session, groups, attempt, request.exclude_skus, today, boost)
+        found = _candidates(session, groups, attempt, request.exclude_skus, today, boost)
+        candidates = _hybrid(session, meaning, attempt, found, request, today, boost)
         relaxed, ranked = attempt.relaxed, _rank(candidates)
+        if candidates and not found and "words" not in relaxed:
+            relaxed = (*relaxed, "words")  # found by meaning alone: not by the shopper's words
         step += 1
     if not ranked:
         candidates, relaxed = _by_predicted_category(session, request, today, boost)
         ranked = _rank(candidates)
+    ranked = _in_order(session, ranked, request.order, today)
     exact = len(ranked)
     wanted = request.offset + request.limit
-    # Few exact matches: the next steps of the ladder (the words in descriptions, then fewer
-    # filters, never fewer words) add close matches after them, marked as such. Two steps
-    # at most, to bound the time a search takes.
-    close_steps = [a for a in ladder[step:] if groups and not a.any_word][:TOP_UP_STEPS]
+    # Few exact matches: the next steps of the ladder that keep every filter of the step that
+    # found them (the words in descriptions, never fewer words) add close matches after them,
+    # marked as such. A step with fewer filters would break what the shopper asked for
+    # without saying so. Two steps at most, to bound the time a search takes.
+    found_with = ladder[step - 1].filters if 0 < step <= len(ladder) else None
+    close_steps = [
+        a for a in ladder[step:] if groups and not a.any_word and a.filters == found_with
+    ][:TOP_UP_STEPS]
     for attempt in close_steps:
         if len(ranked) >= wanted:
             break
         seen = {product_id for product_id, _ in ranked}
         more = _candidates(session, groups, attempt, request.exclude_skus, today, boost)
-        ranked += _rank([c for c in more if c.id not in seen])
+        more = _hybrid(session, meaning, attempt, more, request, today, boost)
+        ranked += _in_order(
+            session, _rank([c for c in more if c.id not in seen]), request.order, today
+        )
     page = ranked[request.offset : request.offset + request.limit]
     hits = [
         hit if request.offset + n < exact else replace(hit, exact=False)
@@ -703,6 +766,37 @@ def search(session: Session, request: SearchRequest, today: date | None = None) 
         corrections=tuple(corrections),
         terms=tuple(terms),
     )
+
+
+def _in_order(
+    session: Session, ranked: list[tuple[int, float]], order: str, today: date
+) -> list[tuple[int, float]]:
+    """`ranked` by the price the shopper pays today when they asked for the cheapest (or the
+    most expensive); relevance breaks ties, so the order stays stable."""
+    if order not in (ORDER_PRICE_LOW, ORDER_PRICE_HIGH) or len(ranked) < 2:
+        return ranked
+    ids = [product_id for product_id, _ in ranked]
+    prices: dict[int, int] = {
+        int(row[0]): int(row[1])
+        for row in session.execute(
+            select(Product.id, effective_price(today)).where(Product.id.in_(ids))
+        )
+    }
+    sign = 1 if order == ORDER_PRICE_LOW else -1
+    position = {product_id: n for n, product_id in enumerate(ids)}
+    return sorted(ranked, key=lambda item: (sign * prices.get(item[0], 0), position[item[0]]))
+
+
+def strict_matches(session: Session, text: str, limit: int = 1) -> int:
+    """How many products (up to `limit`) have every word of `text`, or an equivalent, in
+    their name, categories or attributes: whether the shop carries such a thing at all."""
+    groups = [synonyms_of(term) for term in query_terms(text)]
+    if not groups:
+        return 0
+    nothing = literal_column("0.0", Float)
+    attempt = Attempt(SearchFilters(), ())
+    candidates = _candidates(session, groups, attempt, (), date.today(), nothing)
+    return min(limit, len(candidates))
 
 
 def _by_predicted_category(

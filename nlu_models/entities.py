@@ -37,6 +37,23 @@ PRICE_MIN = re.compile(
     rf"\b(?:over|above|more than|at least|starting at|min(?:imum)?|from)\s+{_AMOUNT}",
     re.IGNORECASE,
 )
+# The amount first: "20 bucks or less", "$40 max", "50 and up", "30-50 dollars".
+PRICE_MAX_AFTER = re.compile(
+    rf"(?<![\w.$€£-]){_AMOUNT}\s*(?:or (?:less|under|below|lower|cheaper)|and (?:under|below|less)|"
+    rf"max(?:imum)?\b|tops\b|at most\b|at the most\b|or so max\b)",
+    re.IGNORECASE,
+)
+PRICE_MIN_AFTER = re.compile(
+    rf"(?<![\w.$€£-]){_AMOUNT}\s*"
+    r"(?:or (?:more|above|over|higher)|and (?:up|above|over)\b|plus\b|\+)",
+    re.IGNORECASE,
+)
+# "30-50 dollars", "30 to 50 bucks": a bare range needs a currency after it.
+PRICE_RANGE_AFTER = re.compile(
+    r"(?<![\w.$-])(\d{1,4}(?:[.,]\d{1,2})?)\s*(?:-|–|to)\s*\$?(\d{1,4}(?:[.,]\d{1,2})?)"
+    r"\s?(?:\$|dollars?|bucks|usd|euros?)(?!\w)",
+    re.IGNORECASE,
+)
 SIZE_WORDS = {"extra small": "XS", "extra-small": "XS", "small": "S", "medium": "M",
               "large": "L", "extra large": "XL", "extra-large": "XL"}  # fmt: skip
 SIZE_IN_CONTEXT = re.compile(
@@ -83,14 +100,20 @@ def _amount(text: str) -> float:
 def _prices(text: str) -> list[tuple[str, list[Entity]]]:
     """Price spans as groups: a range gives price_min and price_max for one span."""
     found: list[tuple[str, list[Entity]]] = []
-    for match in PRICE_RANGE.finditer(text):
+    for match in [*PRICE_RANGE.finditer(text), *PRICE_RANGE_AFTER.finditer(text)]:
         numbers = [g for g in match.groups() if g]
         low, high = sorted((_amount(numbers[0]), _amount(numbers[1])))
         found.append(("price", [
             _entity("price_min", low, match.start(), match.end()),
             _entity("price_max", high, match.start(), match.end()),
         ]))  # fmt: skip
-    for pattern, name in ((PRICE_MAX, "price_max"), (PRICE_MIN, "price_min")):
+    patterns = (
+        (PRICE_MAX, "price_max"),
+        (PRICE_MIN, "price_min"),
+        (PRICE_MAX_AFTER, "price_max"),
+        (PRICE_MIN_AFTER, "price_min"),
+    )
+    for pattern, name in patterns:
         for match in pattern.finditer(text):
             found.append(
                 ("price", [_entity(name, _amount(match.group(1)), match.start(), match.end())])

@@ -33,9 +33,9 @@ MAX_BATCH = 64
 RANKING_SIZE = 10
 OUT_OF_SCOPE_INTENT = OOS_LABELS[0]  # what the bot's domain calls it
 # The intents whose rules run the product search (bot/data/rules.yml: action_search_products,
-# action_refine_search), which ranks by the message's product categories; a test keeps the two
-# in step.
-CATEGORY_INTENTS = frozenset({"search_product", "refine_search"})
+# action_refine_search, and action_route_inform, which searches for a bare "hoodie" read as
+# inform), which ranks by the message's product categories; a test keeps the two in step.
+CATEGORY_INTENTS = frozenset({"search_product", "refine_search", "inform"})
 
 
 class ParseRequest(BaseModel):

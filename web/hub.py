@@ -14,7 +14,7 @@ import contextlib
 import logging
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import socketio
@@ -176,7 +176,7 @@ class Hub:
         )
 
     async def shopper_message(
-        self, conversation_id: str, text: str, metadata: dict[str, Any], agent_present: bool
+        self, conversation_id: str, text: str, metadata: Mapping[str, Any], agent_present: bool
     ) -> None:
         async with self._lock(conversation_id):
             await self._baseline(conversation_id)

@@ -57,7 +57,17 @@ def card_element(card: dict[str, Any]) -> dict[str, Any]:
     }
     if card.get("image"):
         element["image_url"] = str(card["image"])
+    if card.get("exact") is False:  # a close match: the widget marks it and says what it misses
+        element["exact"] = False
+    if misses := card_misses(card):
+        element["misses"] = misses
     return element
+
+
+def card_misses(card: dict[str, Any]) -> list[str]:
+    """What a close match breaks, as the card lists it ("$56.00, over your $50.00")."""
+    listed = card.get("misses")
+    return [str(m) for m in listed if m] if isinstance(listed, list) else []
 
 
 def carousel(products: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,4 +143,23 @@ def plain(message: dict[str, Any]) -> dict[str, Any] | None:
     }
     if "text" in shaped and message.get("agent_name"):
         shaped["text"] = f"{message['agent_name']}: {shaped['text']}"
+    if "attachment" in shaped:
+        shaped["attachment"] = with_misses_in_subtitles(shaped["attachment"])
     return shaped or None
+
+
+def with_misses_in_subtitles(attachment: Any) -> Any:
+    """A carousel whose cards say what they miss in their subtitle, the one line of text a
+    card has in rasa-webchat (the ShopDesk widget shows `misses` as a note of its own)."""
+    payload = attachment.get("payload") if isinstance(attachment, dict) else None
+    if not isinstance(payload, dict) or not isinstance(payload.get("elements"), list):
+        return attachment
+    elements = payload["elements"]
+    shaped = []
+    for element in elements:
+        if isinstance(element, dict) and element.get("misses"):
+            notes = "; ".join(str(m) for m in element["misses"])
+            subtitle = " · ".join(p for p in (str(element.get("subtitle") or ""), notes) if p)
+            element = {**element, "subtitle": subtitle}
+        shaped.append(element)
+    return {**attachment, "payload": {**payload, "elements": shaped}}

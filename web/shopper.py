@@ -24,7 +24,7 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final, TypedDict
 
 import socketio
 from sqlalchemy import func, select
@@ -52,6 +52,11 @@ HISTORY_PER_SOCKET = 20
 HISTORY_PER_CONVERSATION = 120
 CLEARS_PER_SOCKET = 5
 WIDGET_CLIENT = "shopdesk-widget"  # socket.io `auth.client` of web/static/widget.js
+# What every client of this channel renders: the ShopDesk widget and rasa-webchat both show
+# the product cards' carousel and quick replies, so product answers come as a sentence and
+# cards, without the numbered list of links (actions/channel.py, actions/product_cards.py).
+CAPABILITIES_KEY: Final = "capabilities"  # actions/channel.py CAPABILITIES_KEY
+SOCKET_CAPABILITIES: Final = ("cards", "buttons")  # actions/channel.py CARDS, BUTTONS
 TOO_FAST_TEXT = "You're sending messages faster than I can read them. Please wait a moment."
 NOT_CLEARED_TEXT = "Sorry, I could not clear the chat just now. Please try again in a moment."
 RATE_LIMITED = "rate_limited"  # the event a refused client gets: {"event", "retry_after", "text"}
@@ -281,10 +286,18 @@ def register(
         sio.on(handler.__name__, handler)
 
 
-def message_metadata(data: dict[str, Any]) -> dict[str, Any]:
-    """What the widget may say about its message: its own id (to show it once) and the
-    button title it showed in place of the payload."""
-    metadata: dict[str, Any] = {}
+class RelayedMetadata(TypedDict, total=False):
+    """The metadata the web server sends Rasa with a shopper's message (docs/contracts.md)."""
+
+    message_id: str  # the widget's own id for the message, to show it once
+    display_text: str  # the button title the widget showed in place of the payload
+    capabilities: list[str]  # what the channel renders: SOCKET_CAPABILITIES
+
+
+def message_metadata(data: dict[str, Any]) -> RelayedMetadata:
+    """What the widget may say about its message (its id, the button title it showed), and
+    what this channel renders, which the server says, not the client."""
+    metadata: RelayedMetadata = {CAPABILITIES_KEY: list(SOCKET_CAPABILITIES)}
     message_id = data.get("message_id")
     if isinstance(message_id, str) and MESSAGE_ID.match(message_id):
         metadata["message_id"] = message_id

@@ -18,6 +18,10 @@ The channel is public, so what a client sends is not trusted:
   unless the request carries Rasa's API token (the web server relaying the widget, or the
   story runner). `client` is a digest of the shopper's network address: the order checks
   count failures per client (actions/verification.py, catalog/attempts.py).
+- `capabilities` (what the client renders: "cards", "buttons") is taken from anyone, as only
+  known names: it decides nothing but the form of the answers to the very client that sent it
+  (a sentence and product cards, or the numbered list; actions/channel.py), so claiming it
+  gains nothing. The web server sets it for the widget's socket.io channel (web/shopper.py).
 """
 
 from __future__ import annotations
@@ -66,6 +70,9 @@ _INVISIBLE = re.compile(
 # What the server decides about a message; a client's own values are dropped (docs/contracts.md).
 CLIENT_KEY = "client"  # actions/verification.py CLIENT_METADATA_KEY
 TRUSTED_KEYS = (CLIENT_KEY, "agent_present", "received_at")
+# What the client renders, kept as known names only (actions/channel.py CAPABILITIES_KEY).
+CAPABILITIES_KEY = "capabilities"
+KNOWN_CAPABILITIES = ("cards", "buttons")  # actions/channel.py CARDS, BUTTONS
 # A tester holding the API token (launcher/stories.py) may send Rasa's "/intent{...}" syntax.
 RAW_INTENTS_KEY = "raw_intents"
 BUILTIN_COMMAND = re.compile(r"^/(restart|back|session_start)\b")
@@ -83,6 +90,14 @@ def from_token_holder(request: Request) -> bool:
     token = api_token()
     presented = request.headers.get("authorization", "")
     return bool(token) and hmac.compare_digest(presented.encode(), f"Bearer {token}".encode())
+
+
+def known_capabilities(named: Any) -> list[str] | None:
+    """The known capability names a client listed, each once and in a fixed order; None when
+    it sent no list (then the key is dropped)."""
+    if not isinstance(named, list):
+        return None
+    return [name for name in KNOWN_CAPABILITIES if name in named]
 
 
 def client_digest(address: str) -> str:
@@ -217,7 +232,8 @@ class ShopperRestInput(RestInput):
 
     def get_metadata(self, request: Request) -> dict[str, Any]:
         """The client's metadata without the keys the server decides, plus the client's digest
-        (the relayed shopper's address when the web server, holding the token, sends it)."""
+        (the relayed shopper's address when the web server, holding the token, sends it);
+        `capabilities` with known names only."""
         body = request.json if isinstance(request.json, dict) else {}
         sent = body.get("metadata")
         metadata = dict(sent) if isinstance(sent, dict) else {}
@@ -225,6 +241,9 @@ class ShopperRestInput(RestInput):
         if not trusted:
             for key in (*TRUSTED_KEYS, RAW_INTENTS_KEY):
                 metadata.pop(key, None)
+        capabilities = known_capabilities(metadata.pop(CAPABILITIES_KEY, None))
+        if capabilities is not None:
+            metadata[CAPABILITIES_KEY] = capabilities
         relayed = metadata.get(CLIENT_KEY)
         address = relayed if trusted and isinstance(relayed, str) and relayed else request.ip
         metadata[CLIENT_KEY] = client_digest(str(address or ""))

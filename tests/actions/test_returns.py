@@ -20,9 +20,24 @@ def test_the_line_by_position_name_or_last() -> None:
     assert chosen_line("2", [], items) is items[1]
     assert chosen_line("the first one", [1], items) is items[0]
     assert chosen_line("the last one", [-1], items) is items[1]
-    assert chosen_line("the hoodie", [], items) is None  # a word, not the name
+    assert chosen_line("the hoodie", [], items) is items[1]  # a clear part of one name
     assert chosen_line("chaz kangeroo hoodie", [], items) is items[1]
     assert chosen_line("3", [], items) is None
+
+
+def test_the_line_by_its_name_as_shoppers_write_it() -> None:
+    items = lines(["Quest Lumaflex™ Band", "Sprite Yoga Strap 6 foot", "Hero Hoodie"])
+    for answer in ["Quest Lumaflex™ Band", "quest lumaflex band", "the band", "lumaflx band",
+                   "Quest Lumaflex Band please", "number 1"]:  # fmt: skip
+        assert chosen_line(answer, [], items) is items[0], answer
+    assert chosen_line("the yoga strap", [], items) is items[1]
+    assert chosen_line("something else", [], items) is None
+
+
+def test_an_answer_that_fits_two_lines_is_not_guessed() -> None:
+    items = lines(["Chaz Kangeroo Hoodie", "Hero Hoodie"])
+    assert chosen_line("the hoodie", [], items) is None
+    assert chosen_line("the hero one", [], items) is items[1]
 
 
 def test_a_return_gets_a_number_and_instructions(order_book_env, tracker_from) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
 
-from actions.shop_answers import ANSWERS, ActionShopAnswer
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.shop_answers import ANSWERS, BUTTONS, ActionShopAnswer
 from catalog.policies import load_policies
 from tests.actions.test_orders import run
 
@@ -22,6 +25,30 @@ POLICIES = load_policies(shop_url="https://shop.test")
         ("recover_password", ["https://shop.test/customer/account/forgotpassword"]),
         ("contact_customer_service", ["support@luma.example.com", "1-800-555-0199"]),
         ("bot_challenge", ["a bot"]),
+        (
+            "promo_code",
+            [
+                "“Apply Discount Code”",
+                "https://shop.test/checkout/cart",
+                "one code per order",
+                "items already on sale or gift cards",
+                "can't be added to an order that is already placed",
+            ],
+        ),
+        (
+            "login_trouble",
+            [
+                "https://shop.test/customer/account/login",
+                "case-sensitive",
+                "cookies",
+                "After 10 wrong passwords in a row the account is locked for 10 minutes",
+                "https://shop.test/customer/account/forgotpassword",
+            ],
+        ),
+        (
+            "exchange_item",
+            ["We don't swap items directly", "within 30 days", "I want to return an item"],
+        ),
     ],
 )
 def test_answers_quote_the_shop_settings(intent: str, facts: list[str]) -> None:
@@ -39,3 +66,42 @@ def test_an_intent_without_an_answer_gets_a_polite_reply(order_book_env, tracker
     tracker = tracker_from("order_form", intent={"name": "search_product", "confidence": 0.9})
     [text], events = run(ActionShopAnswer(), tracker)
     assert text.startswith("Sorry, I can't answer that right now") and events == []
+
+
+def test_promo_code_rules_follow_the_settings() -> None:
+    """A shop with two codes per order, a minimum spend and late codes says so, nothing more."""
+    promotions = dataclasses.replace(
+        POLICIES.promotions,
+        codes_per_order=2,
+        minimum_spend_cents=50_00,
+        not_valid_on=(),
+        added_after_order=True,
+    )
+    text = ANSWERS["promo_code"](dataclasses.replace(POLICIES, promotions=promotions))
+    assert "up to 2 codes per order" in text and "at least $50.00" in text
+    assert "don't apply to" not in text and "can still apply it" in text
+
+
+def test_a_shop_with_exchanges_hands_them_to_a_person() -> None:
+    returns = dataclasses.replace(POLICIES.returns, exchanges=True)
+    text = ANSWERS["exchange_item"](dataclasses.replace(POLICIES, returns=returns))
+    assert "A person from our team arranges the exchange" in text
+    assert "don't swap" not in text
+
+
+def test_an_exchange_offers_a_return_or_a_person(order_book_env, tracker_from) -> None:
+    tracker = tracker_from("order_form", intent={"name": "exchange_item", "confidence": 0.9})
+    dispatcher = CollectingDispatcher()
+    assert ActionShopAnswer().run(dispatcher, tracker, {}) == []
+    [message] = dispatcher.messages
+    assert message["text"].startswith("We don't swap items directly")
+    assert [b["payload"] for b in message["buttons"]] == ["/get_refund", "/contact_human_agent"]
+    assert set(BUTTONS) <= set(ANSWERS)
+
+
+def test_other_answers_carry_no_buttons(order_book_env, tracker_from) -> None:
+    tracker = tracker_from("order_form", intent={"name": "promo_code", "confidence": 0.9})
+    dispatcher = CollectingDispatcher()
+    ActionShopAnswer().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    assert message["text"].startswith("Enter a discount code") and message["buttons"] == []

@@ -87,3 +87,54 @@ def test_server_decided_metadata_comes_only_from_the_token_holder(monkeypatch) -
     assert channel.get_metadata(request({}, ["not", "a", "dict"])) == {
         "client": client_digest("10.1.2.3")
     }
+
+
+def test_capabilities_are_kept_from_any_client_as_known_names_only(monkeypatch) -> None:
+    """`capabilities` only chooses the form of the answers to the client that sent it (a
+    sentence and cards, or the numbered list), so a public client may say it; anything but a
+    list of known names is dropped, so the actions read no garbage."""
+    from types import SimpleNamespace
+
+    from shopdesk_rasa.channels import CAPABILITIES_KEY, ShopperRestInput
+
+    monkeypatch.setenv("SHOPDESK_RASA_TOKEN", "t" * 40)
+    channel = ShopperRestInput()
+
+    def kept(metadata: object, token: bool = False) -> object:
+        headers = {"authorization": f"Bearer {'t' * 40}"} if token else {}
+        request = SimpleNamespace(
+            headers=headers, ip="10.1.2.3", json={"sender": "s", "metadata": metadata}
+        )
+        return channel.get_metadata(request).get(CAPABILITIES_KEY, "dropped")
+
+    widget = {CAPABILITIES_KEY: ["cards", "buttons"]}
+    assert kept(widget, token=True) == ["cards", "buttons"]  # the web server relaying
+    assert kept(widget) == ["cards", "buttons"]  # a REST client that draws cards itself
+    assert kept({CAPABILITIES_KEY: ["buttons", "hologram", "cards", "cards", 7]}) == [
+        "cards",
+        "buttons",
+    ]
+    assert kept({CAPABILITIES_KEY: []}) == []
+    assert kept({CAPABILITIES_KEY: "cards"}) == "dropped"
+    assert kept({CAPABILITIES_KEY: {"cards": True}}) == "dropped"
+    assert kept({}) == "dropped"
+
+
+def test_the_channel_knows_the_capabilities_the_actions_read() -> None:
+    """The two sides run in different Python environments and cannot import each other's
+    constants; the action server's names are read from its source."""
+    import ast
+    from pathlib import Path
+
+    from shopdesk_rasa.channels import CAPABILITIES_KEY, KNOWN_CAPABILITIES
+
+    source = Path(__file__).resolve().parents[2] / "actions" / "channel.py"
+    constants = {
+        node.target.id: node.value.value
+        for node in ast.parse(source.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and isinstance(node.value, ast.Constant)
+    }
+    assert constants["CAPABILITIES_KEY"] == CAPABILITIES_KEY
+    assert (constants["CARDS"], constants["BUTTONS"]) == KNOWN_CAPABILITIES

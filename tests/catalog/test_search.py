@@ -168,15 +168,18 @@ def test_a_special_price_counts_while_it_runs(luma_db_url, tmp_path) -> None:
     assert "MH01" not in [h.sku for h in after.hits] or after.relaxed
 
 
-def test_few_exact_matches_are_followed_by_marked_close_ones(luma_db_url) -> None:
+def test_close_matches_after_the_exact_ones_keep_every_filter(luma_db_url) -> None:
+    """Topping up a short list never breaks what the shopper asked: the close matches only
+    match the words less well (in the description), never a filter less."""
     filters = SearchFilters(gender="Men", color="Black", price_max_cents=6000)
     with session_scope(luma_db_url) as session:
         exact_only = search(session, SearchRequest("hoodie", filters, limit=3))
         topped_up = search(session, SearchRequest("hoodie", filters, limit=10))
     assert all(h.exact for h in exact_only.hits)
     close = [h for h in topped_up.hits if not h.exact]
-    assert close and topped_up.hits[-len(close) :] == close
-    assert any(h.price_cents > 6000 or "Black" not in h.colors for h in close)
+    assert topped_up.hits[len(topped_up.hits) - len(close) :] == close
+    for hit in topped_up.hits:
+        assert hit.price_cents <= 6000 and "Black" in hit.colors and hit.gender in ("Men", None)
     assert topped_up.relaxed == ()  # what was asked for was found; the rest is extra
 
 

@@ -33,6 +33,21 @@ def test_prices_and_ranges() -> None:
     assert spans("order 000000001 under 50")[0] == ("order_number", "000000001", "000000001")
 
 
+def test_prices_written_amount_first() -> None:
+    assert spans("shorts 20 dollars or less") == [("price_max", 20.0, "20 dollars or less")]
+    assert spans("20 bucks or under") == [("price_max", 20.0, "20 bucks or under")]
+    assert spans("hoodie $40 max") == [("price_max", 40.0, "$40 max")]
+    assert spans("bags 50 and up") == [("price_min", 50.0, "50 and up")]
+    assert spans("a watch 100+") == [("price_min", 100.0, "100+")]
+    assert spans("shorts 30-50 dollars") == [
+        ("price_max", 50.0, "30-50 dollars"),
+        ("price_min", 30.0, "30-50 dollars"),
+    ]
+    assert spans("not more than 40") == [("price_max", 40.0, "not more than 40")]
+    # a bare range without a currency is not a price: sizes, years, quantities
+    assert spans("size 30-32") == [] and spans("2-3 days") == []
+
+
 def test_catalog_words(luma_vocabulary) -> None:
     assert spans("black hoodie for men under $60", luma_vocabulary) == [
         ("color", "Black", "black"),

@@ -57,7 +57,8 @@ def test_categories_go_with_the_intents_whose_rules_search() -> None:
     for rule in rules:
         steps = rule.get("steps", [])
         for before, step in pairwise(steps):
-            if step.get("action") in {"action_search_products", "action_refine_search"}:
+            searches = {"action_search_products", "action_refine_search", "action_route_inform"}
+            if step.get("action") in searches:
                 searching.add(before.get("intent"))
     assert searching == CATEGORY_INTENTS
 

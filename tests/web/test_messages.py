@@ -116,3 +116,28 @@ def test_other_rasa_widgets_get_rasa_shaped_messages_without_echoes() -> None:
     assert plain({"sender": "bot", "text": "OK?", "quick_replies": buttons}) == {
         "text": "OK?", "quick_replies": buttons
     }  # fmt: skip
+
+
+CLOSE = {**CARD, "sku": "MH02", "name": "Teton Pullover Hoodie", "image": None, "exact": False,
+         "misses": ["$56.00, over your $50.00", "no XS in stock"]}  # fmt: skip
+
+
+def test_a_close_match_card_keeps_what_it_misses_and_has_no_image_url() -> None:
+    message = from_bot({"custom": {"type": "product_cards", "products": [CARD, CLOSE]}})
+    exact, close = message["attachment"]["payload"]["elements"]
+    assert "exact" not in exact and "misses" not in exact  # only keys that apply
+    assert close["exact"] is False
+    assert close["misses"] == ["$56.00, over your $50.00", "no XS in stock"]
+    assert close["subtitle"] == "$52.00 · ★ 4.3 (3)"  # the widget shows the misses apart
+    assert "image_url" not in close  # the widget draws its placeholder
+
+
+def test_rasa_webchat_reads_what_a_close_match_misses_in_its_subtitle() -> None:
+    message = from_bot({"custom": {"type": "product_cards", "products": [CARD, CLOSE]}})
+    shaped = plain({"sender": "bot", "seq": 1, **message})
+    assert shaped is not None
+    exact, close = shaped["attachment"]["payload"]["elements"]
+    assert exact["subtitle"] == "$52.00 · ★ 4.3 (3)"
+    assert close["subtitle"] == "$52.00 · ★ 4.3 (3) · $56.00, over your $50.00; no XS in stock"
+    # the message the ShopDesk widget gets is left as it was
+    assert message["attachment"]["payload"]["elements"][1]["subtitle"] == "$52.00 · ★ 4.3 (3)"

@@ -33,7 +33,13 @@ from web.limits import (
     ShopperChannelSettings,
 )
 from web.settings import SettingsError, WebSettings, load_session_secret
-from web.shopper import HISTORY_PER_SOCKET, TOO_FAST_TEXT, new_session_id, session_id_from
+from web.shopper import (
+    HISTORY_PER_SOCKET,
+    TOO_FAST_TEXT,
+    message_metadata,
+    new_session_id,
+    session_id_from,
+)
 
 SECRET = b"a test key that is long enough for hmac"
 
@@ -355,3 +361,15 @@ def test_new_connections_beyond_the_limit_get_http_429(served: Served) -> None:
             f"ws://127.0.0.1:{served.port}/socket.io/?EIO=4&transport=websocket", timeout=10
         )
     assert refused.value.status_code == 429
+
+
+def test_the_server_says_what_its_socket_clients_render_whatever_they_send() -> None:
+    """Every socket.io client (the widget, rasa-webchat) draws cards and quick replies, so
+    product answers come as a sentence and cards (actions/product_cards.py)."""
+    sent = {"message": "hi", "message_id": "m-1", "display_text": " Yes ", "capabilities": []}
+    assert message_metadata(sent) == {
+        "capabilities": ["cards", "buttons"],
+        "message_id": "m-1",
+        "display_text": "Yes",
+    }
+    assert message_metadata({"message_id": "<bad id>"}) == {"capabilities": ["cards", "buttons"]}

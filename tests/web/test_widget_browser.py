@@ -54,6 +54,7 @@ PRODUCT_SVG = (
     '<rect width="200" height="140" fill="#c9d6e3"/></svg>'
 )
 RECONNECT_MS = 20_000
+DEAD_IMAGE = "media/catalog/product/m/h/mh02-black_main.jpg"  # not served: answers 404
 
 MESSAGE = "[data-testid=shopdesk-message]"
 USER = '[data-testid=shopdesk-message][data-sender="user"]'
@@ -267,6 +268,8 @@ class ShopDouble:
         if said.startswith("tell me more about the "):
             name = text[len("tell me more about the ") :]
             return [{"text": f"The {name} is soft and warm.\nMachine washable at 30 °C."}]
+        if "placeholder" in said:
+            return [{"text": "Close matches:"}, {"attachment": self.imperfect_carousel()}]
         if "hoodie" in said:
             return [{"text": "Here are some hoodies:"}, {"attachment": self.carousel()}]
         if "agent" in said:
@@ -322,6 +325,20 @@ class ShopDouble:
             card("MH03", "Stark Fundamental Hoodie", "$42.00"),
             evil,
         ]
+        return {"type": "template", "payload": {"template_type": "generic", "elements": elements}}
+
+    def imperfect_carousel(self) -> dict[str, Any]:
+        """Cards as the demo catalog sends them: photos that load, that fail, none at all,
+        and close matches that say what they miss (web/messages.py card_element)."""
+        elements = [
+            {"title": "Mach Street Sweatshirt", "subtitle": "$62.00", "sku": "MH01",
+             "image_url": f"{self.url}/img/MH01.svg"},
+            {"title": "Chaz Kangeroo Hoodie", "subtitle": "$52.00", "sku": "MH02",
+             "image_url": f"{self.url}/{DEAD_IMAGE}", "exact": False,
+             "misses": ["$52.00, over your $50.00", "no XS in stock"]},
+            {"title": "teton pullover", "subtitle": "$70.00", "sku": "MH03", "exact": False},
+            {"title": "™ ★", "subtitle": "$9.00", "sku": "GIFT"},
+        ]  # fmt: skip
         return {"type": "template", "payload": {"template_type": "generic", "elements": elements}}
 
 
@@ -493,6 +510,59 @@ def test_a_carousel_shows_product_cards(
     assert bubbles(page, USER)[-1] == "Tell me more"
     assert page.evaluate("window.__xss") is None
     assert page_errors == []
+
+
+def test_a_card_without_a_loadable_photo_shows_a_placeholder_and_a_close_match_its_misses(
+    shop: ShopDouble, browser_page: Page, page_errors: list[str], screenshot: Any
+) -> None:
+    page = browser_page
+    open_chat(page, shop.url)
+    say(page, "show me placeholders")
+    cards = page.get_by_test_id("shopdesk-card")
+    expect(cards).to_have_count(4)
+    loaded, dead, none, no_letters = (cards.nth(i) for i in range(4))
+
+    # the photo that loads covers the placeholder; the dead one is gone, not a broken icon
+    wait_for(lambda: loaded.evaluate(MEDIA_STATE)["photo"] == "loaded", 5, "the photo")
+    wait_for(lambda: dead.locator("img").count() == 0, 5, "the dead photo to be removed")
+    expect(dead.get_by_test_id("shopdesk-card-placeholder")).to_have_text("CK")
+    expect(none.get_by_test_id("shopdesk-card-placeholder")).to_have_text("TP")
+    expect(no_letters.locator("[data-testid=shopdesk-card-placeholder] svg")).to_have_count(1)
+    for card in (dead, none, no_letters):
+        state = card.evaluate(MEDIA_STATE)
+        assert state["photo"] == "none", state
+        assert state["placeholder"]["width"] >= 150 and state["placeholder"]["height"] >= 100
+        assert state["placeholder"]["background"] not in ("rgba(0, 0, 0, 0)", "transparent")
+        assert state["placeholder"]["color"] != state["placeholder"]["background"]
+        assert state["placeholder"]["hidden_from_readers"]  # the title says what it is
+
+    # a close match is marked, with what it misses; an exact one is not
+    expect(loaded.get_by_test_id("shopdesk-card-note")).to_have_count(0)
+    note = dead.get_by_test_id("shopdesk-card-note")
+    expect(note.locator(".shopdesk-card-miss")).to_have_text(
+        ["$52.00, over your $50.00", "no XS in stock"]
+    )
+    expect(note).to_contain_text("Close match")
+    expect(none.get_by_test_id("shopdesk-card-note")).to_have_text("Close match")
+    screenshot(page, "placeholders")
+    assert [e for e in page_errors if DEAD_IMAGE not in e and "404" not in e] == []
+
+
+# What a card's picture box shows: its photo ("loaded", "loading" or "none") and the
+# placeholder's box and colours.
+MEDIA_STATE = """card => {
+  const img = card.querySelector("img");
+  const box = card.querySelector("[data-testid=shopdesk-card-placeholder]");
+  const style = getComputedStyle(box);
+  const rect = box.getBoundingClientRect();
+  return {
+    photo: !img ? "none" : img.complete && img.naturalWidth > 0 &&
+      getComputedStyle(img).opacity === "1" ? "loaded" : "loading",
+    placeholder: {width: rect.width, height: rect.height, background: style.backgroundColor,
+                  color: style.color,
+                  hidden_from_readers: box.getAttribute("aria-hidden") === "true"},
+  };
+}"""
 
 
 def test_an_agent_message_shows_the_agent_name(shop: ShopDouble, browser_page: Page):

@@ -765,7 +765,11 @@
         var ul = el("ul");
         elements.forEach(function (item) {
           var title = item && item.title ? item.title : "(untitled)";
-          ul.appendChild(el("li", null, valueText(title)));
+          // a close match as the shopper saw it marked, with what it misses of the request
+          var misses = item && Array.isArray(item.misses) ? item.misses.map(valueText).filter(Boolean) : [];
+          var close = item && (item.exact === false || misses.length);
+          var note = close ? " (close match" + (misses.length ? ": " + misses.join("; ") : "") + ")" : "";
+          ul.appendChild(el("li", null, valueText(title) + note));
         });
         box.appendChild(ul);
         li.appendChild(box);

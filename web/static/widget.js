@@ -923,17 +923,12 @@
       var card = el("li", { className: "shopdesk-card", "data-testid": "shopdesk-card" });
       if (text(item.sku)) card.setAttribute("data-sku", text(item.sku));
 
-      var image = safeUrl(item.image_url);
-      if (image) {
-        var img = el("img", { className: "shopdesk-card-image", src: image, alt: name || "Product", loading: "lazy" });
-        img.addEventListener("error", function () {
-          img.classList.add("shopdesk-card-image--broken");
-        });
-        card.appendChild(img);
-      }
+      card.appendChild(renderCardMedia(name, safeUrl(item.image_url), text(item.sku)));
       var body = el("div", { className: "shopdesk-card-body" });
       if (name) body.appendChild(el("div", { className: "shopdesk-card-title" }, name));
       if (text(item.subtitle)) body.appendChild(el("div", { className: "shopdesk-card-subtitle" }, text(item.subtitle)));
+      var note = renderCardNote(item);
+      if (note) body.appendChild(note);
 
       var buttons = el("div", { className: "shopdesk-card-buttons" });
       (Array.isArray(item.buttons) ? item.buttons : []).forEach(function (button) {
@@ -964,6 +959,82 @@
       list.appendChild(card);
     });
     return list.children.length ? list : null;
+  }
+
+  var TINTS = 6; // .shopdesk-tint-0 … -5 in widget.css
+
+  /**
+   * The card's picture box: a placeholder (the product's initials, or a bag, on a tint picked
+   * by its name) that the photo covers once it has loaded. A photo that fails (no URL, a dead
+   * link, a blocked host) is removed, so the shopper never sees an empty box or a broken icon.
+   */
+  function renderCardMedia(name, image, sku) {
+    var media = el("div", { className: "shopdesk-card-media", "data-testid": "shopdesk-card-media" });
+    var key = name || sku;
+    var placeholder = el("div", {
+      className: "shopdesk-card-placeholder shopdesk-tint-" + (hash(key) % TINTS),
+      "data-testid": "shopdesk-card-placeholder",
+      "aria-hidden": "true", // the title says what it is
+    });
+    var letters = initials(key);
+    if (letters) placeholder.appendChild(el("span", { className: "shopdesk-card-initials" }, letters));
+    else placeholder.appendChild(bagIcon());
+    media.appendChild(placeholder);
+    if (image) {
+      var img = el("img", { className: "shopdesk-card-image", src: image, alt: name || "Product", loading: "lazy" });
+      img.addEventListener("load", function () {
+        if (img.naturalWidth > 0) media.classList.add("shopdesk-card-media--loaded");
+        else img.remove();
+      });
+      img.addEventListener("error", function () {
+        img.remove();
+      });
+      media.appendChild(img);
+    }
+    return media;
+  }
+
+  /** "Chaz Kangeroo Hoodie" → "CK": the first letters (or digits) of the first two words. */
+  function initials(name) {
+    var letters = [];
+    (name || "").split(/\s+/).forEach(function (word) {
+      var first = /[A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]/.exec(word);
+      if (first && letters.length < 2) letters.push(first[0].toUpperCase());
+    });
+    return letters.join("");
+  }
+
+  function hash(value) {
+    var h = 0;
+    for (var i = 0; i < (value || "").length; i++) h = (h * 31 + value.charCodeAt(i)) >>> 0;
+    return h;
+  }
+
+  function bagIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", "shopdesk-card-icon");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute(
+      "d",
+      "M7 8V6a5 5 0 0 1 10 0v2h3l-1 13H5L4 8h3zm2 0h6V6a3 3 0 0 0-6 0v2z"
+    );
+    svg.appendChild(path);
+    return svg;
+  }
+
+  /** A close match says so, with what it misses of the request ("$56.00, over your $50.00"). */
+  function renderCardNote(item) {
+    var misses = (Array.isArray(item.misses) ? item.misses : []).map(text).filter(Boolean);
+    if (item.exact !== false && !misses.length) return null;
+    var note = el("div", { className: "shopdesk-card-note", "data-testid": "shopdesk-card-note" });
+    note.appendChild(el("span", { className: "shopdesk-card-note-label" }, "Close match"));
+    misses.forEach(function (miss) {
+      note.appendChild(el("span", { className: "shopdesk-card-miss" }, miss));
+    });
+    return note;
   }
 
   function renderQuickReplies(replies) {

@@ -1,0 +1,50 @@
+"""What a bare answer means when no form asked a question.
+
+The classifier reads short answers ("000000101", "the hoodie", "XS", "jane@example.com") as
+`inform`: they are the replies to the forms' questions. When no form is asking, such a message
+is the shopper's first words, and what it contains says what they want: an order number or an
+e-mail is about an order, a position picks from the list just shown, and a product, a category,
+a colour, a size, a gender or a price is a search. Only an `inform` with none of these is left as
+it is, and the bot asks what the shopper would like (actions/inform.py). The same function tells
+the shopper benchmark (benchmarks/shoppers.py) what the bot acts on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+INFORM: Final = "inform"
+SEARCH_PRODUCT: Final = "search_product"
+SELECT_PRODUCT: Final = "select_product"
+TRACK_ORDER: Final = "track_order"
+
+ORDER_ENTITIES: Final = frozenset({"order_number", "email"})
+SEARCH_ENTITIES: Final = frozenset(
+    {"product", "category", "color", "size", "gender", "price_min", "price_max"}
+)
+ORDINAL_ENTITY: Final = "ordinal"
+
+
+def entity_names(entities: Sequence[Mapping[str, Any]]) -> set[str]:
+    return {str(e.get("entity")) for e in entities if e.get("value") not in (None, "")}
+
+
+def effective_intent(
+    intent: str | None, entities: Sequence[Mapping[str, Any]], *, form_active: bool
+) -> str | None:
+    """The request the bot acts on for a message read as `intent` with `entities`.
+
+    Inside a form an `inform` answers the form's question, so it stays `inform`. Outside one,
+    order details win over products ("the hoodie from order 000000101" is about the order).
+    """
+    if intent != INFORM or form_active:
+        return intent
+    names = entity_names(entities)
+    if names & ORDER_ENTITIES:
+        return TRACK_ORDER
+    if ORDINAL_ENTITY in names and not names & SEARCH_ENTITIES:
+        return SELECT_PRODUCT
+    if names & SEARCH_ENTITIES:
+        return SEARCH_PRODUCT
+    return INFORM

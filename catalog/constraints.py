@@ -1,0 +1,100 @@
+"""What a shown product breaks of the shopper's request, in the shopper's words.
+
+Price, gender, colour and size stated by the shopper are constraints: a product that breaks one
+is never shown as if it fitted. When nothing fits and search had to relax a filter to find
+anything, each product shown carries labels such as "$56.00, over your $50.00" or "no XS in
+stock", and the cards and text lines show them (actions/product_cards.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from catalog.search import (
+    ORDER_PRICE_HIGH,
+    ORDER_PRICE_LOW,
+    ProductHit,
+    SearchFilters,
+    SearchRequest,
+    describe_query,
+)
+from catalog.text import format_price
+
+GENDER_WORDS = {"Men": "men's", "Women": "women's"}
+# Products without a gender (bags, watches) and unisex ones suit either.
+ANY_GENDER = frozenset({None, "", "Unisex"})
+
+
+def _in_category(hit: ProductHit, wanted: str) -> bool:
+    lowered = wanted.lower().strip("/")
+    return any(
+        path.lower() == lowered
+        or path.lower().startswith(lowered + "/")
+        or path.lower().endswith("/" + lowered)
+        or f"/{lowered}/" in f"/{path.lower()}/"
+        for path in hit.categories
+    )
+
+
+def misses_of(hit: ProductHit, filters: SearchFilters) -> tuple[str, ...]:
+    """Labels of each stated constraint `hit` breaks, most decisive first; () if it fits."""
+    labels: list[str] = []
+    price = format_price(hit.price_cents, hit.currency)
+    if filters.price_max_cents is not None and hit.price_cents > filters.price_max_cents:
+        labels.append(f"{price}, over your {format_price(filters.price_max_cents, hit.currency)}")
+    if filters.price_min_cents is not None and hit.price_cents < filters.price_min_cents:
+        labels.append(f"{price}, under your {format_price(filters.price_min_cents, hit.currency)}")
+    if filters.gender and hit.gender not in ANY_GENDER and hit.gender != filters.gender:
+        labels.append(
+            f"{GENDER_WORDS.get(hit.gender or '', str(hit.gender))}, not {_gender(filters)}"
+        )
+    if filters.color and filters.color not in hit.colors:
+        labels.append(f"not in {filters.color.lower()}")
+    if filters.size and filters.size not in hit.sizes:
+        labels.append(f"no {filters.size} in stock")
+    if filters.category and not _in_category(hit, filters.category):
+        labels.append(f"not in {filters.category.split('/')[-1]}")
+    if filters.min_rating is not None and (hit.rating or 0.0) < filters.min_rating:
+        labels.append(f"rated {hit.rating or 0:.1f}")
+    return tuple(labels)
+
+
+def _gender(filters: SearchFilters) -> str:
+    return GENDER_WORDS.get(filters.gender or "", str(filters.gender))
+
+
+def label(hits: Sequence[ProductHit], filters: SearchFilters) -> list[ProductHit]:
+    """The hits with their `misses` set against the shopper's filters."""
+    return [replace(hit, misses=misses_of(hit, filters)) for hit in hits]
+
+
+def fitting_first(hits: Sequence[ProductHit]) -> list[ProductHit]:
+    """Only the hits that fit, when any does; otherwise all of them (each labelled)."""
+    fits = [hit for hit in hits if not hit.misses]
+    return fits if fits else list(hits)
+
+
+def describe(request: SearchRequest) -> str:
+    """The request in the shopper's terms, filters included: "cheapest men's black hoodie,
+    size XL, under $60.00". The words alone would lose what became a filter."""
+    filters = request.filters
+    head = {ORDER_PRICE_LOW: "cheapest", ORDER_PRICE_HIGH: "most expensive"}.get(request.order)
+    words = [
+        head,
+        GENDER_WORDS.get(filters.gender or "") if filters.gender else None,
+        filters.color.lower() if filters.color else None,
+        describe_query(request.text) or ("products" if filters.active() else None),
+    ]
+    text = " ".join(word for word in words if word)
+    extras = []
+    if filters.size:
+        extras.append(f"size {filters.size}")
+    low, high = filters.price_min_cents, filters.price_max_cents
+    if low is not None and high is not None:
+        extras.append(f"{format_price(low)} to {format_price(high)}")
+    elif high is not None:
+        extras.append(f"up to {format_price(high)}")
+    elif low is not None:
+        extras.append(f"from {format_price(low)}")
+    return ", ".join([text, *extras]) if text else ", ".join(extras)

@@ -1,0 +1,59 @@
+"""A bare answer with no form asking is a search, a pick, or a polite question back; and a
+shopping request ends a form that was asking something else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.inform import UNCLEAR_TEXT, ActionRouteInform
+from actions.products import ActionSearchProducts
+from tests.actions.conftest import Chat
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return " ".join(str(m.get("text") or "") for m in messages)
+
+
+def test_a_bare_product_word_is_a_search_not_an_order_question(chat: Chat) -> None:
+    messages, events = chat.say(ActionRouteInform(), "hoodie", "inform")
+    assert "Here is what I found for “hoodie”" in texts(messages)
+    assert "order number" not in texts(messages).lower()
+    assert chat.slots["shown_products"]
+    assert not any(e.get("event") == "followup" for e in events)
+
+
+def test_size_and_gender_alone_search_with_them_as_filters(chat: Chat) -> None:
+    chat.say(ActionRouteInform(), "mens xl", "inform")
+    assert chat.slots["search_request"]["filters"] == {"gender": "Men", "size": "XL"}
+
+
+def test_a_kind_the_shop_lacks_is_answered_honestly(chat: Chat) -> None:
+    messages, _ = chat.say(ActionRouteInform(), "kettlebells", "inform")
+    assert "we don't carry kettlebells" in texts(messages)
+
+
+def test_words_with_nothing_to_go_on_get_a_question_back(chat: Chat) -> None:
+    messages, events = chat.say(ActionRouteInform(), "Calder", "inform")
+    assert [m.get("text") for m in messages] == [UNCLEAR_TEXT]
+    assert events == []
+
+
+def test_a_search_ends_the_form_that_was_asking(tracker_from, catalog_env) -> None:
+    tracker = tracker_from(
+        "order_form",
+        text="black hoodie for men",
+        intent={"name": "search_product", "confidence": 0.95},
+        entities=[],
+    )
+    events = ActionSearchProducts().run(CollectingDispatcher(), tracker, {})
+    assert {"event": "active_loop", "name": None} in [
+        {"event": e.get("event"), "name": e.get("name")} for e in events
+    ]
+    assert any(e.get("name") == "requested_slot" and e.get("value") is None for e in events)
+
+
+def test_without_a_form_a_search_changes_no_loop(chat: Chat) -> None:
+    _, events = chat.say(ActionSearchProducts(), "black hoodie", "search_product")
+    assert not any(e.get("event") == "active_loop" for e in events)
