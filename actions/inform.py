@@ -18,9 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.catalog_access import catalog_session
 from actions.forms import latest_text
 from actions.product_details import ActionSelectProduct
-from actions.products import ActionSearchProducts
-from actions.routing import SEARCH_PRODUCT, SELECT_PRODUCT, TRACK_ORDER, effective_intent
-from actions.search_state import entities_of
+from actions.products import ActionRefineSearch, ActionSearchProducts, acts_as
+from actions.routing import REFINE_SEARCH, SEARCH_PRODUCT, SELECT_PRODUCT, TRACK_ORDER
 from catalog.carried import kinds_in
 from catalog.search import strict_matches
 
@@ -50,9 +49,11 @@ class ActionRouteInform(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        routed = effective_intent("inform", entities_of(tracker), form_active=False)
+        routed = acts_as(tracker, form_asks=False)  # a form that asked did not take it
         if routed == TRACK_ORDER:
             return [FollowupAction(TRACK_ORDER_FORM)]
+        if routed == REFINE_SEARCH:
+            return ActionRefineSearch().run(dispatcher, tracker, domain)
         if routed == SELECT_PRODUCT:
             return ActionSelectProduct().run(dispatcher, tracker, domain)
         if routed == SEARCH_PRODUCT or names_products(latest_text(tracker)):

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.catalog_access import catalog_failure, catalog_session
 from actions.forms import leaves_form
 from actions.product_cards import send_products
+from actions.routing import REFINE_SEARCH, effective_intent
 from actions.search_state import (
     ShoppingState,
     category_scores,
@@ -27,7 +28,7 @@ from actions.search_state import (
     remember,
 )
 from catalog.constraints import describe
-from catalog.finding import Found, extra_words, find, more, popular, refine
+from catalog.finding import Found, extra_words, find, more, own_words, popular, refine
 from catalog.search import FILTER_LABELS, SearchRequest
 from catalog.text import format_price
 
@@ -44,6 +45,24 @@ NOTHING_FITS_TEXT = (
     "I have nothing that fits everything you asked for{dropped}. These come closest, each "
     "with what it misses; tell me what you could do without, or change your request:"
 )
+
+
+def acts_as(tracker: Tracker, form_asks: bool | None = None) -> str | None:
+    """What the bot does with the latest message (actions/routing.py), given whether a search
+    is under way and what words of its own the message has. `form_asks` overrides whether a
+    form is waiting for an answer (a form that rejected the message is not)."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    text = str(tracker.latest_message.get("text") or "")
+    entities = entities_of(tracker)
+    return effective_intent(
+        intent,
+        entities,
+        form_active=(
+            bool((tracker.active_loop or {}).get("name")) if form_asks is None else form_asks
+        ),
+        searching=ShoppingState.of(tracker).request is not None,
+        words=own_words(text, entities),
+    )
 
 
 def explain(found: Found) -> str:
@@ -104,6 +123,9 @@ class ActionSearchProducts(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = (tracker.latest_message.get("text") or "").strip()
+        if acts_as(tracker) == REFINE_SEARCH:
+            # "mens L" after "tshirts": the shopper narrows the search under way
+            return ActionRefineSearch().run(dispatcher, tracker, domain)
         try:
             with catalog_session() as session:
                 found = find(

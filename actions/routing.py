@@ -16,6 +16,7 @@ from typing import Any, Final
 
 INFORM: Final = "inform"
 SEARCH_PRODUCT: Final = "search_product"
+REFINE_SEARCH: Final = "refine_search"
 SELECT_PRODUCT: Final = "select_product"
 TRACK_ORDER: Final = "track_order"
 
@@ -23,6 +24,7 @@ ORDER_ENTITIES: Final = frozenset({"order_number", "email"})
 SEARCH_ENTITIES: Final = frozenset(
     {"product", "category", "color", "size", "gender", "price_min", "price_max"}
 )
+FILTER_ENTITIES: Final = frozenset({"color", "size", "gender", "price_min", "price_max"})
 ORDINAL_ENTITY: Final = "ordinal"
 
 
@@ -30,14 +32,34 @@ def entity_names(entities: Sequence[Mapping[str, Any]]) -> set[str]:
     return {str(e.get("entity")) for e in entities if e.get("value") not in (None, "")}
 
 
+def only_filters(entities: Sequence[Mapping[str, Any]], words: Sequence[str] = ()) -> bool:
+    """Whether the message only changes filters ("mens L", "in red", "under 45"): filter
+    entities and no kind of product, product name or other words of what to find."""
+    names = entity_names(entities)
+    return bool(names & FILTER_ENTITIES) and not names - FILTER_ENTITIES and not words
+
+
 def effective_intent(
-    intent: str | None, entities: Sequence[Mapping[str, Any]], *, form_active: bool
+    intent: str | None,
+    entities: Sequence[Mapping[str, Any]],
+    *,
+    form_active: bool,
+    searching: bool = False,
+    words: Sequence[str] = (),
 ) -> str | None:
     """The request the bot acts on for a message read as `intent` with `entities`.
 
     Inside a form an `inform` answers the form's question, so it stays `inform`. Outside one,
     order details win over products ("the hoodie from order 000000101" is about the order).
+    `searching` says a search is under way: then a message that only changes filters refines
+    it, whether read as a search or a bare answer; without one, a refinement is a new search.
+    `words` are the message's search words once its filters are taken out (catalog.search
+    `query_terms`): with words of their own it is a new search.
     """
+    if intent == REFINE_SEARCH and not searching:
+        return SEARCH_PRODUCT
+    if intent == SEARCH_PRODUCT and searching and only_filters(entities, words):
+        return REFINE_SEARCH
     if intent != INFORM or form_active:
         return intent
     names = entity_names(entities)
@@ -45,6 +67,8 @@ def effective_intent(
         return TRACK_ORDER
     if ORDINAL_ENTITY in names and not names & SEARCH_ENTITIES:
         return SELECT_PRODUCT
+    if searching and only_filters(entities, words):
+        return REFINE_SEARCH
     if names & SEARCH_ENTITIES:
         return SEARCH_PRODUCT
     return INFORM

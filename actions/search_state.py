@@ -85,6 +85,7 @@ def request_to_slot(request: SearchRequest) -> dict[str, Any]:
         "limit": request.limit,
         "keep": list(request.keep),
         "order": request.order,
+        "kinds": list(request.kinds),
     }
 
 
@@ -102,6 +103,7 @@ def request_from_slot(value: Any) -> SearchRequest | None:
             offset=max(0, int(value.get("offset") or 0)),
             limit=max(1, min(10, int(value.get("limit") or 5))),
             keep=tuple(str(name) for name in value.get("keep") or ()),
+            kinds=tuple(str(kind) for kind in value.get("kinds") or ()),
             order=str(value.get("order") or ORDER_RELEVANCE)
             if value.get("order") in ORDERS
             else ORDER_RELEVANCE,

@@ -49,7 +49,9 @@ from benchmarks.shopper_metrics import (
 from benchmarks.shopper_set import (
     GROUPS,
     MESSAGES_FILE,
+    PRODUCT_INTENTS,
     REFINE_SEARCH,
+    SEARCH_PRODUCT,
     SHOW_MORE,
     ShopperMessage,
     ShopperSetError,
@@ -136,6 +138,24 @@ def _step(
     return find(session, text, said.entities, said.categories, TOP_K, today)
 
 
+def acts_on(session: Session, said: Understood, text: str, *, searching: bool) -> str | None:
+    """The intent the bot acts on for a message outside a form, as actions/products.py and
+    actions/inform.py decide it: the same `effective_intent`, with whether a search is under
+    way, and a bare answer that names a kind of product searched for."""
+    from actions.routing import INFORM, effective_intent
+    from catalog.carried import kinds_in
+    from catalog.finding import own_words
+    from catalog.search import strict_matches
+
+    words = own_words(text, said.entities)
+    intent = effective_intent(
+        said.intent, said.entities, form_active=False, searching=searching, words=words
+    )
+    if intent == INFORM and (kinds_in(text) or strict_matches(session, text) > 0):
+        return SEARCH_PRODUCT
+    return intent
+
+
 def play(
     session: Session,
     message: ShopperMessage,
@@ -143,18 +163,21 @@ def play(
     today: date | None = None,
 ) -> Outcome:
     """What the bot does with `message` (after its chat's earlier messages)."""
-    from actions.routing import effective_intent
-
     today = today or date.today()
     said = understood[message.text]
-    intent = effective_intent(said.intent, said.entities, form_active=False)
+    chat = Chat()
+    for text in message.context:
+        earlier = understood[text]
+        kind = acts_on(session, earlier, text, searching=chat.request is not None)
+        if kind in PRODUCT_INTENTS:
+            chat = _after(chat, _step(session, chat, text, earlier, kind or "", today))
+    intent = acts_on(session, said, message.text, searching=chat.request is not None)
     if not message.searches:
         return Outcome(message, intent, said.intent, said.confidence)
-    chat = Chat()
-    for number, text in enumerate(message.context):
-        kind = REFINE_SEARCH if number else "search"
-        chat = _after(chat, _step(session, chat, text, understood[text], kind, today))
-    found = _step(session, chat, message.text, said, message.intent, today)
+    if intent not in PRODUCT_INTENTS:
+        # the bot did not search: nothing shown, and the wrong intent is counted once
+        return Outcome(message, intent, said.intent, said.confidence, searched=True)
+    found = _step(session, chat, message.text, said, intent or "", today)
     return Outcome(
         message,
         intent,
@@ -386,8 +409,9 @@ def main(argv: list[str] | None = None) -> int:
     backend = make_url(url).get_backend_name()
     result: dict[str, Any] = {
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "command": "python -m benchmarks.shoppers "
-        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": " ".join(
+            ["python -m benchmarks.shoppers", *(argv if argv is not None else sys.argv[1:])]
+        ),
         "machine": machine(),
         "database": "the Luma shop in a temporary SQLite"
         if args.database_url is None

@@ -61,13 +61,30 @@ def _pattern() -> tuple[re.Pattern[str], dict[str, Kind]]:
     return re.compile(rf"(?<![\w-])({alternatives})(?![\w-])", re.IGNORECASE), by_phrase
 
 
+# "a bag for my books", "something to carry my laptop": the kind is what the wanted product
+# is for, not the product.
+PURPOSE = re.compile(
+    r"\b(?:for|to (?:carry|hold|fit|store|put|take|keep)|with room for|that fits)"
+    r"(?:\s+(?:my|the|a|an|your|his|her|our|their|all))?\s*$",
+    re.IGNORECASE,
+)
+
+
 def kinds_in(text: str) -> list[tuple[Kind, str, tuple[int, int]]]:
-    """The kinds named in `text`: the kind, the phrase used and its span, in reading order."""
+    """The kinds asked for in `text`: the kind, the phrase used and its span, in reading
+    order; a kind named as what something is for ("a bag for my books") is left out."""
     pattern, by_phrase = _pattern()
     return [
         (by_phrase[match.group(1).lower()], match.group(1).lower(), match.span(1))
         for match in pattern.finditer(text)
+        if not PURPOSE.search(text[: match.start(1)])
     ]
+
+
+def carried(session: Session, kind: Kind) -> bool:
+    """Whether the shop has a product of this kind under any of its names ("skipping rope"
+    is carried when a "jump rope" is)."""
+    return any(strict_matches(session, phrase) > 0 for phrase in kind.phrases)
 
 
 def not_carried(
@@ -82,7 +99,7 @@ def not_carried(
     named = kinds_in(text)
     if not named:
         return None
-    missing = [(phrase, span) for _, phrase, span in named if strict_matches(session, phrase) == 0]
+    missing = [(phrase, span) for kind, phrase, span in named if not carried(session, kind)]
     if len(missing) < len(named):
         return None
 

@@ -37,9 +37,16 @@ def _in_category(hit: ProductHit, wanted: str) -> bool:
     )
 
 
-def misses_of(hit: ProductHit, filters: SearchFilters) -> tuple[str, ...]:
-    """Labels of each stated constraint `hit` breaks, most decisive first; () if it fits."""
+def misses_of(
+    hit: ProductHit, filters: SearchFilters, kinds: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """Labels of each stated constraint `hit` breaks, most decisive first; () if it fits.
+
+    `kinds` are the categories the shopper named; a product in none of them is not what they
+    asked for, whatever its words."""
     labels: list[str] = []
+    if kinds and not any(_in_category(hit, kind) for kind in kinds):
+        labels.append(f"not {' or '.join(kind.lower() for kind in kinds)}")
     price = format_price(hit.price_cents, hit.currency)
     if filters.price_max_cents is not None and hit.price_cents > filters.price_max_cents:
         labels.append(f"{price}, over your {format_price(filters.price_max_cents, hit.currency)}")
@@ -64,15 +71,23 @@ def _gender(filters: SearchFilters) -> str:
     return GENDER_WORDS.get(filters.gender or "", str(filters.gender))
 
 
-def label(hits: Sequence[ProductHit], filters: SearchFilters) -> list[ProductHit]:
-    """The hits with their `misses` set against the shopper's filters."""
-    return [replace(hit, misses=misses_of(hit, filters)) for hit in hits]
+def label(hits: Sequence[ProductHit], request: SearchRequest) -> list[ProductHit]:
+    """The hits with their `misses` set against what the shopper asked."""
+    return [replace(hit, misses=misses_of(hit, request.filters, request.kinds)) for hit in hits]
 
 
-def fitting_first(hits: Sequence[ProductHit]) -> list[ProductHit]:
-    """Only the hits that fit, when any does; otherwise all of them (each labelled)."""
+def fitting_first(hits: Sequence[ProductHit], kinds: Sequence[str] = ()) -> list[ProductHit]:
+    """What to show of labelled hits: only those that fit, when any does; otherwise all of
+    them, each saying what it misses.
+
+    Of the fitting ones, close matches (the words only in a description, or found by meaning)
+    stay only when the shopper named a kind they are of; without a kind to hold them to, a
+    bag whose description mentions a water bottle is not shown beside the water bottle."""
     fits = [hit for hit in hits if not hit.misses]
-    return fits if fits else list(hits)
+    if not fits:
+        return list(hits)
+    exact = [hit for hit in fits if hit.exact]
+    return exact if exact and not kinds else fits
 
 
 def describe(request: SearchRequest) -> str:

@@ -24,6 +24,7 @@ from catalog.carried import not_carried
 from catalog.constraints import fitting_first, label
 from catalog.query import (
     filters_from_entities,
+    kinds_of,
     order_of,
     request_from_message,
     text_without_filters,
@@ -107,7 +108,7 @@ def _nearest(
 
 def _answer(session: Session, request: SearchRequest, today: date) -> Found:
     result = search(session, request, today)
-    hits = fitting_first(label(result.hits, request.filters))
+    hits = fitting_first(label(result.hits, request), request.kinds)
     return Found(
         request=request,
         hits=hits,
@@ -183,6 +184,7 @@ def refine(
         limit=limit,
         keep=tuple(dict.fromkeys(changed)),
         order=order if order != ORDER_RELEVANCE else previous.order,
+        kinds=kinds_of(entities) or previous.kinds,
     )
     found = _answer(session, request, today)
     return replace(found, price_reference=reference)
@@ -205,3 +207,11 @@ def popular(
     """Best sellers, for when a search finds nothing at all."""
     chosen = popular_products(session, limit=limit)
     return product_hits(session, [(p.id, 0.0) for p in chosen], today)
+
+
+def own_words(text: str, entities: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The words of what to find in a message, once its filters, its order ("cheapest") and
+    the words that only say how to refine ("only", "instead") are taken out: none means the
+    message only changes filters."""
+    request = request_from_message(text, entities)
+    return [term for term in query_terms(request.text) if term not in REFINE_WORDS]

@@ -77,6 +77,12 @@ def text_without_filters(text: str, entities: Sequence[Mapping[str, Any]]) -> st
     return " ".join("".join(chars).split())
 
 
+def kinds_of(entities: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The shop's category names the message names ("hoodie" → "Hoodies & Sweatshirts")."""
+    named = [str(e["value"]) for e in entities if e.get("entity") == "category" and e.get("value")]
+    return tuple(dict.fromkeys(named))
+
+
 def order_of(text: str) -> tuple[str, str]:
     """How the shopper wants results ordered, and the text without the words that said so."""
     for pattern, order in ((PRICIEST, ORDER_PRICE_HIGH), (CHEAPEST, ORDER_PRICE_LOW)):
@@ -93,6 +99,7 @@ def request_from_message(
 ) -> SearchRequest:
     order, words = order_of(text_without_filters(text, entities))
     return SearchRequest(
+        kinds=kinds_of(entities),
         text=words,
         filters=filters_from_entities(entities),
         category_scores=tuple((str(path), float(p)) for path, p in category_scores),

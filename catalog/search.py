@@ -130,6 +130,10 @@ class SearchRequest:
     keep: tuple[str, ...] = ()
     # How the matches are ordered: by relevance, or by price for "cheapest" / "most expensive".
     order: str = "relevance"
+    # The kinds of product the shopper named (the shop's category names, "Hoodies &
+    # Sweatshirts"): not a filter, as a "rain jacket" may be filed elsewhere, but what every
+    # product shown must be, or say it is not (catalog/constraints.py).
+    kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,16 @@ EXTRACTOR = "ShopDeskEntities"
 # part of a US ZIP+4 code ("49628-7978"); a plain 5-digit ZIP cannot be told from a number.
 ORDER_NUMBER = re.compile(r"(?<![\w.@$#])(?:#(\d{2,20})|(\d{5,20}))(?![\w@]|-\d)")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# Amounts as shoppers write them: "$40", "40 bucks", "forty dollars".
+NUMBER_WORDS = {
+    "ten": 10, "fifteen": 15, "twenty": 20, "twenty five": 25, "twenty-five": 25, "thirty": 30,
+    "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "seventy five": 75,
+    "eighty": 80, "ninety": 90, "hundred": 100, "a hundred": 100, "one hundred": 100,
+}  # fmt: skip
+_NUMBER_WORD = "|".join(re.escape(w) for w in sorted(NUMBER_WORDS, key=len, reverse=True))
 _AMOUNT = (
-    r"(?:\$|usd\s?|€|£)?\s?(\d{1,4}(?:[.,]\d{1,2})?)(?!\d)\s?(?:\$|dollars?|bucks|usd|euros?)?"
+    rf"(?:\$|usd\s?|€|£)?\s?(\d{{1,4}}(?:[.,]\d{{1,2}})?|{_NUMBER_WORD})(?![\d\w])"
+    r"\s?(?:\$|dollars?|bucks|usd|euros?)?"
 )
 PRICE_RANGE = re.compile(
     rf"\b(?:between|from)\s+{_AMOUNT}\s*(?:and|to|-|–)\s*{_AMOUNT}"
@@ -29,8 +37,9 @@ PRICE_RANGE = re.compile(
     re.IGNORECASE,
 )
 PRICE_MAX = re.compile(
-    rf"\b(?:under|below|less than|cheaper than|max(?:imum)?|at most|up to|no more than|"
-    rf"not more than|within|budget(?: of| is)?)\s+{_AMOUNT}",
+    rf"\b(?:under|below|less th[ae]n|cheaper th[ae]n|lower than|max(?:imum)?|at most|up to|"
+    rf"no more than|not more than|within|budget(?: of| is)?|spend(?: like| about| around| up to)?)"
+    rf"\s+{_AMOUNT}",
     re.IGNORECASE,
 )
 PRICE_MIN = re.compile(
@@ -48,10 +57,16 @@ PRICE_MIN_AFTER = re.compile(
     r"(?:or (?:more|above|over|higher)|and (?:up|above|over)\b|plus\b|\+)",
     re.IGNORECASE,
 )
-# "30-50 dollars", "30 to 50 bucks": a bare range needs a currency after it.
+# "30-50 dollars", "30 to 50 bucks", and "40-55" or "25 to 35" without a currency when both
+# numbers have two digits or more and no unit or size word goes with them ("size 30-32",
+# "2-3 days", "10-12 cm" are not prices).
 PRICE_RANGE_AFTER = re.compile(
-    r"(?<![\w.$-])(\d{1,4}(?:[.,]\d{1,2})?)\s*(?:-|–|to)\s*\$?(\d{1,4}(?:[.,]\d{1,2})?)"
-    r"\s?(?:\$|dollars?|bucks|usd|euros?)(?!\w)",
+    r"(?<![\w.$-])(?<!size )(?<!sz )(?<!waist )"
+    r"(\d{1,4}(?:[.,]\d{1,2})?)\s*(?:-|–|to)\s*\$?(\d{1,4}(?:[.,]\d{1,2})?)"
+    r"\s?(?:\$|dollars?|bucks|usd|euros?)(?!\w)"
+    r"|(?<![\w.$-])(?<!size )(?<!sz )(?<!waist )(\d{2,4})\s*(?:-|–|to)\s*(\d{2,4})"
+    r"(?!\s*(?:%|cm|mm|in\b|inch|kg|lb|days?|weeks?|hours?|minutes?|years?|months?|[.,]?\d))"
+    r"(?![\w-])",
     re.IGNORECASE,
 )
 SIZE_WORDS = {"extra small": "XS", "extra-small": "XS", "small": "S", "medium": "M",
@@ -94,7 +109,8 @@ def _entity(name: str, value: str | float, start: int, end: int) -> Entity:
 
 
 def _amount(text: str) -> float:
-    return float(text.replace(",", "."))
+    word = NUMBER_WORDS.get(text.lower())
+    return float(word) if word is not None else float(text.replace(",", "."))
 
 
 def _prices(text: str) -> list[tuple[str, list[Entity]]]:
@@ -153,9 +169,20 @@ def _gazetteer(text: str, name: str, aliases: dict[str, str]) -> list[tuple[str,
     ]
 
 
+# A bare two-digit number that is one of the catalog's sizes ("mens pants 34"), not a price:
+# prices take their span first (PRIORITY), and a currency after it makes it one.
+SIZE_NUMBER = re.compile(
+    r"(?<![\w$#.,€£-])(\d{2})(?![\w.,%€£$-])(?!\s*(?:dollars?|bucks|usd|euros?|\$|or |and ))",
+    re.IGNORECASE,
+)
+
+
 def _sizes(text: str, sizes: list[str]) -> list[tuple[str, list[Entity]]]:
     known = {s.upper() for s in sizes}
     found: list[tuple[str, list[Entity]]] = []
+    for match in SIZE_NUMBER.finditer(text):
+        if match.group(1) in known:
+            found.append(("size", [_entity("size", match.group(1), match.start(1), match.end(1))]))
     for match in SIZE_IN_CONTEXT.finditer(text):
         raw = match.group(1).lower()
         value = SIZE_WORDS.get(raw, raw.upper())

@@ -33,7 +33,12 @@ CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
     "fitness equipment": ("yoga mat", "mat", "mats", "ball", "balls", "strap", "straps",
                           "dumbbell", "dumbbells", "kettlebell", "foam roller", "resistance band"),
 }  # fmt: skip
-COLOR_ALIASES = {"grey": "Gray", "navy": "Blue", "violet": "Purple", "cream": "White"}
+# Other names and the short forms shoppers type ("blk hoodie", "blu shorts").
+COLOR_ALIASES = {
+    "grey": "Gray", "navy": "Blue", "violet": "Purple", "cream": "White", "blk": "Black",
+    "blu": "Blue", "wht": "White", "gry": "Gray", "grn": "Green", "prpl": "Purple",
+    "purp": "Purple", "orng": "Orange", "ylw": "Yellow", "brwn": "Brown", "lilac": "Lavender",
+}  # fmt: skip
 GENDER_ALIASES = {
     "men": "Men", "man": "Men", "mens": "Men", "men's": "Men", "male": "Men", "guys": "Men",
     "for him": "Men", "gentlemen": "Men",

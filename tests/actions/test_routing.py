@@ -39,3 +39,33 @@ def test_other_intents_are_left_as_read() -> None:
         "track_refund"
     )
     assert effective_intent(None, [], form_active=False) is None
+
+
+def test_a_filters_only_message_refines_the_search_under_way() -> None:
+    filters = [entity("gender", "Men"), entity("size", "L")]
+    assert effective_intent("search_product", filters, form_active=False, searching=True) == (
+        "refine_search"
+    )
+    assert effective_intent("inform", filters, form_active=False, searching=True) == (
+        "refine_search"
+    )
+    # with words or a kind of its own it is a new search
+    assert (
+        effective_intent(
+            "search_product", filters, form_active=False, searching=True, words=["jacket"]
+        )
+        == "search_product"
+    )
+    kind = [*filters, entity("category", "Jackets")]
+    assert effective_intent("search_product", kind, form_active=False, searching=True) == (
+        "search_product"
+    )
+
+
+def test_a_refinement_with_nothing_to_refine_is_a_search() -> None:
+    assert effective_intent("refine_search", [], form_active=False, searching=False) == (
+        "search_product"
+    )
+    assert effective_intent("refine_search", [], form_active=False, searching=True) == (
+        "refine_search"
+    )

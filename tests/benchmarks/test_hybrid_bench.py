@@ -52,7 +52,7 @@ def test_the_report_shows_every_combination_run() -> None:
         "machine": {"cpu": "a CPU", "cores": 2}, "database": "Luma",
         "relevance": [row, {**row, "signals": "all", "ndcg_at_10": 0.92}],
         "latency": {
-            "queries": 100, "repeats": 3, "model_load_s": 4.0, "peak_rss_added_mib": 400,
+            "queries": 100, "repeats": 3, "model_load_s": 4.0, "rss_added_mib": 400,
             "off": {"p50_ms": 5.0, "p95_ms": 7.0}, "on": {"p50_ms": 20.0, "p95_ms": 27.0},
             "added": {"p50_ms": 15.0, "p95_ms": 20.0}, "encode": {"p50_ms": 14.0, "p95_ms": 19.0},
         },

@@ -98,6 +98,32 @@ def _normalised(text: str) -> str:
     return " ".join(re.sub(r"[^\w@.#%]+", " ", text.lower()).split())
 
 
+def _task_named(name: str) -> Task:
+    return next(task for task in load_tasks() if task.name == name)
+
+
+def test_a_product_that_breaks_the_request_passes_only_when_its_line_says_so() -> None:
+    """The search tasks' patterns: a women's product after "for men", or one over the price,
+    fails a turn unless its own line is labelled with what it misses (issue 18 item 3)."""
+    (women,) = [
+        p for p in _task_named("search-black-hoodie-men-then-cheaper").must_not
+        if "not men's" in p.source
+    ]  # fmt: skip
+    assert women.found_in("Closest:\n2. Jade Yoga Jacket — $32.00 — ★4.3 (3) — https://x")
+    assert not women.found_in("1. Ariel Roll Sleeve Sweatshirt — $39.00 — women's, not men's")
+    assert not women.found_in("1. Hero Hoodie — $54.00 — https://x")
+    assert not women.found_in("Here is what I found for “Ana”:\n1. Aim Analog Watch — $45.00")
+    (over,) = [
+        p for p in _task_named("search-yoga-pants-women-under-50-then-black").must_not
+        if "over your" in p.source
+    ]  # fmt: skip
+    assert over.found_in("1. Karmen Yoga Pant — $39.00\n5. Carina Basic Capri — $51.00 — https://x")
+    assert not over.found_in(
+        "5. Carina Basic Capri — $51.00 — $51.00, over your $50.00 — https://x"
+    )
+    assert not over.found_in("under $50.00:\n1. Karmen Yoga Pant — $39.00 — https://x")
+
+
 def test_every_command_option_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
     assert_help_explains_every_option(bench.main, bench.build_parser, capsys)
 
@@ -310,6 +336,8 @@ def test_results_are_written_as_json_and_markdown_failed_tasks_first(tmp_path: P
     assert written["machine"]["cores"]
     md = paths[1].read_text(encoding="utf-8")
     assert "| cancel | 2 | 1 | 0.500 |" in md
-    assert md.index("## Failed tasks") < md.index("**bad**") < md.index("## Passed tasks")
+    assert md.index("## Failed tasks") < md.index("**bad**") < md.index("### cancel")
+    cancel_table = md[md.index("### cancel") : md.index("### handoff")]
+    assert cancel_table.index("| bad | FAIL (turn 1)") < cancel_table.index("| ok | pass")
     assert "shopper: hi" in md and "bot:     nothing useful" in md
     assert "- a note" in md

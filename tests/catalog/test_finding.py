@@ -94,7 +94,7 @@ def test_no_product_shown_breaks_a_constraint_silently(
         found = find(session, text, entities)
         assert found.hits
         for product in found.hits:
-            assert product.misses == misses_of(product, found.request.filters)
+            assert product.misses == misses_of(product, found.request.filters, found.request.kinds)
         # fitting products are never mixed with ones that break something
         assert all(h.misses for h in found.hits) or not any(h.misses for h in found.hits)
 

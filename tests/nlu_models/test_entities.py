@@ -97,3 +97,22 @@ def test_positions_in_the_list_shown_are_ordinals() -> None:
     assert values("compare #1 and option 3") == [1, 3]
     assert values("the last one") == [-1]
     assert values("where is order #000000001") == []
+
+
+def test_prices_as_shoppers_also_write_them() -> None:
+    assert spans("hoodies 40-55") == [("price_max", 55.0, "40-55"), ("price_min", 40.0, "40-55")]
+    assert spans("shorts 25 to 35")[0] == ("price_max", 35.0, "25 to 35")
+    assert spans("less then 50")[0][:2] == ("price_max", 50.0)  # the typo of "than"
+    assert spans("i can spend like 40")[0][:2] == ("price_max", 40.0)
+    assert spans("less than thirty dollars") == [("price_max", 30.0, "less than thirty dollars")]
+    for not_a_price in ("size 30-32", "2-3 days", "takes 10-12 days", "10-12 cm", "i have 50"):
+        assert not [s for s in spans(not_a_price) if s[0].startswith("price")], not_a_price
+
+
+def test_sizes_and_colours_as_shoppers_type_them(luma_vocabulary) -> None:
+    assert spans("mens pants 34", luma_vocabulary)[-1] == ("size", "34", "34")
+    assert ("color", "Blue", "blu") in spans("blu shorts 32", luma_vocabulary)
+    assert ("color", "Black", "blk") in spans("hoodie blk mens", luma_vocabulary)
+    # a number with a currency, or one that is no size of the shop, is no size
+    assert not [s for s in spans("shorts 32 dollars", luma_vocabulary) if s[0] == "size"]
+    assert not [s for s in spans("hoodie 40", luma_vocabulary) if s[0] == "size"]
