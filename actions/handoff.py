@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.catalog_access import catalog_session
 from actions.forms import conversation_id, entity_value, free_text, is_asked, latest_text
+from actions.inform import as_shopping
 from catalog.policies import ShopSettingsError, policies
 from catalog.support import leave_message, request_handoff
 
@@ -168,7 +169,8 @@ class ActionNoHuman(Action):
 class ActionFallback(Action):
     """Two stages: ask to rephrase; if the next message is not understood either, offer a
     person. Inside a form, Rasa runs the form again after the first stage, which repeats its
-    question; the second stage leaves the form."""
+    question; the second stage leaves the form. Outside a form, a message that plainly names
+    products or filters is searched instead (actions/inform.py `as_shopping`)."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -176,6 +178,11 @@ class ActionFallback(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if not in_form(tracker):
+            # a shopper's fragment the classifier was unsure of: "hoodie", "under 30 bucks"
+            shopping = as_shopping(dispatcher, tracker, domain)
+            if shopping is not None:
+                return shopping
         if self.name() in previous_turn_actions(tracker):
             dispatcher.utter_message(text=STILL_NOT_UNDERSTOOD_TEXT)
             stop = [ActiveLoop(None), SlotSet("requested_slot", None)] if in_form(tracker) else []

@@ -19,8 +19,17 @@ from actions.catalog_access import catalog_session
 from actions.forms import latest_text
 from actions.product_details import ActionSelectProduct
 from actions.products import ActionRefineSearch, ActionSearchProducts, acts_as
-from actions.routing import REFINE_SEARCH, SEARCH_PRODUCT, SELECT_PRODUCT, TRACK_ORDER
+from actions.routing import (
+    INFORM,
+    REFINE_SEARCH,
+    SEARCH_PRODUCT,
+    SELECT_PRODUCT,
+    TRACK_ORDER,
+    effective_intent,
+)
+from actions.search_state import ShoppingState, entities_of
 from catalog.carried import kinds_in
+from catalog.finding import own_words
 from catalog.search import strict_matches
 
 TRACK_ORDER_FORM = "track_order_form"
@@ -60,3 +69,28 @@ class ActionRouteInform(Action):
             return ActionSearchProducts().run(dispatcher, tracker, domain)
         dispatcher.utter_message(text=UNCLEAR_TEXT)
         return []
+
+
+def as_shopping(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+) -> list[dict[str, Any]] | None:
+    """The answer to a message the classifier was unsure of when it plainly names products
+    ("hoodie", "under 30 bucks" after a search): the search or refinement it asks for, or None.
+
+    Only the entity extractor's findings and the kinds of products count here, never a loose
+    word match, so "blorp snazzle" still gets a request to rephrase.
+    """
+    text = latest_text(tracker)
+    entities = entities_of(tracker)
+    routed = effective_intent(
+        INFORM,
+        entities,
+        form_active=False,
+        searching=ShoppingState.of(tracker).request is not None,
+        words=own_words(text, entities),
+    )
+    if routed == REFINE_SEARCH:
+        return ActionRefineSearch().run(dispatcher, tracker, domain)
+    if routed == SEARCH_PRODUCT or kinds_in(text):
+        return ActionSearchProducts().run(dispatcher, tracker, domain)
+    return None

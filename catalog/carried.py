@@ -64,8 +64,9 @@ def _pattern() -> tuple[re.Pattern[str], dict[str, Kind]]:
 # "a bag for my books", "something to carry my laptop": the kind is what the wanted product
 # is for, not the product.
 PURPOSE = re.compile(
-    r"\b(?:for|to (?:carry|hold|fit|store|put|take|keep)|with room for|that fits)"
-    r"(?:\s+(?:my|the|a|an|your|his|her|our|their|all))?\s*$",
+    r"(?:\bfor\s+(?:my|your|his|her|our|their)"
+    r"|\b(?:to (?:carry|hold|fit|store|put|take|keep)|with room for|that fits)"
+    r"(?:\s+(?:my|the|a|an|your|his|her|our|their|all))?)\s*$",
     re.IGNORECASE,
 )
 

@@ -31,6 +31,8 @@ from catalog.query import (
 )
 from catalog.recommend import popular_products
 from catalog.search import (
+    ORDER_PRICE_HIGH,
+    ORDER_PRICE_LOW,
     ORDER_RELEVANCE,
     ProductHit,
     SearchFilters,
@@ -108,6 +110,11 @@ def _nearest(
 
 def _answer(session: Session, request: SearchRequest, today: date) -> Found:
     result = search(session, request, today)
+    nearest_price = {"price_max_cents": ORDER_PRICE_LOW, "price_min_cents": ORDER_PRICE_HIGH}
+    dropped = [nearest_price[name] for name in result.relaxed if name in nearest_price]
+    if dropped and request.order == ORDER_RELEVANCE:
+        # over the budget: the nearest to it first
+        result = search(session, replace(request, order=dropped[0]), today)
     hits = fitting_first(label(result.hits, request), request.kinds)
     return Found(
         request=request,
@@ -187,7 +194,24 @@ def refine(
         kinds=kinds_of(entities) or previous.kinds,
     )
     found = _answer(session, request, today)
+    if found.nothing_fits and request.keep and reference is None:
+        # Nothing fits the change as asked: keeping it at any cost may mean showing other
+        # kinds of products; hoodies a little over the new budget are nearer than tanks.
+        # ("cheaper" itself is kept: a product that is not cheaper answers nothing.)
+        loose = _answer(session, replace(request, keep=()), today)
+        if loose.hits and _distance(loose, request.kinds) < _distance(found, request.kinds):
+            found = loose
     return replace(found, price_reference=reference)
+
+
+def _distance(found: Found, kinds: Sequence[str]) -> int:
+    """How far the products shown are from the request: a product of another kind than
+    the one asked for is further than one that misses a filter."""
+    kind_label = f"not {' or '.join(kind.lower() for kind in kinds)}" if kinds else None
+    return min(
+        (sum(3 if label == kind_label else 1 for label in hit.misses) for hit in found.hits),
+        default=99,
+    )
 
 
 def extra_words(previous: SearchRequest, request: SearchRequest) -> list[str]:

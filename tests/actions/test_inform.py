@@ -57,3 +57,25 @@ def test_a_search_ends_the_form_that_was_asking(tracker_from, catalog_env) -> No
 def test_without_a_form_a_search_changes_no_loop(chat: Chat) -> None:
     _, events = chat.say(ActionSearchProducts(), "black hoodie", "search_product")
     assert not any(e.get("event") == "active_loop" for e in events)
+
+
+def test_an_unsure_reading_that_names_products_is_searched(chat: Chat) -> None:
+    from actions.handoff import ActionFallback
+
+    messages, _ = chat.say(ActionFallback(), "hoodie", "nlu_fallback")
+    assert "Here is what I found for “hoodie”" in texts(messages)
+    messages, _ = chat.say(ActionFallback(), "under 30 bucks", "nlu_fallback")
+    assert chat.slots["search_request"]["filters"]["price_max_cents"] == 3000
+    # no hoodie under $30: the nearest hoodies, cheapest first, each saying it is over
+    assert "nothing that fits everything" in texts(messages)
+    prices = [
+        card["price_cents"] for m in messages if m.get("custom") for card in m["custom"]["products"]
+    ]
+    assert prices == sorted(prices) and "over your $30.00" in texts(messages)
+
+
+def test_an_unsure_reading_of_nonsense_still_asks_to_rephrase(chat: Chat) -> None:
+    from actions.handoff import REPHRASE_TEXT, ActionFallback
+
+    messages, _ = chat.say(ActionFallback(), "blorp snazzle wib", "nlu_fallback")
+    assert texts(messages) == REPHRASE_TEXT

@@ -190,3 +190,12 @@ def test_a_request_is_described_with_its_filters(vocabulary: Vocabulary) -> None
     assert said("womens tank top in blue between 20 and 40") == (
         "women's blue tank top, $20.00 to $40.00"
     )
+
+
+def test_a_kind_named_as_a_purpose_is_not_what_is_asked_for(luma_db_url: str) -> None:
+    with session_scope(luma_db_url) as session:
+        assert not_carried(session, "looking for running shoes size 10") == "running shoes"
+        assert not_carried(session, "looking for a yoga mat") == "yoga mat"
+        assert not_carried(session, "something to take to school for my books") is None
+        assert not_carried(session, "a bag to carry my laptop") is None
+        assert not_carried(session, "skipping rope") is None  # sold as a jump rope
