@@ -306,6 +306,8 @@ class ValidateChangeAddressForm(OrderFormValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = free_text(tracker, "street", frozenset({"change_shipping_address"}))
+        if text and (whole := addresses.split_one_line(text)):
+            return dict(whole)  # the whole address at once: each field is still checked
         return {"street": text} if text else {}
 
     def extract_city(

@@ -7,6 +7,7 @@ description and reviews (catalog/answers.py), quoting the shop's own words.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -78,6 +79,29 @@ def stock_summary(product: Product) -> str:
     if sizes:
         parts.append(f"sizes {', '.join(sizes)}")
     return f"In stock in {' and '.join(parts)}." if parts else "It is in stock."
+
+
+# Questions the shop's own data answers, before the page's words: the price paid today, and
+# the colours and sizes in stock.
+PRICE_QUESTION = re.compile(r"\b(how much|price|prices|priced|cost|costs|expensive|cheap)\b", re.I)
+STOCK_QUESTION = re.compile(
+    r"\b(what|which|any|other)\s+(colou?rs?|sizes?)\b|\bcome in\b|\bavailable in\b", re.I
+)
+
+
+def shop_fact(session: Session, product: Product, question: str) -> str:
+    """The answer to a question about one product: its price or stock from the catalog, or
+    what its page says on the question's topic (catalog/answers.py)."""
+    if PRICE_QUESTION.search(question):
+        [hit] = hits_for_skus(session, [product.sku])
+        price = format_price(hit.price_cents, hit.currency)
+        was = ""
+        if hit.price_cents < hit.regular_price_cents:
+            was = f" (on sale, was {format_price(hit.regular_price_cents, hit.currency)})"
+        return f"The {product.name} costs {price}{was}. {stock_summary(product)}"
+    if STOCK_QUESTION.search(question):
+        return f"The {product.name}: {stock_summary(product)}"
+    return answer_question(product, question).text
 
 
 @leaves_form
@@ -198,7 +222,7 @@ class ActionProductQuestion(ProductAction):
         product: Product,
     ) -> list[dict[str, Any]]:
         question = tracker.latest_message.get("text") or ""
-        dispatcher.utter_message(text=answer_question(product, question).text)
+        dispatcher.utter_message(text=shop_fact(session, product, question))
         return [SlotSet(FOCUS_SLOT, product.sku)]
 
 

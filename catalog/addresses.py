@@ -139,3 +139,25 @@ def validate_country(text: str) -> FieldCheck:
     if (_clean(text) or "").lower() in _US_NAMES:
         return FieldCheck(SHIPPING_COUNTRY)
     return _invalid(US_ONLY_TEXT)
+
+
+_STATE_ALTERNATIVES = "|".join(
+    sorted([*US_STATES, *(re.escape(n) for n in _STATE_NAMES)], key=len, reverse=True)
+)
+# "88 Lake Drive, Seattle, WA 98101" or "88 lake drive seattle wa 98101-1234" in one message.
+_ONE_LINE = re.compile(
+    rf"^\s*(?P<street>\d+[A-Za-z]?(?:-\d+)? [^,]+?"
+    r"(?:,\s*(?:apt|apartment|suite|ste|unit|floor|fl|#)\.?\s*[^,]*?)?),\s*(?P<city>[^\W\d_][^,\d]*?),?\s+"
+    rf"(?P<region>{_STATE_ALTERNATIVES})\.?,?\s+(?P<postcode>\d{{5}}(?:[-\s]?\d{{4}})?)\s*"
+    r"(?:,?\s*(?:usa|us|united states))?\s*\.?\s*$",
+    re.IGNORECASE,
+)
+
+
+def split_one_line(text: str) -> dict[str, str] | None:
+    """A whole US address typed in one message, as the fields a form asks for one by one
+    (street, city, region, postcode, each still to be checked), or None if it is not one."""
+    match = _ONE_LINE.match(text)
+    if match is None:
+        return None
+    return {name: " ".join(value.split()) for name, value in match.groupdict().items()}

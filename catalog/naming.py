@@ -19,7 +19,7 @@ from catalog.models import Product, SearchWord
 DISTINCTIVE = 3
 MAX_CANDIDATES = 30
 SHORT_WORD = 4  # a rare word this short ("aim") must come with another word of the name
-_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+")  # "Breathe-Easy" is "breathe easy", as the index has it
 
 
 def _words(text: str) -> set[str]:

@@ -696,15 +696,11 @@ def _hybrid(
         return found
     cosines = meaning.similarities(session, [c.id for c in found])
     merged = {c.id: c._replace(semantic=cosines.get(c.id, 0.0)) for c in found}
-    # Only where every filter still holds: products found by meaning must never be the reason
-    # a filter is given up. A named kind of product ("backpack") gets them only where its
-    # words found nothing at all; a descriptive need at every such step.
+    # Only where every filter still holds, so that products found by meaning never stop the
+    # ladder at a step that gave a filter up ("swetshirt large" in gray found shorts in other
+    # colours before the words found gray hoodies).
     unrelaxed = attempt.filters == request.filters
-    if (
-        meaning.source
-        and unrelaxed
-        and (meaning.descriptive or (attempt.in_description and not found))
-    ):
+    if meaning.source and unrelaxed and (meaning.descriptive or attempt.in_description):
         excluded = [Product.sku.not_in(request.exclude_skus)] if request.exclude_skus else []
         conditions = _filter_conditions(session, attempt.filters, today) + excluded
         near = {
@@ -731,7 +727,7 @@ def search(session: Session, request: SearchRequest, today: date | None = None) 
         return SearchResult(hits=[], total=0)
     ladder = _attempts(groups, request.filters, request.keep)
     boost = _category_boost(session, request.category_scores)
-    meaning = semantic.for_query(session, " ".join(terms), terms)  # typos corrected
+    meaning = semantic.for_query(session, request.text, terms)
     relaxed: tuple[str, ...] = ()
     ranked: list[tuple[int, float]] = []
     step = 0

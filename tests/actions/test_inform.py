@@ -79,3 +79,20 @@ def test_an_unsure_reading_of_nonsense_still_asks_to_rephrase(chat: Chat) -> Non
 
     messages, _ = chat.say(ActionFallback(), "blorp snazzle wib", "nlu_fallback")
     assert texts(messages) == REPHRASE_TEXT
+
+
+def test_a_price_or_stock_question_about_a_product_is_answered_from_the_catalog(
+    chat: Chat,
+) -> None:
+    from actions.product_details import ActionProductQuestion
+
+    messages, _ = chat.say(
+        ActionProductQuestion(), "how much is the zing jump rope", "product_question"
+    )
+    assert texts(messages).startswith("The Zing Jump Rope costs $12.00")
+    messages, _ = chat.say(
+        ActionProductQuestion(),
+        "what colours does the breathe easy tank come in",
+        "product_question",
+    )
+    assert "Breathe-Easy Tank" in texts(messages) and "In stock in colours" in texts(messages)

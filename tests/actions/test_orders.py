@@ -158,3 +158,39 @@ def test_a_confirmed_address_is_written_to_the_order(order_book_env, tracker_fro
         "San Francisco",
         "94103",
     )
+
+
+def test_a_whole_address_in_one_message_fills_every_field(order_book_env, tracker_from) -> None:
+    form = ValidateChangeAddressForm()
+    tracker = verified(tracker_from, "000000107", requested_slot="street")
+    tracker.latest_message.update(
+        {"text": "88 lake drive, seattle WA 98101", "intent": {"name": "inform", "confidence": 0.9}}
+    )
+    found = form.extract_street(CollectingDispatcher(), tracker, {})
+    assert found == {
+        "street": "88 lake drive",
+        "city": "seattle",
+        "region": "WA",
+        "postcode": "98101",
+    }
+    dispatcher = CollectingDispatcher()
+    assert form.validate_city("seattle", dispatcher, tracker, {}) == {"city": "Seattle"}
+
+
+def test_one_line_addresses_as_people_type_them() -> None:
+    from catalog.addresses import split_one_line
+
+    assert split_one_line("221 Oak Lane, apartment 3B, Portland, OR 97201") == {
+        "street": "221 Oak Lane, apartment 3B",
+        "city": "Portland",
+        "region": "OR",
+        "postcode": "97201",
+    }
+    assert split_one_line("6146 Honey Bluff Parkway, Calder, Michigan 49628 USA") == {
+        "street": "6146 Honey Bluff Parkway",
+        "city": "Calder",
+        "region": "Michigan",
+        "postcode": "49628",
+    }
+    assert split_one_line("88 lake drive") is None  # a street alone is the street
+    assert split_one_line("Calder, Michigan 49628") is None

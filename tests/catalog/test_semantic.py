@@ -191,6 +191,17 @@ def test_filters_hold_for_products_found_by_meaning(
             assert any("/Bottoms" in path for path in hit.categories)
 
 
+def test_meaning_never_makes_search_give_up_a_filter(
+    fake_catalog: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(semantic, "MIN_SIMILARITY", -1.0)  # every product is near enough
+    impossible = SearchFilters(price_max_cents=1)
+    with session_scope(fake_catalog) as session:
+        result = search(session, SearchRequest("zzqx blorp", impossible))
+    # Without the price nearly everything would be "near"; search does not go there by meaning.
+    assert result.hits == []
+
+
 def test_candidates_meet_the_conditions_whatever_k(fake_catalog: str) -> None:
     with session_scope(fake_catalog) as session:
         meaning = semantic.for_query(session, "gear bag", ["gear", "bag"])
