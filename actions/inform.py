@@ -8,19 +8,23 @@ it: a search, a pick from the last list, or a question back when there is nothin
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from actions.catalog_access import catalog_session
 from actions.forms import latest_text
-from actions.product_details import ActionSelectProduct
+from actions.product_details import ActionProductQuestion, ActionSelectProduct
 from actions.products import ActionRefineSearch, ActionSearchProducts, acts_as
 from actions.routing import (
     INFORM,
+    PRODUCT_QUESTION,
     REFINE_SEARCH,
     SEARCH_PRODUCT,
     SELECT_PRODUCT,
@@ -30,6 +34,7 @@ from actions.routing import (
 from actions.search_state import ShoppingState, entities_of
 from catalog.carried import kinds_in
 from catalog.finding import own_words
+from catalog.naming import product_named_in
 from catalog.search import strict_matches
 
 TRACK_ORDER_FORM = "track_order_form"
@@ -38,17 +43,6 @@ UNCLEAR_TEXT = (
     "“men's hoodies under $50”), track an order or a refund, start a return and answer "
     "questions about delivery, payment and your account. What would you like?"
 )
-
-
-def names_products(text: str) -> bool:
-    """Whether the words name a kind of product, carried or not, or match one of the shop's."""
-    if kinds_in(text):
-        return True
-    try:
-        with catalog_session() as session:
-            return strict_matches(session, text) > 0
-    except SQLAlchemyError:
-        return False
 
 
 class ActionRouteInform(Action):
@@ -65,32 +59,80 @@ class ActionRouteInform(Action):
             return ActionRefineSearch().run(dispatcher, tracker, domain)
         if routed == SELECT_PRODUCT:
             return ActionSelectProduct().run(dispatcher, tracker, domain)
-        if routed == SEARCH_PRODUCT or names_products(latest_text(tracker)):
-            return ActionSearchProducts().run(dispatcher, tracker, domain)
+        shopping = as_shopping(dispatcher, tracker, domain, bare_answer=True)
+        if shopping is not None:
+            return shopping
         dispatcher.utter_message(text=UNCLEAR_TEXT)
         return []
 
 
-def as_shopping(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-) -> list[dict[str, Any]] | None:
-    """The answer to a message the classifier was unsure of when it plainly names products
-    ("hoodie", "under 30 bucks" after a search): the search or refinement it asks for, or None.
+# "what is the juliana tee made of", "is the hero hoodie warm": a question about the product
+# named, rather than whether the shop sells it ("do you still sell the hero hoodie").
+ASKS_ABOUT = re.compile(
+    r"^\s*(?:what|whats|what's|is|are|does|do(?! (?:you|u|ya) (?:sell|have|carry|stock|got))|"
+    r"how|which|can|will|tell me)\b|\?\s*$",
+    re.IGNORECASE,
+)
 
-    Only the entity extractor's findings and the kinds of products count here, never a loose
-    word match, so "blorp snazzle" still gets a request to rephrase.
+
+def shopping_reading(
+    session: Session,
+    text: str,
+    entities: Sequence[Mapping[str, Any]],
+    *,
+    searching: bool,
+    bare_answer: bool = False,
+) -> str | None:
+    """What a message the classifier did not read as shopping plainly asks of the shop, or
+    None: a refinement of the search under way, a question about a product it names, or a
+    search for what it names. The entity extractor's findings, the kinds of products and
+    product names count; words that products have count only for a `bare_answer` (read as
+    `inform`: "kettlebell", "hoodie"), never for a fallback, so "blorp snazzle" stays None.
     """
-    text = latest_text(tracker)
-    entities = entities_of(tracker)
     routed = effective_intent(
         INFORM,
         entities,
         form_active=False,
-        searching=ShoppingState.of(tracker).request is not None,
+        searching=searching,
         words=own_words(text, entities),
     )
     if routed == REFINE_SEARCH:
+        return REFINE_SEARCH
+    named = product_named_in(session, text) is not None or any(
+        e.get("entity") == "product" for e in entities
+    )
+    if named and ASKS_ABOUT.search(text):
+        return PRODUCT_QUESTION
+    if routed == SEARCH_PRODUCT or named or kinds_in(text):
+        return SEARCH_PRODUCT
+    if bare_answer and strict_matches(session, text) > 0:
+        return SEARCH_PRODUCT
+    return None
+
+
+def as_shopping(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: dict[str, Any],
+    bare_answer: bool = False,
+) -> list[dict[str, Any]] | None:
+    """The answer to a message the classifier was unsure of, or read as none of the shop's
+    business, when it plainly asks for products (`shopping_reading`); None otherwise."""
+    try:
+        with catalog_session() as session:
+            reading = shopping_reading(
+                session,
+                latest_text(tracker),
+                entities_of(tracker),
+                searching=ShoppingState.of(tracker).request is not None,
+                bare_answer=bare_answer,
+            )
+    except SQLAlchemyError:
+        return None
+    if reading == REFINE_SEARCH:
         return ActionRefineSearch().run(dispatcher, tracker, domain)
-    if routed == SEARCH_PRODUCT or kinds_in(text):
+    if reading == PRODUCT_QUESTION:
+        return ActionProductQuestion().run(dispatcher, tracker, domain)
+    if reading == SEARCH_PRODUCT:
         return ActionSearchProducts().run(dispatcher, tracker, domain)
     return None

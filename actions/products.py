@@ -80,7 +80,9 @@ def explain(found: Found) -> str:
             f"I found nothing matching everything, so I left out the {' and '.join(dropped)}."
         )
     if "words" in found.relaxed:
-        notes.append("Nothing matched all your words, so these match some of them.")
+        notes.append(
+            "Nothing had all your words, so these match some of them or come nearest in meaning."
+        )
     return " ".join(notes)
 
 

@@ -17,6 +17,7 @@ from typing import Any, Final
 INFORM: Final = "inform"
 SEARCH_PRODUCT: Final = "search_product"
 REFINE_SEARCH: Final = "refine_search"
+PRODUCT_QUESTION: Final = "product_question"
 SELECT_PRODUCT: Final = "select_product"
 TRACK_ORDER: Final = "track_order"
 

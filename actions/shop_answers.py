@@ -16,7 +16,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import latest_intent
+from actions.inform import as_shopping
 from catalog.policies import ShopPolicies, ShopSettingsError, policies
+
+OUT_OF_SCOPE = "out_of_scope"
 
 
 def money(cents: int) -> str:
@@ -228,6 +231,11 @@ class ActionShopAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent, _ = latest_intent(tracker)
+        if intent == OUT_OF_SCOPE and not (tracker.active_loop or {}).get("name"):
+            # "do you still sell the hero hoodie" read as none of the shop's business
+            shopping = as_shopping(dispatcher, tracker, domain)
+            if shopping is not None:
+                return shopping
         answer = ANSWERS.get(intent or "")
         try:
             text = answer(policies()) if answer else None

@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from benchmarks.measure import machine
-from benchmarks.relevance import RESULTS, catalog_facts, luma_catalog
+from benchmarks.relevance import PROJECT_ROOT, RESULTS, catalog_facts, luma_catalog
 from benchmarks.shopper_metrics import (
     TOP_K,
     Outcome,
@@ -51,7 +51,6 @@ from benchmarks.shopper_set import (
     MESSAGES_FILE,
     PRODUCT_INTENTS,
     REFINE_SEARCH,
-    SEARCH_PRODUCT,
     SHOW_MORE,
     ShopperMessage,
     ShopperSetError,
@@ -65,6 +64,8 @@ if TYPE_CHECKING:
     from catalog.search import SearchRequest
     from nlu_models.classifier import Classifier
 
+NLU_FALLBACK: Final = "nlu_fallback"
+OUT_OF_SCOPE: Final = "out_of_scope"
 BATCH: Final = 32  # texts per classifier call (the service takes up to 64)
 AIMS: Final = {"intent_accuracy": 0.95, "constraint_precision_at_5": 0.95}
 REFUSED: Final = 2
@@ -138,21 +139,41 @@ def _step(
     return find(session, text, said.entities, said.categories, TOP_K, today)
 
 
-def acts_on(session: Session, said: Understood, text: str, *, searching: bool) -> str | None:
-    """The intent the bot acts on for a message outside a form, as actions/products.py and
-    actions/inform.py decide it: the same `effective_intent`, with whether a search is under
-    way, and a bare answer that names a kind of product searched for."""
-    from actions.routing import INFORM, effective_intent
-    from catalog.carried import kinds_in
-    from catalog.finding import own_words
-    from catalog.search import strict_matches
+def fallback_threshold() -> float:
+    """Rasa's FallbackClassifier threshold in config.yml: below it a reading is nlu_fallback."""
+    import yaml
 
-    words = own_words(text, said.entities)
+    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    for component in config.get("pipeline") or []:
+        if component.get("name") == "FallbackClassifier":
+            return float(component.get("threshold", 0.3))
+    return 0.0
+
+
+def acts_on(session: Session, said: Understood, text: str, *, searching: bool) -> str | None:
+    """The intent the bot acts on for a message outside a form, as Rasa and the actions decide
+    it: below the fallback threshold the reading is `nlu_fallback`; then the same
+    `effective_intent` as actions/products.py, and for a bare answer, a fallback or an
+    out-of-scope reading the same `shopping_reading` as actions/inform.py."""
+    from actions.inform import shopping_reading
+    from actions.routing import INFORM, effective_intent
+    from catalog.finding import own_words
+
+    intent = said.intent
+    if said.confidence < fallback_threshold():
+        intent = NLU_FALLBACK
     intent = effective_intent(
-        said.intent, said.entities, form_active=False, searching=searching, words=words
+        intent,
+        said.entities,
+        form_active=False,
+        searching=searching,
+        words=own_words(text, said.entities),
     )
-    if intent == INFORM and (kinds_in(text) or strict_matches(session, text) > 0):
-        return SEARCH_PRODUCT
+    if intent in (INFORM, NLU_FALLBACK, OUT_OF_SCOPE):
+        rescued = shopping_reading(
+            session, text, said.entities, searching=searching, bare_answer=intent == INFORM
+        )
+        return rescued or intent
     return intent
 
 

@@ -388,12 +388,16 @@ def markdown(result: Mapping[str, Any]) -> str:
         lines += ["", "## Failed tasks", ""]
         for task in failed:
             turn = f"turn {task['failed_turn']}" if task["failed_turn"] else "the whole task"
-            lines += [f"- **{task['name']}** ({task['group']}), {turn}: {_cell(task['why'])}", ""]
+            lines += [f"- **{task['name']}** ({task['group']}), {turn}: {task['why']}", ""]
             lines += ["  ```", *_excerpt(task), "  ```", ""]
-    passed = [t for t in result["tasks"] if t["passed"]]
-    if passed:
-        lines += ["", "## Passed tasks", "", "| task | group | turns |", "|---|---|---:|"]
-        lines += [f"| {t['name']} | {t['group']} | {len(t['transcript'])} |" for t in passed]
+    lines += ["", "## Every task, by group (failed first)"]
+    for group in result["groups"]:
+        mine = [t for t in result["tasks"] if t["group"] == group]
+        lines += ["", f"### {group}", "", "| task | result | turns | why |", "|---|---|---:|---|"]
+        for task in sorted(mine, key=lambda t: t["passed"]):
+            outcome = "pass" if task["passed"] else f"FAIL (turn {task['failed_turn'] or '–'})"
+            lines.append(f"| {task['name']} | {outcome} | {len(task['transcript'])} | "
+                         f"{_cell(task['why'] or '')} |")  # fmt: skip
     if result["notes"]:
         lines += ["", "## Notes", "", *[f"- {note}" for note in result["notes"]]]
     return "\n".join(lines).rstrip() + "\n"

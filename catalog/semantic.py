@@ -251,5 +251,18 @@ def for_query(session: Session, text: str, terms: Sequence[str]) -> SemanticQuer
     if vector is None:  # the model is still loading (start-up): full text this time
         return None
     return SemanticQuery(
-        vector=vector, descriptive=descriptive(session, terms), source=current is Mode.ON
+        vector=vector,
+        descriptive=descriptive(session, terms),
+        source=current is Mode.ON and known_anywhere(session, terms),
     )
+
+
+def known_anywhere(session: Session, terms: Sequence[str]) -> bool:
+    """Whether any word is in any product's text, descriptions included. A query of words no
+    product has ("blorp snazzle wib") still has a nearest product by meaning, but no meaning
+    worth a list: it may rank, not add candidates."""
+    variants = sorted({v for t in terms for v in (t, t.rstrip("s"), t + "s", *synonyms_of(t))})
+    found = session.scalars(
+        select(SearchWord.word).where(SearchWord.word.in_(variants), SearchWord.products > 0)
+    )
+    return found.first() is not None

@@ -46,9 +46,10 @@ AUTO, SCAN, SQLITE_VEC, PGVECTOR = "auto", "scan", "sqlite-vec", "pgvector"
 KINDS = (AUTO, SCAN, SQLITE_VEC, PGVECTOR)
 # Stored vectors from which the database's index answers instead of the numpy scan, from
 # benchmarks/results/vector-index.md. pgvector's HNSW was slower than the scan at 10,000
-# vectors and faster at 30,000 (p95 1.5 against 2.4 ms; 4.2 against 11.4 at 100,000).
+# vectors (p95 1.9 against 1.1 ms), level at 30,000 (2.7 against 3.0) and 4.5x faster at
+# 100,000 (3.2 against 14.6), and it spares each process the scan's matrix.
 # sqlite-vec 0.1 scans too (its PyPI build without SIMD): slower than numpy at every size
-# measured (8x at 100,000), so it takes over only where the scan's matrix, held by every
+# measured (7x at 100,000), so it takes over only where the scan's matrix, held by every
 # searching process, grows too big: 250,000 vectors of 384 floats are 366 MiB.
 PGVECTOR_THRESHOLD = 20_000
 SQLITE_VEC_THRESHOLD = 250_000

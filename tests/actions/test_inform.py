@@ -96,3 +96,14 @@ def test_a_price_or_stock_question_about_a_product_is_answered_from_the_catalog(
         "product_question",
     )
     assert "Breathe-Easy Tank" in texts(messages) and "In stock in colours" in texts(messages)
+
+
+def test_a_product_question_read_as_out_of_scope_is_answered(chat: Chat) -> None:
+    from actions.shop_answers import ActionShopAnswer
+
+    messages, _ = chat.say(ActionShopAnswer(), "what is the juliana tee made of", "out_of_scope")
+    assert "Juliana Short-Sleeve Tee" in texts(messages)
+    messages, _ = chat.say(ActionShopAnswer(), "do u sell protein powder", "out_of_scope")
+    assert "we don't carry protein powder" in texts(messages)
+    messages, _ = chat.say(ActionShopAnswer(), "who won the world cup", "out_of_scope")
+    assert "can't help with that" in texts(messages)

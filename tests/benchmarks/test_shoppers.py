@@ -268,7 +268,7 @@ def test_a_follow_up_plays_its_chat_first_and_threads_the_request(finder: FakeFi
     )  # fmt: skip
     understood = {
         "mens hoodies": said("search_product"),
-        "in black": said("out_of_scope"),  # refined all the same: the chat is the label's
+        "in black": said("refine_search", color="Black"),
         "show me more": said("show_more"),
     }
     played = play(None, message, understood)  # type: ignore[arg-type]

@@ -275,3 +275,12 @@ def test_real_model_places_a_query_near_the_products_it_describes(luma_db_url: s
         )
     assert len(near) == 5
     assert sum("Hoodie" in names[n.product_id] for n in near) >= 4
+
+
+def test_words_no_product_has_add_no_candidates_by_meaning(luma_db_url: str) -> None:
+    from catalog.db import session_scope
+    from catalog.semantic import known_anywhere
+
+    with session_scope(luma_db_url) as session:
+        assert not known_anywhere(session, ["blorp", "snazzle", "wib"])
+        assert known_anywhere(session, ["something", "warm", "hiking"])
