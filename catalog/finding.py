@@ -42,6 +42,7 @@ from catalog.search import (
     query_terms,
     search,
 )
+from catalog.semantic import known_anywhere
 
 CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget)\b", re.I)
 PRICIER = re.compile(r"\b(more expensive|pricier|higher end|premium|better quality)\b", re.I)
@@ -145,6 +146,11 @@ def find(
             not_carried=missing,
             nearest_category=category,
         )
+    terms = query_terms(request.text)
+    if terms and not request.filters.active() and not known_anywhere(session, terms):
+        # words no product has anywhere ("blorp snazzle"): whatever the category classifier
+        # or the meaning guesses would be a list of nothing asked for
+        return Found(request=request, hits=[])
     return _answer(session, request, today)
 
 

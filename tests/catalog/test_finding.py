@@ -199,3 +199,12 @@ def test_a_kind_named_as_a_purpose_is_not_what_is_asked_for(luma_db_url: str) ->
         assert not_carried(session, "something to take to school for my books") is None
         assert not_carried(session, "a bag to carry my laptop") is None
         assert not_carried(session, "skipping rope") is None  # sold as a jump rope
+
+
+def test_words_no_product_has_find_nothing_rather_than_guesses(
+    luma_db_url: str, vocabulary: Vocabulary
+) -> None:
+    text = "blorp snazzle wib"
+    with session_scope(luma_db_url) as session:
+        found = find(session, text, extract_entities(text, vocabulary), [("Gear/Bags", 0.9)])
+    assert found.hits == [] and found.not_carried is None
