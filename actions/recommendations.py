@@ -32,7 +32,8 @@ from catalog.recommend import (
     recommend_for_customer,
     similar_products,
 )
-from catalog.search import CANDIDATES, SearchRequest, hits_for_skus, query_terms, search
+from catalog.search import CANDIDATES, SearchRequest, hits_for_skus, search
+from catalog.terms import query_terms
 
 PAGE_SIZE = 5
 # Words of "something like this but for running" that point at the product, not the wish.

@@ -15,7 +15,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from catalog.search import ORDER_RELEVANCE, ORDERS, SearchFilters, SearchRequest
+from catalog.pricing import ORDER_RELEVANCE, ORDERS
+from catalog.search import SearchFilters, SearchRequest
 
 SEARCH_SLOT = "search_request"
 SHOWN_SLOT = "shown_products"

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from catalog.pricing import ORDER_PRICE_HIGH, ORDER_PRICE_LOW
 from catalog.search import (
-    ORDER_PRICE_HIGH,
-    ORDER_PRICE_LOW,
     ProductHit,
     SearchFilters,
     SearchRequest,
-    describe_query,
 )
+from catalog.terms import describe_query
 from catalog.text import format_price
 
 GENDER_WORDS = {"Men": "men's", "Women": "women's"}

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from catalog.carried import not_carried
 from catalog.constraints import fitting_first, label
+from catalog.pricing import ORDER_PRICE_HIGH, ORDER_PRICE_LOW, ORDER_RELEVANCE
 from catalog.query import (
     filters_from_entities,
     kinds_of,
@@ -31,18 +32,15 @@ from catalog.query import (
 )
 from catalog.recommend import popular_products
 from catalog.search import (
-    ORDER_PRICE_HIGH,
-    ORDER_PRICE_LOW,
-    ORDER_RELEVANCE,
     ProductHit,
     SearchFilters,
     SearchRequest,
     hits_for_skus,
     product_hits,
-    query_terms,
     search,
 )
 from catalog.semantic import known_anywhere
+from catalog.terms import query_terms
 
 CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget)\b", re.I)
 PRICIER = re.compile(r"\b(more expensive|pricier|higher end|premium|better quality)\b", re.I)

@@ -15,10 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from catalog.pricing import ORDER_PRICE_HIGH, ORDER_PRICE_LOW, ORDER_RELEVANCE
 from catalog.search import (
-    ORDER_PRICE_HIGH,
-    ORDER_PRICE_LOW,
-    ORDER_RELEVANCE,
     SearchFilters,
     SearchRequest,
 )

@@ -12,7 +12,6 @@ predicted category alone) and says what it relaxed, so the shopper hears why.
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -32,18 +31,19 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    text,
 )
 from sqlalchemy.orm import Session
 
 from catalog import semantic
-from catalog.models import Category, Product, ProductAttribute, SearchWord, Variant
+from catalog.models import Category, Product, ProductAttribute, Variant
 from catalog.models import product_categories as product_category_table
+from catalog.pricing import effective_price, in_price_order
 from catalog.search_index import facet
+from catalog.spelling import corrected_terms
 from catalog.synonyms import synonyms_of
+from catalog.terms import TOKEN, query_terms
 
 CANDIDATES = 100
-TRIGRAM_THRESHOLD = 0.2
 TOP_UP_STEPS = 2
 # The index table of catalog/search_index.py; its columns differ by dialect, these are the keys.
 SEARCH_TABLE = table("product_search", column("rowid"), column("product_id"))
@@ -58,23 +58,11 @@ RELAX_ORDER = (
     "size", "color", "price_max_cents", "price_min_cents", "attributes", "min_rating",
     "gender", "category",
 )  # fmt: skip
-ORDER_RELEVANCE, ORDER_PRICE_LOW, ORDER_PRICE_HIGH = "relevance", "price_low", "price_high"
-ORDERS = (ORDER_RELEVANCE, ORDER_PRICE_LOW, ORDER_PRICE_HIGH)
 FILTER_LABELS = {
     "size": "size", "color": "colour", "price_max_cents": "maximum price",
     "price_min_cents": "minimum price", "attributes": "features", "min_rating": "rating",
     "gender": "men/women", "category": "category", "words": "some of your words",
 }  # fmt: skip
-_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-_STOPWORDS_TEXT = """a an and any are anything can could do does for from have got has i im i'm
-in is it looking me my need of on or please show some something the there to want we with you
-your find buy get would like id i'd hi hello search searching sell selling stock available also
-more one ones that this these those what which good nice new pair maybe perhaps really very
-size sizes sized colour color colours colors price priced cost dollars bucks around about
-ok okay so hey yeah yep yes yo u ya ur pls plz thx thanks carry carrying wanna gonna kinda just
-got gotta idk tho asap lookin item items stuff thing things dollar usd what's whats that's
-it's its there's theres where's wheres how's hows don't dont doesn't r n da wat wot ya'll"""
-_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -182,40 +170,6 @@ class SearchResult:
     terms: tuple[str, ...] = ()  # the words searched, after corrections
 
 
-def effective_price(today: date) -> ColumnElement[int]:
-    """The price as SQL: the special price while it runs and undercuts the regular one."""
-    running = and_(
-        Product.special_price_cents.is_not(None),
-        Product.special_price_cents < Product.price_cents,
-        or_(Product.special_from.is_(None), Product.special_from <= today),
-        or_(Product.special_to.is_(None), Product.special_to >= today),
-    )
-    return case((running, Product.special_price_cents), else_=Product.price_cents)
-
-
-def query_terms(text: str) -> list[str]:
-    """The words that say what the shopper wants, multi-word synonyms kept together."""
-    tokens = [t for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
-    terms: list[str] = []
-    skip = False
-    for first, second in zip(tokens, [*tokens[1:], ""], strict=False):
-        if skip:
-            skip = False
-            continue
-        pair = f"{first} {second}"
-        if second and len(synonyms_of(pair)) > 1:
-            terms.append(pair)
-            skip = True
-        else:
-            terms.append(first)
-    return list(dict.fromkeys(terms))
-
-
-def describe_query(text: str, max_words: int = 8) -> str:
-    """The words searching uses, as typed, each once: 'do you have a red bag?' → 'red bag'."""
-    return " ".join(query_terms(text)[:max_words])
-
-
 def _category_ids(session: Session, wanted: str) -> list[int]:
     """A path and everything under it; a bare name matches that name at any depth."""
     rows = session.execute(select(Category.id, Category.path)).all()
@@ -310,7 +264,7 @@ def _as_candidates(rows: Sequence[Any]) -> list[Candidate]:
 
 
 def _fts5_phrase(term: str) -> str:
-    return '"' + " ".join(_TOKEN.findall(term.lower())) + '"'
+    return '"' + " ".join(TOKEN.findall(term.lower())) + '"'
 
 
 def _facet_clauses(session: Session, filters: SearchFilters) -> list[str] | None:
@@ -461,86 +415,6 @@ def _candidates(
         .where(condition, Product.id.in_(ids))
     ).all()
     return _as_candidates(scored)
-
-
-def _edit_distance(a: str, b: str, limit: int) -> int:
-    """Damerau-Levenshtein (optimal string alignment): a swap of two letters costs one.
-
-    Gives up as soon as the distance must exceed `limit` (returns limit + 1): typo
-    correction compares a word with hundreds of candidates on every misspelt search.
-    """
-    if abs(len(a) - len(b)) > limit or len(set(a) ^ set(b)) > 2 * limit:
-        return limit + 1
-    rows = [list(range(len(b) + 1))]
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
-        if min(row) > limit:
-            return limit + 1
-        rows.append(row)
-    return rows[-1][-1]
-
-
-def _known(session: Session, words: Sequence[str]) -> set[str]:
-    found = session.scalars(select(SearchWord.word).where(SearchWord.word.in_(words)))
-    return set(found)
-
-
-def correct_word(session: Session, word: str) -> str | None:
-    """The index word the shopper most likely meant, or None if nothing is close enough.
-
-    Candidates come from pg_trgm's trigram index on PostgreSQL and from a length and
-    first-letters filter on SQLite; on both, a candidate must be within one edit (two for
-    words of 8+ letters); of the closest, a word of product names and attributes wins over
-    one only in descriptions, then the most common.
-    """
-    allowed = 1 if len(word) <= 7 else 2
-    if session.get_bind().dialect.name == "postgresql":
-        # pg_trgm's default 0.3 misses swapped letters ("jakcet"); edit distance filters after.
-        session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {TRIGRAM_THRESHOLD}"))
-        rows = session.execute(
-            text(
-                "SELECT word, title_products, products FROM search_words "
-                "WHERE lower(word) % :word "
-                "ORDER BY similarity(word, :word) DESC LIMIT 20"
-            ),
-            {"word": word},
-        ).all()
-    else:
-        rows = session.execute(
-            select(SearchWord.word, SearchWord.title_products, SearchWord.products).where(
-                func.length(SearchWord.word).between(len(word) - allowed, len(word) + allowed),
-                SearchWord.word.like(word[0] + "%") | SearchWord.word.like("_" + word[1] + "%"),
-            )
-        ).all()
-    scored = [
-        (_edit_distance(word, candidate, allowed), -in_titles, -count, candidate)
-        for candidate, in_titles, count in rows
-    ]
-    best = min(scored, default=None)
-    return str(best[-1]) if best and best[0] <= allowed else None
-
-
-def _corrected_terms(session: Session, terms: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Unknown single words replaced by their closest index word (4+ letters only)."""
-    variants = {t: {t, t.rstrip("s"), t + "s", *synonyms_of(t)} for t in terms}
-    known = _known(session, sorted({v for vs in variants.values() for v in vs}))
-    corrected, corrections = [], []
-    for term in terms:
-        if variants[term] & known or " " in term or len(term) < 4 or term.isdigit():
-            corrected.append(term)
-            continue
-        guess = correct_word(session, term)
-        if guess and guess != term:
-            corrections.append((term, guess))
-            corrected.append(guess)
-        else:
-            corrected.append(term)
-    return corrected, corrections
 
 
 def _bayesian_rating(average: float | None, count: int) -> float:
@@ -721,7 +595,7 @@ def _hybrid(
 def search(session: Session, request: SearchRequest, today: date | None = None) -> SearchResult:
     """The best `limit` products for the request from `offset` on, with how they were found."""
     today = today or date.today()
-    terms, corrections = _corrected_terms(session, query_terms(request.text))
+    terms, corrections = corrected_terms(session, query_terms(request.text))
     groups = [synonyms_of(term) for term in terms]
     if not groups and not request.filters.active() and not request.category_scores:
         return SearchResult(hits=[], total=0)
@@ -742,7 +616,7 @@ def search(session: Session, request: SearchRequest, today: date | None = None) 
     if not ranked:
         candidates, relaxed = _by_predicted_category(session, request, today, boost)
         ranked = _rank(candidates)
-    ranked = _in_order(session, ranked, request.order, today)
+    ranked = in_price_order(session, ranked, request.order, today)
     exact = len(ranked)
     wanted = request.offset + request.limit
     # Few exact matches: the next steps of the ladder that keep every filter of the step that
@@ -759,7 +633,7 @@ def search(session: Session, request: SearchRequest, today: date | None = None) 
         seen = {product_id for product_id, _ in ranked}
         more = _candidates(session, groups, attempt, request.exclude_skus, today, boost)
         more = _hybrid(session, meaning, attempt, more, request, today, boost)
-        ranked += _in_order(
+        ranked += in_price_order(
             session, _rank([c for c in more if c.id not in seen]), request.order, today
         )
     page = ranked[request.offset : request.offset + request.limit]
@@ -774,25 +648,6 @@ def search(session: Session, request: SearchRequest, today: date | None = None) 
         corrections=tuple(corrections),
         terms=tuple(terms),
     )
-
-
-def _in_order(
-    session: Session, ranked: list[tuple[int, float]], order: str, today: date
-) -> list[tuple[int, float]]:
-    """`ranked` by the price the shopper pays today when they asked for the cheapest (or the
-    most expensive); relevance breaks ties, so the order stays stable."""
-    if order not in (ORDER_PRICE_LOW, ORDER_PRICE_HIGH) or len(ranked) < 2:
-        return ranked
-    ids = [product_id for product_id, _ in ranked]
-    prices: dict[int, int] = {
-        int(row[0]): int(row[1])
-        for row in session.execute(
-            select(Product.id, effective_price(today)).where(Product.id.in_(ids))
-        )
-    }
-    sign = 1 if order == ORDER_PRICE_LOW else -1
-    position = {product_id: n for n, product_id in enumerate(ids)}
-    return sorted(ranked, key=lambda item: (sign * prices.get(item[0], 0), position[item[0]]))
 
 
 def strict_matches(session: Session, text: str, limit: int = 1) -> int:

@@ -11,11 +11,10 @@ from catalog.query import request_from_message, text_without_filters
 from catalog.search import (
     SearchFilters,
     SearchRequest,
-    correct_word,
-    describe_query,
-    query_terms,
     search,
 )
+from catalog.spelling import correct_word
+from catalog.terms import describe_query, query_terms
 
 HOODIES = "Men/Tops/Hoodies & Sweatshirts"
 
