@@ -82,10 +82,11 @@ def kinds_in(text: str) -> list[tuple[Kind, str, tuple[int, int]]]:
     ]
 
 
-def carried(session: Session, kind: Kind) -> bool:
-    """Whether the shop has a product of this kind under any of its names ("skipping rope"
-    is carried when a "jump rope" is)."""
-    return any(strict_matches(session, phrase) > 0 for phrase in kind.phrases)
+def carried(session: Session, kind: Kind, phrase: str) -> bool:
+    """Whether the shop has a product of this kind: under the words the shopper used, or the
+    kind's own name ("skipping rope" is carried when a "jump rope" is). Not under every other
+    name: "trainers" are shoes, and a jacket called "Trainer" is not one."""
+    return any(strict_matches(session, words) > 0 for words in dict.fromkeys((phrase, kind.name)))
 
 
 def not_carried(
@@ -100,7 +101,7 @@ def not_carried(
     named = kinds_in(text)
     if not named:
         return None
-    missing = [(phrase, span) for kind, phrase, span in named if not carried(session, kind)]
+    missing = [(phrase, span) for kind, phrase, span in named if not carried(session, kind, phrase)]
     if len(missing) < len(named):
         return None
 
