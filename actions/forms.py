@@ -15,6 +15,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.catalog_access import UNAVAILABLE_TEXT
+
 # Messages that can answer a question of a form: their intent does not mean a new request.
 # `classifier_unavailable`: with the classifier down, a form can still take a typed answer.
 ANSWER_INTENTS = frozenset(
@@ -108,13 +110,19 @@ def leave_form(tracker: Tracker) -> list[dict[str, Any]]:
 
 
 def leaves_form(cls: ActionClass) -> ActionClass:
-    """Class decorator: the action's answer also ends any active form (`leave_form`)."""
+    """Class decorator: the action's answer also ends any active form (`leave_form`), unless
+    it could not be given because the catalog is down."""
     answer: Callable[..., list[dict[str, Any]]] = cls.run
 
     def run(
         self: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return [*leave_form(tracker), *answer(self, dispatcher, tracker, domain)]
+        events = answer(self, dispatcher, tracker, domain)
+        if any(m.get("text") == UNAVAILABLE_TEXT for m in dispatcher.messages):
+            # the catalog is down and nothing was answered: the task in hand goes on when
+            # it is back, so the form stays
+            return events
+        return [*leave_form(tracker), *events]
 
     run.__doc__ = answer.__doc__
     cls.run = run

@@ -107,3 +107,23 @@ def test_a_product_question_read_as_out_of_scope_is_answered(chat: Chat) -> None
     assert "we don't carry protein powder" in texts(messages)
     messages, _ = chat.say(ActionShopAnswer(), "who won the world cup", "out_of_scope")
     assert "can't help with that" in texts(messages)
+
+
+def test_a_search_the_catalog_could_not_answer_keeps_the_form(tracker_from, monkeypatch) -> None:
+    from actions import catalog_access
+
+    monkeypatch.setenv("SHOPDESK_DATABASE_URL", "sqlite:////nonexistent/dir/shop.sqlite3")
+    catalog_access.settings.cache_clear()
+    try:
+        tracker = tracker_from(
+            "order_form",
+            text="do you have a black hoodie?",
+            intent={"name": "search_product", "confidence": 0.95},
+            entities=[],
+        )
+        dispatcher = CollectingDispatcher()
+        events = ActionSearchProducts().run(dispatcher, tracker, {})
+    finally:
+        catalog_access.settings.cache_clear()
+    assert [m["text"] for m in dispatcher.messages] == [catalog_access.UNAVAILABLE_TEXT]
+    assert not any(e.get("event") == "active_loop" for e in events)
