@@ -75,6 +75,14 @@ ASKS_ABOUT = re.compile(
 )
 
 
+# Words that ask a shop for something: "do you sell", "got any", "looking for", "need".
+ASKS_FOR = re.compile(
+    r"\b(sell|selling|sold|have|got|carry|carrying|stock|buy|looking for|want|need|find|any|"
+    r"wtb|shop for|searching for)\b",
+    re.IGNORECASE,
+)
+
+
 def shopping_reading(
     session: Session,
     text: str,
@@ -103,7 +111,11 @@ def shopping_reading(
     )
     if named and ASKS_ABOUT.search(text):
         return PRODUCT_QUESTION
-    if routed == SEARCH_PRODUCT or named or kinds_in(text):
+    if routed == SEARCH_PRODUCT or named:
+        return SEARCH_PRODUCT
+    if kinds_in(text) and (bare_answer or ASKS_FOR.search(text)):
+        # a kind alone counts only when it is asked for: "do u sell protein powder", not
+        # "'; DROP TABLE orders; --"
         return SEARCH_PRODUCT
     if bare_answer and strict_matches(session, text) > 0:
         return SEARCH_PRODUCT

@@ -127,3 +127,12 @@ def test_a_search_the_catalog_could_not_answer_keeps_the_form(tracker_from, monk
         catalog_access.settings.cache_clear()
     assert [m["text"] for m in dispatcher.messages] == [catalog_access.UNAVAILABLE_TEXT]
     assert not any(e.get("event") == "active_loop" for e in events)
+
+
+def test_a_kind_only_counts_when_it_is_asked_for(chat: Chat) -> None:
+    from actions.shop_answers import ActionShopAnswer
+
+    messages, _ = chat.say(ActionShopAnswer(), "'; DROP TABLE orders; --", "out_of_scope")
+    assert "can't help with that" in texts(messages)
+    messages, _ = chat.say(ActionShopAnswer(), "my sunglasses broke on holiday", "out_of_scope")
+    assert "can't help with that" in texts(messages)
