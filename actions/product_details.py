@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from actions.catalog_access import catalog_failure, catalog_session
 from actions.forms import leaves_form
 from actions.product_cards import send_products
-from actions.products import ActionRefineSearch
-from actions.search_state import FOCUS_SLOT, ShoppingState, entity_values, ordinals
+from actions.products import ActionRefineSearch, ActionSearchProducts
+from actions.search_state import FOCUS_SLOT, ShoppingState, entities_of, entity_values, ordinals
 from catalog.answers import answer_question, summarise_reviews
 from catalog.models import Product
 from catalog.naming import product_named_in
@@ -30,6 +30,8 @@ from catalog.recommend import product_by_sku
 from catalog.search import ProductHit, hits_for_skus
 from catalog.text import format_price
 
+# Entities that name a kind of product rather than one product.
+KIND_ENTITIES = frozenset({"category"})
 WHICH_TEXT = (
     "Which product do you mean? Say for example “the first one”, or ask me to find something first."
 )
@@ -127,6 +129,11 @@ class ProductAction(Action, ABC):
     def without_product(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        """No product to talk about: a question about a kind of product ("whats the cheapest
+        jacket you have") is a search; otherwise the bot asks which product."""
+        names = {e.get("entity") for e in entities_of(tracker) if e.get("value")}
+        if names & KIND_ENTITIES and not ordinals(tracker):
+            return ActionSearchProducts().run(dispatcher, tracker, domain)
         dispatcher.utter_message(text=which_text(tracker))
         return []
 

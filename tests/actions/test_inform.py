@@ -136,3 +136,14 @@ def test_a_kind_only_counts_when_it_is_asked_for(chat: Chat) -> None:
     assert "can't help with that" in texts(messages)
     messages, _ = chat.say(ActionShopAnswer(), "my sunglasses broke on holiday", "out_of_scope")
     assert "can't help with that" in texts(messages)
+
+
+def test_a_question_about_a_kind_of_product_is_a_search(chat: Chat) -> None:
+    from actions.product_details import ActionProductQuestion
+
+    messages, _ = chat.say(
+        ActionProductQuestion(), "whats the cheapest jacket you have", "product_question"
+    )
+    assert "Here is what I found for “cheapest jacket”" in texts(messages)
+    messages, _ = chat.say(ActionProductQuestion(), "is it waterproof", "product_question")
+    assert "Which product do you mean" in texts(messages)  # no kind named: it asks which
