@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import latest_intent
+from actions.handoff import ActionFallback, previous_turn_actions
 from actions.inform import as_shopping
 from catalog.policies import ShopPolicies, ShopSettingsError, policies
 
@@ -236,6 +237,10 @@ class ActionShopAnswer(Action):
             shopping = as_shopping(dispatcher, tracker, domain)
             if shopping is not None:
                 return shopping
+            if ActionFallback().name() in previous_turn_actions(tracker):
+                # not understood, and then nothing the shop does: the shopper is stuck, so
+                # the fallback's second stage offers a person
+                return ActionFallback().run(dispatcher, tracker, domain)
         answer = ANSWERS.get(intent or "")
         try:
             text = answer(policies()) if answer else None

@@ -143,3 +143,22 @@ def test_an_e_mail_that_is_not_one_is_asked_again(tracker_from) -> None:
     assert form.validate_contact_email(" Pat@Example.org ", dispatcher, tracker, {}) == {
         "contact_email": "pat@example.org"
     }
+
+
+def test_out_of_scope_right_after_a_fallback_offers_a_person(tracker_from, catalog_env) -> None:
+    from actions.shop_answers import ActionShopAnswer
+
+    tracker = tracker_from(
+        "order_form",
+        text="zzzkkk fnord",
+        intent={"name": "out_of_scope", "confidence": 0.9},
+        entities=[],
+    )
+    tracker.active_loop = {}
+    tracker.events = [user("nlu_fallback"), action("action_fallback"), user("out_of_scope")]
+    [said], events = run(ActionShopAnswer(), tracker)
+    assert said == "I'm sorry, I still don't understand."
+    assert events == [FollowupAction("action_offer_human")]
+    tracker.events = [user("greet"), action("utter_greet"), user("out_of_scope")]
+    [said], _ = run(ActionShopAnswer(), tracker)
+    assert said.startswith("Sorry, I can't help with that.")
