@@ -158,3 +158,11 @@ def test_the_serving_threads_are_a_setting(monkeypatch) -> None:
         ClassifierSettings.from_env()
     monkeypatch.delenv("SHOPDESK_NLU_THREADS")
     assert ClassifierSettings.from_env().serve_threads == 1
+
+
+def test_the_intent_reads_one_known_address_and_entities_keep_the_typed_one() -> None:
+    from nlu_models.service import CANONICAL_EMAIL, as_classified
+
+    text = "please subscribe victim.3f9a1b2c@example.com and x_9@mail.example.org"
+    assert as_classified(text) == (f"please subscribe {CANONICAL_EMAIL} and {CANONICAL_EMAIL}")
+    assert as_classified("where is order 000000101") == "where is order 000000101"
