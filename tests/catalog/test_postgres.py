@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -35,7 +36,15 @@ def postgres_admin() -> Engine:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh schema on the server for this test, dropped afterwards."""
-    schema = f"shopdesk_test_{uuid.uuid4().hex[:8]}"
+    with fresh_schema("shopdesk_test") as url:
+        yield url
+
+
+@contextmanager
+def fresh_schema(prefix: str) -> Iterator[str]:
+    """The URL of a new schema on the server (skipped, or failed under CI, when the server
+    does not answer), dropped with everything in it afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(SERVER_URL)
     try:
         with admin.begin() as connection:

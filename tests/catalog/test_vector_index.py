@@ -1,21 +1,17 @@
 """The nearest-vector indexes: numpy scan, sqlite-vec and pgvector give the scan's top k."""
 
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from benchmarks.vector_index import fill, queries_near, unit_vectors
 from catalog import vector_index
 from catalog.db import engine_for, migrate, session_scope
 from catalog.vector_index import PGVECTOR, SCAN, SQLITE_VEC, ScanIndex, index_for
-from tests.catalog.test_postgres import SERVER_URL
-from tests.conftest import skip_or_fail
+from tests.catalog.test_postgres import fresh_schema
 
 PRODUCTS = 600
 K = 20
@@ -162,24 +158,14 @@ def test_the_build_command_says_what_it_made(
 
 @pytest.fixture
 def postgres_url(vectors: np.ndarray) -> Iterator[str]:
-    schema = f"shopdesk_vectors_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(SERVER_URL)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as error:
-        skip_or_fail(f"PostgreSQL is not reachable at {SERVER_URL}: {error.orig}")
-    url = f"{SERVER_URL}?options=-csearch_path%3D{schema},public"
-    try:
-        migrate(url)
-        with session_scope(url) as session:
-            fill(session, vectors)
-        yield url
-    finally:
-        engine_for(url).dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema("shopdesk_vectors") as url:
+        try:
+            migrate(url)
+            with session_scope(url) as session:
+                fill(session, vectors)
+            yield url
+        finally:
+            engine_for(url).dispose()
 
 
 @pytest.mark.postgres
