@@ -9,22 +9,23 @@ for the confirmation link e-mailed to that address (catalog/newsletter.py).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action as RasaAction
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.catalog_access import catalog_failure, catalog_session
+from actions.catalog_access import apologise_if_catalog_down, catalog_session
 from actions.change_notices import notify_change
 from actions.choices import match_choice
+from actions.contract import Action, Entity, Intent, Slot
 from actions.forms import conversation_id, entity_value, free_text, is_asked, latest_text
 from actions.orders import YES_NO_BUTTONS, OrderTaskAction, now
 from actions.search_state import ordinals
-from actions.verification import EMAIL, VERIFIED_EMAIL_SLOT, OrderFormValidation
+from actions.verification import EMAIL, OrderFormValidation
 from catalog import newsletter, outbox
 from catalog.models import Order
 from catalog.policies import policies
@@ -40,24 +41,22 @@ SUBSCRIBE = re.compile(r"\b(sub\w*|sign (me )?up|join|receive|get|opt[- ]?in)\b"
 
 class ValidateDeleteAccountForm(OrderFormValidation):
     def name(self) -> str:
-        return "validate_delete_account_form"
+        return Action.VALIDATE_DELETE_ACCOUNT_FORM
 
     def task_slots(self, order: Order, tracker: Tracker) -> list[str]:
-        return ["delete_confirmed"]
+        return [Slot.DELETE_CONFIRMED]
 
 
-class ActionAskDeleteConfirmed(Action):
+class ActionAskDeleteConfirmed(RasaAction):
     def name(self) -> str:
-        return "action_ask_delete_confirmed"
+        return Action.ACTION_ASK_DELETE_CONFIRMED
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(
-            text="Deleting your account erases your profile, addresses, saved conversations and "
-            "reviews' names; orders are kept only as long as the law requires, without your "
-            f"name. It can't be undone. Shall I start deleting the account of "
-            f"{tracker.get_slot('verified_customer_email')}?",
+            response="utter_confirm_account_deletion",
+            account_email=str(tracker.get_slot(Slot.VERIFIED_CUSTOMER_EMAIL)),
             buttons=YES_NO_BUTTONS,
         )
         return []
@@ -65,16 +64,16 @@ class ActionAskDeleteConfirmed(Action):
 
 class ActionDeleteAccount(OrderTaskAction):
     def name(self) -> str:
-        return "action_delete_account"
+        return Action.ACTION_DELETE_ACCOUNT
 
     def done(self) -> list[dict[str, Any]]:
-        return [SlotSet("delete_confirmed", None)]
+        return [SlotSet(Slot.DELETE_CONFIRMED, None)]
 
     def act(
         self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
-        if tracker.get_slot("delete_confirmed") is not True:
-            dispatcher.utter_message(text="OK, your account stays as it is.")
+        if tracker.get_slot(Slot.DELETE_CONFIRMED) is not True:
+            dispatcher.utter_message(response="utter_account_kept")
             return []
         request = request_erasure(session, order.customer, conversation_id(tracker))
         session.flush()
@@ -88,119 +87,123 @@ class ActionDeleteAccount(OrderTaskAction):
             f"(request E-{request.id}).",
         )
         dispatcher.utter_message(
-            text=f"I've started deleting your account and personal data (request "
-            f"E-{request.id}). Our team completes it within 30 days and confirms by e-mail to "
-            f"{order.customer.email}. Thank you for having shopped with {policies().name}."
+            response="utter_account_deletion_started",
+            request=f"E-{request.id}",
+            account_email=order.customer.email,
+            shop=policies().name,
         )
         return []
 
 
-NEWSLETTER_CHOICES = ("Subscribe", "Unsubscribe")
+NEWSLETTER_CHOICES: Final = ("Subscribe", "Unsubscribe")
+SUBSCRIBE_CHOICE: Final = "subscribe"
+UNSUBSCRIBE_CHOICE: Final = "unsubscribe"
 
 
 def newsletter_choice_in(text: str) -> str | None:
     if UNSUBSCRIBE.search(text):
-        return "unsubscribe"
+        return UNSUBSCRIBE_CHOICE
     if SUBSCRIBE.search(text):
-        return "subscribe"
+        return SUBSCRIBE_CHOICE
     return None
 
 
 class ValidateNewsletterForm(FormValidationAction):
     def name(self) -> str:
-        return "validate_newsletter_form"
+        return Action.VALIDATE_NEWSLETTER_FORM
 
     def extract_newsletter_choice(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("newsletter_choice"):
+        if tracker.get_slot(Slot.NEWSLETTER_CHOICE):
             return {}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "newsletter_subscription" or is_asked(tracker, "newsletter_choice"):
+        asked = is_asked(tracker, Slot.NEWSLETTER_CHOICE)
+        if intent == Intent.NEWSLETTER_SUBSCRIPTION or asked:
             choice = newsletter_choice_in(latest_text(tracker))
-            if choice is None and is_asked(tracker, "newsletter_choice"):
+            if choice is None and asked:
                 # the buttons' words, or "the first one" (actions/choices.py)
                 picked = match_choice(latest_text(tracker), NEWSLETTER_CHOICES, ordinals(tracker))
                 choice = NEWSLETTER_CHOICES[picked].lower() if picked is not None else None
-            if choice is None and intent == "affirm" and is_asked(tracker, "newsletter_choice"):
-                choice = "subscribe"
-            return {"newsletter_choice": choice} if choice else {}
+            if choice is None and intent == Intent.AFFIRM and asked:
+                choice = SUBSCRIBE_CHOICE
+            return {Slot.NEWSLETTER_CHOICE: choice} if choice else {}
         return {}
 
     def extract_newsletter_email(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("newsletter_email"):
+        if tracker.get_slot(Slot.NEWSLETTER_EMAIL):
             return {}
-        typed = entity_value(tracker, "email")
+        typed = entity_value(tracker, Entity.EMAIL)
         if typed:
-            return {"newsletter_email": str(typed)}
-        if is_asked(tracker, "newsletter_email"):
-            text = free_text(tracker, "newsletter_email")
-            return {"newsletter_email": text} if text else {}
-        proven = tracker.get_slot("verified_customer_email")
-        return {"newsletter_email": proven} if proven else {}
+            return {Slot.NEWSLETTER_EMAIL: str(typed)}
+        if is_asked(tracker, Slot.NEWSLETTER_EMAIL):
+            text = free_text(tracker, Slot.NEWSLETTER_EMAIL)
+            return {Slot.NEWSLETTER_EMAIL: text} if text else {}
+        proven = tracker.get_slot(Slot.VERIFIED_CUSTOMER_EMAIL)
+        return {Slot.NEWSLETTER_EMAIL: proven} if proven else {}
 
     def validate_newsletter_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         email = str(value or "").strip().lower()
         if EMAIL.match(email):
-            return {"newsletter_email": email}
-        dispatcher.utter_message(
-            text="That doesn't look like an e-mail address. Please type it like jane@example.com."
-        )
-        return {"newsletter_email": None}
+            return {Slot.NEWSLETTER_EMAIL: email}
+        dispatcher.utter_message(response="utter_email_invalid")
+        return {Slot.NEWSLETTER_EMAIL: None}
 
 
-class ActionAskNewsletterChoice(Action):
+class ActionAskNewsletterChoice(RasaAction):
     def name(self) -> str:
-        return "action_ask_newsletter_choice"
+        return Action.ACTION_ASK_NEWSLETTER_CHOICE
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(
-            text="Would you like to subscribe to our newsletter or unsubscribe from it?",
+            response="utter_which_newsletter_choice",
             buttons=[{"title": choice, "payload": choice.lower()} for choice in NEWSLETTER_CHOICES],
         )
         return []
 
 
-class ActionNewsletter(Action):
+class ActionNewsletter(RasaAction):
     def name(self) -> str:
-        return "action_newsletter"
+        return Action.ACTION_NEWSLETTER
 
+    @apologise_if_catalog_down
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        email = str(tracker.get_slot("newsletter_email") or "")
-        subscribe = tracker.get_slot("newsletter_choice") != "unsubscribe"
-        clear = [SlotSet("newsletter_choice", None), SlotSet("newsletter_email", None)]
+        email = str(tracker.get_slot(Slot.NEWSLETTER_EMAIL) or "")
+        subscribe = tracker.get_slot(Slot.NEWSLETTER_CHOICE) != UNSUBSCRIBE_CHOICE
+        clear = [SlotSet(Slot.NEWSLETTER_CHOICE, None), SlotSet(Slot.NEWSLETTER_EMAIL, None)]
         if not EMAIL.match(email):
-            dispatcher.utter_message(text="I need a valid e-mail address for the newsletter.")
+            dispatcher.utter_message(response="utter_newsletter_email_needed")
             return clear
-        verified = str(tracker.get_slot(VERIFIED_EMAIL_SLOT) or "").lower() == email
-        try:
-            with catalog_session() as session:
-                if verified:
-                    set_newsletter(session, email, subscribed=subscribe, now=now())
-                else:
-                    newsletter.request_change(session, email, subscribe, policies().name)
-        except SQLAlchemyError:
-            return catalog_failure(dispatcher)
+        verified = str(tracker.get_slot(Slot.VERIFIED_CUSTOMER_EMAIL) or "").lower() == email
+        with catalog_session() as session:
+            if verified:
+                set_newsletter(session, email, subscribed=subscribe, now=now())
+            else:
+                newsletter.request_change(session, email, subscribe, policies().name)
+        page = policies().page("newsletter")
         if not verified:
             # The same answer whatever the address's state: nothing about it is revealed.
-            text = (
-                f"I've sent a confirmation link to {email}; the change takes effect once it is "
-                "opened from that mailbox."
+            dispatcher.utter_message(
+                response="utter_newsletter_link_sent", address=email, newsletter_page=page
             )
         elif subscribe:
-            text = f"Done: {email} is subscribed to the {policies().name} newsletter."
+            dispatcher.utter_message(
+                response="utter_newsletter_subscribed",
+                address=email,
+                shop=policies().name,
+                newsletter_page=page,
+            )
         else:
             # The same answer whether or not the address was subscribed: nothing is revealed.
-            text = f"Done: {email} will not receive our newsletter any more."
-        dispatcher.utter_message(
-            text=text + f" You can change this any time at {policies().page('newsletter')}."
-        )
+            dispatcher.utter_message(
+                response="utter_newsletter_unsubscribed", address=email, newsletter_page=page
+            )
         return clear

@@ -1,32 +1,59 @@
-"""The catalog database as the actions see it: one settings object, one session per action run."""
+"""The catalog database as the actions see it: one settings object, one session per action run,
+and one polite answer when it cannot be read."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
-from typing import Any
+from functools import cache, wraps
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from catalog.db import session_scope
 from catalog.settings import CatalogSettings
 
-UNAVAILABLE_TEXT = (
-    "Sorry, I can't reach our shop's records right now. Please try again in a moment."
-)
+UNAVAILABLE_RESPONSE: Final = "utter_catalog_unavailable"
+"""bot/domain.yml's answer when the shop's records cannot be read; `leaves_form` looks for it."""
 
+Events = list[dict[str, Any]]
+Params = ParamSpec("Params")
+ActionSelf = TypeVar("ActionSelf")
 
 log = logging.getLogger(__name__)
 
 
-def catalog_failure(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+def catalog_failure(dispatcher: CollectingDispatcher) -> Events:
     """The polite answer when the catalog cannot be read; the error goes to the log."""
     log.exception("catalog query failed")
-    dispatcher.utter_message(text=UNAVAILABLE_TEXT)
+    dispatcher.utter_message(response=UNAVAILABLE_RESPONSE)
     return []
+
+
+def apologise_if_catalog_down(
+    method: Callable[Concatenate[ActionSelf, CollectingDispatcher, Params], Events],
+) -> Callable[Concatenate[ActionSelf, CollectingDispatcher, Params], Events]:
+    """Decorator of an action's method `(self, dispatcher, ...)` that reads the catalog: a
+    database error anywhere in it becomes `catalog_failure` (logged, the shopper told), so no
+    action repeats its own `try/except SQLAlchemyError` around the whole body."""
+
+    @wraps(method)
+    def guarded(
+        self: ActionSelf,
+        dispatcher: CollectingDispatcher,
+        /,
+        *args: Params.args,
+        **kwargs: Params.kwargs,
+    ) -> Events:
+        try:
+            return method(self, dispatcher, *args, **kwargs)
+        except SQLAlchemyError:
+            return catalog_failure(dispatcher)
+
+    return guarded
 
 
 @cache

@@ -10,6 +10,7 @@ actions use exists in the domain. Add a name to the domain and here together.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
 
 
 class Intent(StrEnum):
@@ -190,3 +191,12 @@ class Action(StrEnum):
     ACTION_HANDOFF_TIMEOUT = "action_handoff_timeout"
     VALIDATE_LEAVE_MESSAGE_FORM = "validate_leave_message_form"
     ACTION_LEAVE_MESSAGE = "action_leave_message"
+
+
+# Actions Rasa 3.6 logs on its own around every turn; they are not the bot's behaviour, so the
+# story replay (launcher/stories) does not compare them and learning/stories.py leaves them out
+# of the stories it writes. (action_extract_slots runs after every user message but is not
+# logged as an action; its slot events come right after the user event, before the first one.)
+IGNORED_ACTIONS: Final[frozenset[str]] = frozenset(
+    {"action_listen", "action_session_start", "action_extract_slots"}
+)

@@ -9,32 +9,36 @@ other request is answered (rules.yml) and the form asks its question again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog_access import UNAVAILABLE_TEXT
+from actions.catalog_access import UNAVAILABLE_RESPONSE
+from actions.contract import Entity, Intent
 
+# Rasa's own names, not the domain's: the intent of a message the classifier was unsure of,
+# and the slot a form keeps its current question in.
+NLU_FALLBACK: Final = "nlu_fallback"
+REQUESTED_SLOT: Final = "requested_slot"
 # Messages that can answer a question of a form: their intent does not mean a new request.
 # `classifier_unavailable`: with the classifier down, a form can still take a typed answer.
-ANSWER_INTENTS = frozenset(
+ANSWER_INTENTS: Final = frozenset(
     {
-        "inform",
-        "affirm",
-        "nlu_fallback",
-        "out_of_scope",
-        "thanks",
-        "complaint",
-        "review",
-        "classifier_unavailable",
+        Intent.INFORM,
+        Intent.AFFIRM,
+        NLU_FALLBACK,
+        Intent.OUT_OF_SCOPE,
+        Intent.THANKS,
+        Intent.COMPLAINT,
+        Intent.REVIEW,
+        Intent.CLASSIFIER_UNAVAILABLE,
     }
 )
-TOPIC_CONFIDENCE = 0.8
-REQUESTED_SLOT = "requested_slot"
+TOPIC_CONFIDENCE: Final = 0.8
 ActionClass = TypeVar("ActionClass", bound=type[Action])
-MAX_FREE_TEXT = 1000
+MAX_FREE_TEXT: Final = 1000
 
 
 def latest_intent(tracker: Tracker) -> tuple[str | None, float]:
@@ -56,7 +60,7 @@ def latest_text(tracker: Tracker) -> str:
 
 def is_asked(tracker: Tracker, slot: str) -> bool:
     """Only the slot the form just asked for takes free text."""
-    return bool(tracker.get_slot("requested_slot") == slot)
+    return bool(tracker.get_slot(REQUESTED_SLOT) == slot)
 
 
 def free_text(
@@ -75,7 +79,7 @@ def free_text(
     if not is_asked(tracker, slot):
         return None
     intent, confidence = latest_intent(tracker)
-    if intent == "deny" and (confidence >= TOPIC_CONFIDENCE or not narrative):
+    if intent == Intent.DENY and (confidence >= TOPIC_CONFIDENCE or not narrative):
         # "never mind": rules.yml stops the form. A narrative ("no longer needed") may read
         # as a weak "no"; a street or a city never does.
         return None
@@ -86,7 +90,7 @@ def free_text(
     return text[:MAX_FREE_TEXT]
 
 
-def entity_value(tracker: Tracker, name: str) -> Any:
+def entity_value(tracker: Tracker, name: Entity) -> Any:
     for entity in tracker.latest_message.get("entities") or []:
         if entity.get("entity") == name:
             return entity.get("value")
@@ -118,7 +122,7 @@ def leaves_form(cls: ActionClass) -> ActionClass:
         self: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         events = answer(self, dispatcher, tracker, domain)
-        if any(m.get("text") == UNAVAILABLE_TEXT for m in dispatcher.messages):
+        if any(m.get("response") == UNAVAILABLE_RESPONSE for m in dispatcher.messages):
             # the catalog is down and nothing was answered: the task in hand goes on when
             # it is back, so the form stays
             return events

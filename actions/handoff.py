@@ -9,60 +9,66 @@ agent takes it in time (action_handoff_timeout then offers to carry on or to lea
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action as RasaAction
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.catalog_access import catalog_session
-from actions.forms import conversation_id, entity_value, free_text, is_asked, latest_text
+from actions.contract import IGNORED_ACTIONS, Action, Entity, Slot
+from actions.forms import (
+    REQUESTED_SLOT,
+    conversation_id,
+    entity_value,
+    free_text,
+    is_asked,
+    latest_text,
+)
 from actions.inform import as_shopping
 from catalog.policies import ShopSettingsError, policies
+from catalog.statuses import HandoffStatus
 from catalog.support import leave_message, request_handoff
 
-OFFER_HUMAN_TEXT = "Would you like me to pass you to a person from our support team?"
-OFFER_BUTTONS = [
+OFFER_BUTTONS: Final = [
     {"title": "Yes, please", "payload": "/affirm"},
     {"title": "No, thanks", "payload": "/deny"},
 ]
-REPHRASE_TEXT = (
-    "Sorry, I didn't quite get that. Could you say it in other words? For example \"where is "
-    'my order?", "I want to return an item" or "do you have a black hoodie?"'
-)
-STILL_NOT_UNDERSTOOD_TEXT = "I'm sorry, I still don't understand."
 # Slots a form fills for one task; cleared when the shopper stops the task.
-TASK_SLOTS = (
-    "cancel_confirmed",
-    "street",
-    "city",
-    "region",
-    "postcode",
-    "address_confirmed",
-    "return_item",
-    "return_reason",
-    "delete_confirmed",
-    "newsletter_choice",
-    "newsletter_email",
-    "complaint_text",
-    "message_text",
-    "review_product",
-    "review_rating",
-    "review_text",
+TASK_SLOTS: Final = (
+    Slot.CANCEL_CONFIRMED,
+    Slot.STREET,
+    Slot.CITY,
+    Slot.REGION,
+    Slot.POSTCODE,
+    Slot.ADDRESS_CONFIRMED,
+    Slot.RETURN_ITEM,
+    Slot.RETURN_REASON,
+    Slot.DELETE_CONFIRMED,
+    Slot.NEWSLETTER_CHOICE,
+    Slot.NEWSLETTER_EMAIL,
+    Slot.COMPLAINT_TEXT,
+    Slot.MESSAGE_TEXT,
+    Slot.REVIEW_PRODUCT,
+    Slot.REVIEW_RATING,
+    Slot.REVIEW_TEXT,
 )
-HANDOFF_REASONS = {
-    "action_submit_complaint": "complaint",
-    "action_fallback": "the bot did not understand",
-    "action_order_status": "could not verify an order",
-    "action_refund_status": "could not verify an order",
-    "action_invoice": "could not verify an order",
-    "action_cancel_order": "could not verify an order",
-    "action_change_address": "could not verify an order",
-    "action_submit_return": "could not verify an order",
-    "action_delete_account": "could not verify an order",
+NOT_VERIFIED: Final = "could not verify an order"
+HANDOFF_REASONS: Final[dict[str, str]] = {
+    Action.ACTION_SUBMIT_COMPLAINT: "complaint",
+    Action.ACTION_FALLBACK: "the bot did not understand",
+    Action.ACTION_ORDER_STATUS: NOT_VERIFIED,
+    Action.ACTION_REFUND_STATUS: NOT_VERIFIED,
+    Action.ACTION_INVOICE: NOT_VERIFIED,
+    Action.ACTION_CANCEL_ORDER: NOT_VERIFIED,
+    Action.ACTION_CHANGE_ADDRESS: NOT_VERIFIED,
+    Action.ACTION_SUBMIT_RETURN: NOT_VERIFIED,
+    Action.ACTION_DELETE_ACCOUNT: NOT_VERIFIED,
 }
+ASKED_FOR_A_PERSON: Final = "asked for a person"
 
 
 def in_form(tracker: Tracker) -> bool:
@@ -79,10 +85,7 @@ def previous_turn_actions(tracker: Tracker) -> list[str]:
     for event in tracker.events:
         if event.get("event") == "user":
             turns.append([])
-        elif event.get("event") == "action" and event.get("name") not in (
-            "action_listen",
-            "action_extract_slots",
-        ):
+        elif event.get("event") == "action" and event.get("name") not in IGNORED_ACTIONS:
             turns[-1].append(str(event.get("name")))
     return turns[-2] if len(turns) >= 2 else []
 
@@ -90,30 +93,30 @@ def previous_turn_actions(tracker: Tracker) -> list[str]:
 def handoff_reason(tracker: Tracker) -> str:
     """Why a person is needed: what led to the offer the shopper accepted, else they asked."""
     actions = previous_turn_actions(tracker)
-    if "action_offer_human" in actions:
-        offered = actions.index("action_offer_human")
+    if Action.ACTION_OFFER_HUMAN in actions:
+        offered = actions.index(Action.ACTION_OFFER_HUMAN)
         for name in reversed(actions[:offered]):
             if name in HANDOFF_REASONS:
                 return HANDOFF_REASONS[name]
-    return "asked for a person"
+    return ASKED_FOR_A_PERSON
 
 
-class ActionOfferHuman(Action):
+class ActionOfferHuman(RasaAction):
     """The question whose yes or no the rules follow (rules.yml: accept or decline a person)."""
 
     def name(self) -> str:
-        return "action_offer_human"
+        return Action.ACTION_OFFER_HUMAN
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=OFFER_HUMAN_TEXT, buttons=OFFER_BUTTONS)
+        dispatcher.utter_message(response="utter_offer_human", buttons=OFFER_BUTTONS)
         return []
 
 
-class ActionHandoff(Action):
+class ActionHandoff(RasaAction):
     def name(self) -> str:
-        return "action_handoff"
+        return Action.ACTION_HANDOFF
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -126,18 +129,19 @@ class ActionHandoff(Action):
             return self._unavailable(dispatcher)
         try:
             support = policies().support
-            wait = f"usually within {support.handoff_wait_minutes} minutes ({support.hours})"
         except ShopSettingsError:
-            wait = "as soon as possible"
-        dispatcher.utter_message(
-            text="I've asked a person from our support team to join this chat. They will answer "
-            f"here, {wait}. You can keep writing; they'll see everything."
-        )
+            dispatcher.utter_message(response="utter_handoff_requested_soon")
+        else:
+            dispatcher.utter_message(
+                response="utter_handoff_requested",
+                wait_minutes=support.handoff_wait_minutes,
+                hours=support.hours,
+            )
         return [
             ActiveLoop(None),
-            SlotSet("requested_slot", None),
-            SlotSet("handoff_status", "waiting"),
-            SlotSet("handoff_reason", reason),
+            SlotSet(REQUESTED_SLOT, None),
+            SlotSet(Slot.HANDOFF_STATUS, HandoffStatus.WAITING),
+            SlotSet(Slot.HANDOFF_REASON, reason),
             ConversationPaused(),
         ]
 
@@ -145,35 +149,36 @@ class ActionHandoff(Action):
     def _unavailable(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
         try:
             support = policies().support
-            contact = f"{support.email} or {support.phone}"
         except ShopSettingsError:
-            contact = "our Contact Us page"
-        dispatcher.utter_message(
-            text="Sorry, I can't reach our support team from this chat right now. Please "
-            f"contact them at {contact}."
-        )
+            dispatcher.utter_message(response="utter_support_unreachable_contact_page")
+        else:
+            dispatcher.utter_message(
+                response="utter_support_unreachable",
+                support_email=support.email,
+                support_phone=support.phone,
+            )
         return []
 
 
-class ActionNoHuman(Action):
+class ActionNoHuman(RasaAction):
     def name(self) -> str:
-        return "action_no_human"
+        return Action.ACTION_NO_HUMAN
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text="All right. Is there anything else I can help you with?")
+        dispatcher.utter_message(response="utter_no_human")
         return []
 
 
-class ActionFallback(Action):
+class ActionFallback(RasaAction):
     """Two stages: ask to rephrase; if the next message is not understood either, offer a
     person. Inside a form, Rasa runs the form again after the first stage, which repeats its
     question; the second stage leaves the form. Outside a form, a message that plainly names
     products or filters is searched instead (actions/inform.py `as_shopping`)."""
 
     def name(self) -> str:
-        return "action_fallback"
+        return Action.ACTION_FALLBACK
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -184,61 +189,55 @@ class ActionFallback(Action):
             if shopping is not None:
                 return shopping
         if self.name() in previous_turn_actions(tracker):
-            dispatcher.utter_message(text=STILL_NOT_UNDERSTOOD_TEXT)
-            stop = [ActiveLoop(None), SlotSet("requested_slot", None)] if in_form(tracker) else []
-            return [*stop, FollowupAction("action_offer_human")]
-        dispatcher.utter_message(text=REPHRASE_TEXT)
+            dispatcher.utter_message(response="utter_still_not_understood")
+            stop = [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)] if in_form(tracker) else []
+            return [*stop, FollowupAction(Action.ACTION_OFFER_HUMAN)]
+        dispatcher.utter_message(response="utter_rephrase")
         return []
 
 
-class ActionStop(Action):
+class ActionStop(RasaAction):
     """ "No" or "never mind" outside a yes/no question: stop the current task, if any."""
 
     def name(self) -> str:
-        return "action_stop"
+        return Action.ACTION_STOP
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         if in_form(tracker):
-            dispatcher.utter_message(
-                text="OK, I've stopped that. Is there anything else I can help you with?"
-            )
-            return [ActiveLoop(None), SlotSet("requested_slot", None), *clear_task_slots()]
-        dispatcher.utter_message(text="OK. Is there anything else I can help you with?")
+            dispatcher.utter_message(response="utter_task_stopped")
+            return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *clear_task_slots()]
+        dispatcher.utter_message(response="utter_nothing_to_stop")
         return []
 
 
-TIMEOUT_TEXT = (
-    "I'm sorry, no one from our support team is free right now. You can carry on with me, "
-    "or leave a message and the team will answer you by e-mail."
-)
-TIMEOUT_BUTTONS = [
+TIMEOUT_BUTTONS: Final = [
     {"title": "Carry on with the assistant", "payload": "/continue_with_bot"},
     {"title": "Leave a message", "payload": "/leave_message"},
 ]
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class ActionHandoffTimeout(Action):
+class ActionHandoffTimeout(RasaAction):
     """Triggered by the web server (web/hub.py) when no agent took the handoff in time; the
     conversation is already resumed."""
 
     def name(self) -> str:
-        return "action_handoff_timeout"
+        return Action.ACTION_HANDOFF_TIMEOUT
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=TIMEOUT_TEXT, buttons=TIMEOUT_BUTTONS)
-        return [SlotSet("handoff_status", None)]
+        dispatcher.utter_message(response="utter_handoff_timed_out", buttons=TIMEOUT_BUTTONS)
+        return [SlotSet(Slot.HANDOFF_STATUS, None)]
 
 
 class ValidateLeaveMessageForm(FormValidationAction):
     """The message, then where to answer it: a shopper who proved an order is not asked."""
 
     def name(self) -> str:
-        return "validate_leave_message_form"
+        return Action.VALIDATE_LEAVE_MESSAGE_FORM
 
     async def required_slots(
         self,
@@ -247,59 +246,56 @@ class ValidateLeaveMessageForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        if tracker.get_slot("verified_customer_email"):
-            return [slot for slot in domain_slots if slot != "contact_email"]
+        if tracker.get_slot(Slot.VERIFIED_CUSTOMER_EMAIL):
+            return [slot for slot in domain_slots if slot != Slot.CONTACT_EMAIL]
         return domain_slots
 
     def extract_message_text(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = free_text(tracker, "message_text", narrative=True)
-        return {"message_text": text} if text else {}
+        text = free_text(tracker, Slot.MESSAGE_TEXT, narrative=True)
+        return {Slot.MESSAGE_TEXT: text} if text else {}
 
     def extract_contact_email(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if not is_asked(tracker, "contact_email"):
+        if not is_asked(tracker, Slot.CONTACT_EMAIL):
             return {}
-        found = entity_value(tracker, "email") or latest_text(tracker)
-        return {"contact_email": str(found).strip()} if found else {}
+        found = entity_value(tracker, Entity.EMAIL) or latest_text(tracker)
+        return {Slot.CONTACT_EMAIL: str(found).strip()} if found else {}
 
     def validate_contact_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         address = str(value).strip().lower()
         if not EMAIL.match(address) or len(address) > 255:
-            dispatcher.utter_message(
-                text="That doesn't look like an e-mail address. Please write it like "
-                "name@example.com."
-            )
-            return {"contact_email": None}
-        return {"contact_email": address}
+            dispatcher.utter_message(response="utter_contact_email_invalid")
+            return {Slot.CONTACT_EMAIL: None}
+        return {Slot.CONTACT_EMAIL: address}
 
 
-class ActionLeaveMessage(Action):
+class ActionLeaveMessage(RasaAction):
     def name(self) -> str:
-        return "action_leave_message"
+        return Action.ACTION_LEAVE_MESSAGE
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        email = tracker.get_slot("verified_customer_email") or tracker.get_slot("contact_email")
+        email = tracker.get_slot(Slot.VERIFIED_CUSTOMER_EMAIL) or tracker.get_slot(
+            Slot.CONTACT_EMAIL
+        )
         try:
             with catalog_session() as session:
                 message = leave_message(
                     session,
                     conversation_id(tracker),
                     email,
-                    str(tracker.get_slot("message_text") or ""),
+                    str(tracker.get_slot(Slot.MESSAGE_TEXT) or ""),
                 )
                 reference = f"M-{message.id}"
         except SQLAlchemyError:
             return ActionHandoff._unavailable(dispatcher)
         dispatcher.utter_message(
-            text=f"Thank you. I've passed your message to our support team (reference "
-            f"{reference}); they'll answer you at {email}. Is there anything else I can help "
-            "you with?"
+            response="utter_message_left", reference=reference, reply_to=str(email)
         )
-        return [SlotSet("message_text", None)]
+        return [SlotSet(Slot.MESSAGE_TEXT, None)]

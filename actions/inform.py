@@ -19,50 +19,37 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.catalog_access import catalog_session
+from actions.contract import Action as ActionName
+from actions.contract import Entity, Form, Intent
 from actions.forms import latest_text
 from actions.product_details import ActionProductQuestion, ActionSelectProduct
 from actions.products import ActionRefineSearch, ActionSearchProducts, acts_as
-from actions.routing import (
-    INFORM,
-    PRODUCT_QUESTION,
-    REFINE_SEARCH,
-    SEARCH_PRODUCT,
-    SELECT_PRODUCT,
-    TRACK_ORDER,
-    effective_intent,
-)
+from actions.routing import effective_intent
 from actions.search_state import ShoppingState, entities_of
 from catalog.carried import kinds_in
 from catalog.finding import own_words
 from catalog.naming import product_named_in
 from catalog.search import strict_matches
 
-TRACK_ORDER_FORM = "track_order_form"
-UNCLEAR_TEXT = (
-    "I'm not sure what you'd like me to do with that. I can find products (for example "
-    "“men's hoodies under $50”), track an order or a refund, start a return and answer "
-    "questions about delivery, payment and your account. What would you like?"
-)
-
 
 class ActionRouteInform(Action):
     def name(self) -> str:
-        return "action_route_inform"
+        return ActionName.ACTION_ROUTE_INFORM
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         routed = acts_as(tracker, form_asks=False)  # a form that asked did not take it
-        if routed == TRACK_ORDER:
-            return [FollowupAction(TRACK_ORDER_FORM)]
-        if routed == REFINE_SEARCH:
+        if routed == Intent.TRACK_ORDER:
+            return [FollowupAction(Form.TRACK_ORDER_FORM)]
+        if routed == Intent.REFINE_SEARCH:
             return ActionRefineSearch().run(dispatcher, tracker, domain)
-        if routed == SELECT_PRODUCT:
+        if routed == Intent.SELECT_PRODUCT:
             return ActionSelectProduct().run(dispatcher, tracker, domain)
         shopping = as_shopping(dispatcher, tracker, domain, bare_answer=True)
         if shopping is not None:
             return shopping
-        dispatcher.utter_message(text=UNCLEAR_TEXT)
+        dispatcher.utter_message(response="utter_unclear")
         return []
 
 
@@ -98,27 +85,27 @@ def shopping_reading(
     `inform`: "kettlebell", "hoodie"), never for a fallback, so "blorp snazzle" stays None.
     """
     routed = effective_intent(
-        INFORM,
+        Intent.INFORM,
         entities,
         form_active=False,
         searching=searching,
         words=own_words(text, entities),
     )
-    if routed == REFINE_SEARCH:
-        return REFINE_SEARCH
+    if routed == Intent.REFINE_SEARCH:
+        return Intent.REFINE_SEARCH
     named = product_named_in(session, text) is not None or any(
-        e.get("entity") == "product" for e in entities
+        e.get("entity") == Entity.PRODUCT for e in entities
     )
     if named and ASKS_ABOUT.search(text):
-        return PRODUCT_QUESTION
-    if routed == SEARCH_PRODUCT or named:
-        return SEARCH_PRODUCT
+        return Intent.PRODUCT_QUESTION
+    if routed == Intent.SEARCH_PRODUCT or named:
+        return Intent.SEARCH_PRODUCT
     if kinds_in(text) and (bare_answer or ASKS_FOR.search(text)):
         # a kind alone counts only when it is asked for: "do u sell protein powder", not
         # "'; DROP TABLE orders; --"
-        return SEARCH_PRODUCT
+        return Intent.SEARCH_PRODUCT
     if bare_answer and strict_matches(session, text) > 0:
-        return SEARCH_PRODUCT
+        return Intent.SEARCH_PRODUCT
     return None
 
 
@@ -141,10 +128,10 @@ def as_shopping(
             )
     except SQLAlchemyError:
         return None
-    if reading == REFINE_SEARCH:
+    if reading == Intent.REFINE_SEARCH:
         return ActionRefineSearch().run(dispatcher, tracker, domain)
-    if reading == PRODUCT_QUESTION:
+    if reading == Intent.PRODUCT_QUESTION:
         return ActionProductQuestion().run(dispatcher, tracker, domain)
-    if reading == SEARCH_PRODUCT:
+    if reading == Intent.SEARCH_PRODUCT:
         return ActionSearchProducts().run(dispatcher, tracker, domain)
     return None

@@ -9,27 +9,21 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Final
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action as RasaAction
+from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.catalog_access import catalog_failure, catalog_session
+from actions.catalog_access import apologise_if_catalog_down, catalog_session
 from actions.change_notices import notify_change
+from actions.contract import Action, Intent, Slot
 from actions.forms import free_text
-from actions.shop_answers import money
-from actions.verification import (
-    LOCKED_TEXT,
-    MAX_FAILURES,
-    OrderFormValidation,
-    failures,
-    verified_order,
-)
+from actions.verification import MAX_FAILURES, OrderFormValidation, failures, verified_order
 from catalog import addresses, outbox
 from catalog.customer_service import (
     NotAllowed,
@@ -41,6 +35,9 @@ from catalog.customer_service import (
 )
 from catalog.models import Order
 from catalog.policies import policies
+from catalog.statuses import OrderStatus, RefundStatus
+from core.clock import utc_now
+from core.money import format_money
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +45,49 @@ YES_NO_BUTTONS = [
     {"title": "Yes", "payload": "/affirm"},
     {"title": "No", "payload": "/deny"},
 ]
-STATUS_TEXT = {
-    "pending": "has been received and is waiting for payment",
-    "processing": "has been paid and is being prepared; it has not shipped yet",
-    "shipped": "has shipped and is on its way",
-    "delivered": "has been delivered",
-    "cancelled": "was cancelled",
-    "returned": "was returned to us; the refund is being processed",
-    "refunded": "was returned and refunded",
+# One response per order status (bot/domain.yml); a status without its own is told by name.
+STATUS_RESPONSES: Final[dict[str, str]] = {
+    OrderStatus.PENDING: "utter_order_status_pending",
+    OrderStatus.PROCESSING: "utter_order_status_processing",
+    OrderStatus.SHIPPED: "utter_order_status_shipped",
+    OrderStatus.DELIVERED: "utter_order_status_delivered",
+    OrderStatus.CANCELLED: "utter_order_status_cancelled",
+    OrderStatus.RETURNED: "utter_order_status_returned",
+    OrderStatus.REFUNDED: "utter_order_status_refunded",
 }
+OTHER_STATUS_RESPONSE: Final = "utter_order_status_other"
+# ... and, for an order whose parcel arrived, with the day it did.
+DELIVERED_RESPONSES: Final[dict[str, str]] = {
+    OrderStatus.DELIVERED: "utter_order_status_delivered_on",
+    OrderStatus.RETURNED: "utter_order_status_returned_on",
+    OrderStatus.REFUNDED: "utter_order_status_refunded_on",
+}
+# Why an order can't be cancelled, or its address changed, any more: by status.
+CANNOT_CANCEL: Final[dict[str, str]] = {
+    OrderStatus.SHIPPED: "utter_cannot_cancel_shipped",
+    OrderStatus.DELIVERED: "utter_cannot_cancel_delivered",
+    OrderStatus.PENDING: "utter_cannot_cancel_pending",
+    OrderStatus.PROCESSING: "utter_cannot_cancel_processing",
+    OrderStatus.CANCELLED: "utter_cannot_cancel_cancelled",
+    OrderStatus.RETURNED: "utter_cannot_cancel_returned",
+    OrderStatus.REFUNDED: "utter_cannot_cancel_refunded",
+}
+CANNOT_CHANGE: Final[dict[str, str]] = {
+    OrderStatus.SHIPPED: "utter_cannot_change_shipped",
+    OrderStatus.DELIVERED: "utter_cannot_change_delivered",
+    OrderStatus.PENDING: "utter_cannot_change_pending",
+    OrderStatus.PROCESSING: "utter_cannot_change_processing",
+    OrderStatus.CANCELLED: "utter_cannot_change_cancelled",
+    OrderStatus.RETURNED: "utter_cannot_change_returned",
+    OrderStatus.REFUNDED: "utter_cannot_change_refunded",
+}
+CANNOT_OTHER: Final = {"cancel": "utter_cannot_cancel_other", "change": "utter_cannot_change_other"}
+ADDRESS_SLOTS: Final = (Slot.STREET, Slot.CITY, Slot.REGION, Slot.POSTCODE)
 
 
 def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    """The one clock (core.clock): aware UTC, to the second."""
+    return utc_now()
 
 
 def today() -> date:
@@ -75,21 +102,32 @@ def items_text(order: Order) -> str:
     return ", ".join(f"{line.qty} × {line.name}" for line in order.lines)
 
 
-def describe(order: Order) -> str:
+def order_money(order: Order, cents: int) -> str:
+    """An amount of this order, in the order's currency."""
+    return format_money(cents, order.currency)
+
+
+def describe(order: Order, dispatcher: CollectingDispatcher) -> None:
     """Status, items, and for a shipped order the carrier, tracking number and ETA."""
-    status = STATUS_TEXT.get(order.status, f"has the status “{order.status}”")
-    text = f"Your order {order.number} {status}. It contains {items_text(order)}."
+    facts: dict[str, Any] = {"order_number": order.number, "items": items_text(order)}
     info = tracking(order)
-    if info.carrier and info.tracking_number and order.status == "shipped":
-        text += f" It travels with {info.carrier}, tracking number {info.tracking_number}"
-        text += f" ({info.tracking_url})" if info.tracking_url else ""
-        text += f"; expected delivery: {day(info.eta)}." if info.eta else "."
-    elif info.delivered_at:
-        text += f" It was delivered on {day(info.delivered_at)}."
-    return text
+    response = STATUS_RESPONSES.get(order.status, OTHER_STATUS_RESPONSE)
+    if response == OTHER_STATUS_RESPONSE:
+        facts["status"] = order.status
+    if info.carrier and info.tracking_number and order.status == OrderStatus.SHIPPED:
+        link = f" ({info.tracking_url})" if info.tracking_url else ""
+        facts |= {"carrier": info.carrier, "tracking": f"{info.tracking_number}{link}"}
+        response = "utter_order_status_shipped_tracked"
+        if info.eta:
+            response, facts["eta"] = "utter_order_status_shipped_tracked_eta", day(info.eta)
+    elif info.delivered_at and order.status in DELIVERED_RESPONSES:
+        # (an arrival day on an order in another status is not told)
+        response = DELIVERED_RESPONSES[order.status]
+        facts["delivered_on"] = day(info.delivered_at)
+    dispatcher.utter_message(response=response, **facts)
 
 
-class OrderTaskAction(Action, ABC):
+class OrderTaskAction(RasaAction, ABC):
     """The submit of an order form: runs `act` on the verified order, or says why not."""
 
     @abstractmethod
@@ -102,260 +140,288 @@ class OrderTaskAction(Action, ABC):
         """Slots of this task to clear, so the next time the form asks again."""
         return []
 
+    @apologise_if_catalog_down
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        try:
-            with catalog_session() as session:
-                order = verified_order(session, tracker)
-                if order is not None:
-                    return [*self.act(session, order, dispatcher, tracker), *self.done()]
-        except SQLAlchemyError:
-            return catalog_failure(dispatcher)
+        with catalog_session() as session:
+            order = verified_order(session, tracker)
+            if order is not None:
+                return [*self.act(session, order, dispatcher, tracker), *self.done()]
         if failures(tracker) >= MAX_FAILURES:
-            dispatcher.utter_message(text=LOCKED_TEXT)
-            return [*self.done(), FollowupAction("action_offer_human")]
-        dispatcher.utter_message(
-            text="I need the order number and the e-mail address it was placed with first."
-        )
+            dispatcher.utter_message(response="utter_verification_locked")
+            return [*self.done(), FollowupAction(Action.ACTION_OFFER_HUMAN)]
+        dispatcher.utter_message(response="utter_order_verification_needed")
         return self.done()
 
 
 class ValidateTrackOrderForm(OrderFormValidation):
     def name(self) -> str:
-        return "validate_track_order_form"
+        return Action.VALIDATE_TRACK_ORDER_FORM
 
 
 class ValidateTrackRefundForm(OrderFormValidation):
     def name(self) -> str:
-        return "validate_track_refund_form"
+        return Action.VALIDATE_TRACK_REFUND_FORM
 
 
 class ValidateInvoiceForm(OrderFormValidation):
     def name(self) -> str:
-        return "validate_invoice_form"
+        return Action.VALIDATE_INVOICE_FORM
 
 
 class ActionOrderStatus(OrderTaskAction):
     def name(self) -> str:
-        return "action_order_status"
+        return Action.ACTION_ORDER_STATUS
 
     def act(
         self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=describe(order))
+        describe(order, dispatcher)
         return []
 
 
 class ActionRefundStatus(OrderTaskAction):
     def name(self) -> str:
-        return "action_refund_status"
+        return Action.ACTION_REFUND_STATUS
 
     def act(
         self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         refunds = refund_status(order)
         if not refunds:
-            dispatcher.utter_message(
-                text=f"There is no refund on order {order.number}. A refund starts when a "
-                "return reaches us or an order is cancelled; I can start a return if you like."
-            )
+            dispatcher.utter_message(response="utter_no_refund", order_number=order.number)
             return []
-        lines = []
-        for refund in refunds:
-            if refund.status == "processed":
-                lines.append(
-                    f"{money(refund.amount_cents)} was refunded to your {refund.method} on "
-                    f"{day(refund.processed_at)}."
+        for refund in refunds:  # one message per refund (an order rarely has more than one)
+            amount = order_money(order, refund.amount_cents)
+            if refund.status == RefundStatus.PROCESSED:
+                dispatcher.utter_message(
+                    response="utter_refund_processed",
+                    order_number=order.number,
+                    amount=amount,
+                    method=refund.method,
+                    refunded_on=day(refund.processed_at),
                 )
             else:
-                lines.append(
-                    f"A refund of {money(refund.amount_cents)} to your {refund.method} is being "
-                    f"processed (started {day(refund.created_at)}); allow "
-                    f"{policies().returns.processing_days}."
+                dispatcher.utter_message(
+                    response="utter_refund_pending",
+                    order_number=order.number,
+                    amount=amount,
+                    method=refund.method,
+                    started_on=day(refund.created_at),
+                    processing_days=policies().returns.processing_days,
                 )
-        dispatcher.utter_message(text=f"Order {order.number}: " + " ".join(lines))
         return []
 
 
 class ActionInvoice(OrderTaskAction):
     def name(self) -> str:
-        return "action_invoice"
+        return Action.ACTION_INVOICE
 
     def act(
         self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         if not order.invoices:
+            dispatcher.utter_message(response="utter_no_invoice", order_number=order.number)
+            return []
+        orders_page = policies().page("orders")
+        if len(order.invoices) == 1:
+            [invoice] = order.invoices
             dispatcher.utter_message(
-                text=f"Order {order.number} has no invoice yet: it is issued when the order is "
-                "paid."
+                response="utter_invoice",
+                order_number=order.number,
+                invoice_number=invoice.number,
+                issued_on=day(invoice.issued_at),
+                amount=order_money(order, invoice.amount_cents),
+                orders_page=orders_page,
             )
             return []
         invoices = "; ".join(
-            f"{inv.number} of {day(inv.issued_at)} for {money(inv.amount_cents)}"
+            f"{inv.number} ({day(inv.issued_at)}, {order_money(order, inv.amount_cents)})"
             for inv in order.invoices
         )
         dispatcher.utter_message(
-            text=f"Order {order.number} has the invoice {invoices}. You can download it as a "
-            f"PDF from your orders page: {policies().page('orders')}."
+            response="utter_invoices",
+            order_number=order.number,
+            invoices=invoices,
+            orders_page=orders_page,
         )
         return []
 
 
 class ValidateCancelOrderForm(OrderFormValidation):
     def name(self) -> str:
-        return "validate_cancel_order_form"
+        return Action.VALIDATE_CANCEL_ORDER_FORM
 
     def task_slots(self, order: Order, tracker: Tracker) -> list[str]:
-        return ["cancel_confirmed"] if can_cancel(order) else []
+        return [Slot.CANCEL_CONFIRMED] if can_cancel(order) else []
 
 
-class ActionAskCancelConfirmed(Action):
+class ActionAskCancelConfirmed(RasaAction):
     def name(self) -> str:
-        return "action_ask_cancel_confirmed"
+        return Action.ACTION_ASK_CANCEL_CONFIRMED
 
+    @apologise_if_catalog_down
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        try:
-            with catalog_session() as session:
-                order = verified_order(session, tracker)
-                summary = (
-                    f"order {order.number} ({items_text(order)}, {money(order.total_cents)})"
-                    if order
-                    else "this order"
+        cents = policies().cancellation_fee_cents
+        with catalog_session() as session:
+            order = verified_order(session, tracker)
+            if order is None:  # the form verified it; it may have gone since
+                fee = {"fee": format_money(cents)} if cents else {}
+                dispatcher.utter_message(
+                    response="utter_confirm_cancel_fee_this_order"
+                    if cents
+                    else "utter_confirm_cancel_free_this_order",
+                    buttons=YES_NO_BUTTONS,
+                    **fee,
                 )
-        except SQLAlchemyError:
-            return catalog_failure(dispatcher)
-        fee = policies().cancellation_fee_cents
-        cost = "free" if fee == 0 else f"subject to a fee of {money(fee)}"
-        dispatcher.utter_message(
-            text=f"It hasn't shipped yet, so cancelling is {cost}. Shall I cancel {summary}?",
-            buttons=YES_NO_BUTTONS,
-        )
+                return []
+            fee = {"fee": order_money(order, cents)} if cents else {}
+            dispatcher.utter_message(
+                response="utter_confirm_cancel_fee" if cents else "utter_confirm_cancel_free",
+                order_number=order.number,
+                items=items_text(order),
+                total=order_money(order, order.total_cents),
+                buttons=YES_NO_BUTTONS,
+                **fee,
+            )
         return []
 
 
 class ActionCancelOrder(OrderTaskAction):
     def name(self) -> str:
-        return "action_cancel_order"
+        return Action.ACTION_CANCEL_ORDER
 
     def done(self) -> list[dict[str, Any]]:
-        return [SlotSet("cancel_confirmed", None)]
+        return [SlotSet(Slot.CANCEL_CONFIRMED, None)]
 
     def act(
         self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         if not can_cancel(order):
-            dispatcher.utter_message(text=cannot_change_text(order, "cancelled"))
+            cannot_change(order, "cancel", dispatcher)
             return []
-        if tracker.get_slot("cancel_confirmed") is not True:
-            dispatcher.utter_message(text=f"OK, I've left order {order.number} as it is.")
+        if tracker.get_slot(Slot.CANCEL_CONFIRMED) is not True:
+            dispatcher.utter_message(response="utter_order_kept", order_number=order.number)
             return []
         try:
             result = cancel_order(
                 session, order, now(), fee_cents=policies().cancellation_fee_cents
             )
         except NotAllowed as refusal:
-            dispatcher.utter_message(text=str(refusal))
+            dispatcher.utter_message(response="utter_refusal", reason=str(refusal))
             return []
         notify_change(
             session, order, tracker, outbox.ORDER_CANCELLED, "cancelled",
             f"Your order {order.number} ({items_text(order)}) was cancelled in our chat.",
         )  # fmt: skip
-        refund = (
-            f" A refund of {money(result.refund.amount_cents)} goes back to your "
-            f"{result.refund.method} within {policies().returns.processing_days}."
-            if result.refund and result.refund.amount_cents
-            else ""
-        )
-        dispatcher.utter_message(text=f"Done: order {order.number} is cancelled.{refund}")
+        if result.refund and result.refund.amount_cents:
+            dispatcher.utter_message(
+                response="utter_order_cancelled_refund",
+                order_number=order.number,
+                amount=order_money(order, result.refund.amount_cents),
+                method=result.refund.method,
+                processing_days=policies().returns.processing_days,
+            )
+        else:
+            dispatcher.utter_message(response="utter_order_cancelled", order_number=order.number)
         return []
 
 
-def cannot_change_text(order: Order, change: str) -> str:
-    """Why an order can't be cancelled or changed any more, and what the shopper can do."""
-    if order.status in ("shipped", "delivered"):
-        moved = "shipped" if order.status == "shipped" else "been delivered"
-        return (
-            f"Order {order.number} has already {moved}, so it can't be {change} any more. Once "
-            f"it arrives you can return it within {policies().returns.window_days} days; say "
-            '"I want to return an item".'
+def cannot_change(order: Order, change: str, dispatcher: CollectingDispatcher) -> None:
+    """Why an order can't be cancelled (`change` "cancel") or its address changed ("change")
+    any more, and what the shopper can do."""
+    responses = CANNOT_CANCEL if change == "cancel" else CANNOT_CHANGE
+    response = responses.get(order.status)
+    if response is None:
+        dispatcher.utter_message(
+            response=CANNOT_OTHER[change], order_number=order.number, status=order.status
         )
-    status = STATUS_TEXT.get(order.status, f"has the status {order.status}")
-    return f"Order {order.number} {status}, so it can't be {change}."
+    elif order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        dispatcher.utter_message(
+            response=response,
+            order_number=order.number,
+            window_days=policies().returns.window_days,
+        )
+    else:
+        dispatcher.utter_message(response=response, order_number=order.number)
 
 
 class ValidateChangeAddressForm(OrderFormValidation):
     def name(self) -> str:
-        return "validate_change_address_form"
+        return Action.VALIDATE_CHANGE_ADDRESS_FORM
 
     def task_slots(self, order: Order, tracker: Tracker) -> list[str]:
         if not can_cancel(order):  # the address can change exactly while it could be cancelled
             return []
-        return ["street", "city", "region", "postcode", "address_confirmed"]
+        return [*ADDRESS_SLOTS, Slot.ADDRESS_CONFIRMED]
 
     def _field(
-        self, slot: str, check: addresses.FieldCheck, dispatcher: CollectingDispatcher
+        self, slot: Slot, check: addresses.FieldCheck, dispatcher: CollectingDispatcher
     ) -> dict[str, Any]:
         if check.value is None:
-            dispatcher.utter_message(text=check.problem or f"That doesn't look like a {slot}.")
+            if check.problem:
+                dispatcher.utter_message(response="utter_refusal", reason=check.problem)
+            else:
+                dispatcher.utter_message(response="utter_address_field_invalid", field=str(slot))
         return {slot: check.value}
 
     def extract_street(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = free_text(tracker, "street", frozenset({"change_shipping_address"}))
+        text = free_text(tracker, Slot.STREET, frozenset({Intent.CHANGE_SHIPPING_ADDRESS}))
         if text and (whole := addresses.split_one_line(text)):
             return dict(whole)  # the whole address at once: each field is still checked
-        return {"street": text} if text else {}
+        return {Slot.STREET: text} if text else {}
 
     def extract_city(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = free_text(tracker, "city")
-        return {"city": text} if text else {}
+        text = free_text(tracker, Slot.CITY)
+        return {Slot.CITY: text} if text else {}
 
     def extract_region(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = free_text(tracker, "region")
-        return {"region": text} if text else {}
+        text = free_text(tracker, Slot.REGION)
+        return {Slot.REGION: text} if text else {}
 
     def extract_postcode(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = free_text(tracker, "postcode")
-        return {"postcode": text} if text else {}
+        text = free_text(tracker, Slot.POSTCODE)
+        return {Slot.POSTCODE: text} if text else {}
 
     def validate_street(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._field("street", addresses.validate_street(str(value)), dispatcher)
+        return self._field(Slot.STREET, addresses.validate_street(str(value)), dispatcher)
 
     def validate_city(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._field("city", addresses.validate_city(str(value)), dispatcher)
+        return self._field(Slot.CITY, addresses.validate_city(str(value)), dispatcher)
 
     def validate_region(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._field("region", addresses.validate_region(str(value)), dispatcher)
+        return self._field(Slot.REGION, addresses.validate_region(str(value)), dispatcher)
 
     def validate_postcode(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._field("postcode", addresses.validate_postcode(str(value)), dispatcher)
+        return self._field(Slot.POSTCODE, addresses.validate_postcode(str(value)), dispatcher)
 
 
 def new_address(tracker: Tracker, name: str) -> addresses.Address:
     return addresses.Address(
         name=name,
-        street=str(tracker.get_slot("street")),
-        city=str(tracker.get_slot("city")),
-        region=str(tracker.get_slot("region")),
-        postcode=str(tracker.get_slot("postcode")),
+        street=str(tracker.get_slot(Slot.STREET)),
+        city=str(tracker.get_slot(Slot.CITY)),
+        region=str(tracker.get_slot(Slot.REGION)),
+        postcode=str(tracker.get_slot(Slot.POSTCODE)),
     )
 
 
@@ -363,17 +429,17 @@ def address_text(address: addresses.Address) -> str:
     return f"{address.street}, {address.city}, {address.region} {address.postcode}"
 
 
-class ActionAskAddressConfirmed(Action):
+class ActionAskAddressConfirmed(RasaAction):
     def name(self) -> str:
-        return "action_ask_address_confirmed"
+        return Action.ACTION_ASK_ADDRESS_CONFIRMED
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        address = new_address(tracker, "")
         dispatcher.utter_message(
-            text=f"Shall I change the shipping address of order "
-            f"{tracker.get_slot('verified_order_number')} to {address_text(address)}?",
+            response="utter_confirm_address",
+            order_number=str(tracker.get_slot(Slot.VERIFIED_ORDER_NUMBER)),
+            address=address_text(new_address(tracker, "")),
             buttons=YES_NO_BUTTONS,
         )
         return []
@@ -381,34 +447,33 @@ class ActionAskAddressConfirmed(Action):
 
 class ActionChangeAddress(OrderTaskAction):
     def name(self) -> str:
-        return "action_change_address"
+        return Action.ACTION_CHANGE_ADDRESS
 
     def done(self) -> list[dict[str, Any]]:
-        return [
-            SlotSet(slot, None)
-            for slot in ("street", "city", "region", "postcode", "address_confirmed")
-        ]
+        return [SlotSet(slot, None) for slot in (*ADDRESS_SLOTS, Slot.ADDRESS_CONFIRMED)]
 
     def act(
         self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         if not can_cancel(order):
-            dispatcher.utter_message(text=cannot_change_text(order, "changed"))
+            cannot_change(order, "change", dispatcher)
             return []
-        if tracker.get_slot("address_confirmed") is not True:
-            dispatcher.utter_message(text=f"OK, order {order.number} keeps its shipping address.")
+        if tracker.get_slot(Slot.ADDRESS_CONFIRMED) is not True:
+            dispatcher.utter_message(response="utter_address_kept", order_number=order.number)
             return []
         address = new_address(tracker, order.ship_name or "")
         try:
             change_shipping_address(session, order, address, now())
         except NotAllowed as refusal:
-            dispatcher.utter_message(text=str(refusal))
+            dispatcher.utter_message(response="utter_refusal", reason=str(refusal))
             return []
         notify_change(
             session, order, tracker, outbox.ADDRESS_CHANGED, "new shipping address",
             f"Your order {order.number} will now be shipped to {address_text(address)}.",
         )  # fmt: skip
         dispatcher.utter_message(
-            text=f"Done: order {order.number} will be shipped to {address_text(address)}."
+            response="utter_address_changed",
+            order_number=order.number,
+            address=address_text(address),
         )
         return []

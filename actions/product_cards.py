@@ -6,6 +6,10 @@ which the widget shows as a carousel: no list of links to read past. Any other c
 terminal, a REST client that says nothing about itself) gets the numbered list as text, then
 the same payload, which Rasa's REST contract lets a client render or ignore. The card fields
 are documented in docs/contracts.md.
+
+The sentence is a response of bot/domain.yml ending in `{products}`: empty where cards render,
+the numbered list (data, not wording) on a text channel, so one message carries both and the
+wording stays in the domain. Close matches follow under `utter_close_matches`.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog_access import settings
 from actions.channel import shows_cards
+from actions.replies import Reply
 from catalog.search import ProductHit
-from catalog.text import format_price
+from core.money import format_money
 
 CARDS_TYPE = "product_cards"
-CLOSE_MATCHES_TEXT = "Close matches, not quite everything you asked for:"
+# The variable of every response that introduces products (the module's docstring says why).
+PRODUCTS_VARIABLE = "products"
 
 
 def misses(hit: ProductHit) -> list[str]:
@@ -48,10 +54,10 @@ def card(hit: ProductHit) -> dict[str, Any]:
     return {
         "sku": hit.sku,
         "name": hit.name,
-        "price": format_price(hit.price_cents, hit.currency),
+        "price": format_money(hit.price_cents, hit.currency),
         "price_cents": hit.price_cents,
         "currency": hit.currency,
-        "regular_price": format_price(hit.regular_price_cents, hit.currency) if on_sale else None,
+        "regular_price": format_money(hit.regular_price_cents, hit.currency) if on_sale else None,
         "image": image_url(hit),
         "url": product_url(hit),
         "rating": round(hit.rating, 1) if hit.rating is not None else None,
@@ -67,9 +73,9 @@ def card(hit: ProductHit) -> dict[str, Any]:
 def text_line(position: int, hit: ProductHit) -> str:
     """'1. Chaz Kangeroo Hoodie — $52.00 — ★4.3 (3) — https://…' for channels without cards;
     a close match says what it breaks before the link ('— $56.00, over your $50.00')."""
-    parts = [f"{position}. {hit.name}", format_price(hit.price_cents, hit.currency)]
+    parts = [f"{position}. {hit.name}", format_money(hit.price_cents, hit.currency)]
     if hit.price_cents < hit.regular_price_cents:
-        parts[1] += f" (was {format_price(hit.regular_price_cents, hit.currency)})"
+        parts[1] += f" (was {format_money(hit.regular_price_cents, hit.currency)})"
     if hit.rating is not None and hit.review_count:
         parts.append(f"★{hit.rating:.1f} ({hit.review_count})")
     if not hit.in_stock:
@@ -80,31 +86,38 @@ def text_line(position: int, hit: ProductHit) -> str:
     return " — ".join(parts)
 
 
+def listing(lines: Sequence[str]) -> str:
+    """The `{products}` of a response on a text channel: each line on its own line."""
+    return "".join(f"\n{line}" for line in lines)
+
+
 def send_products(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
-    intro: str,
+    intro: Reply,
     hits: Sequence[ProductHit],
     start: int = 1,
 ) -> None:
     """The products in the form the channel shows best (the module's docstring says which).
 
-    `start` numbers the text list (the second page starts at 6). Close matches (missing a
-    filter or matching the words only in their description) follow the exact ones: under a
-    line that says so in the text, marked `exact: false` with their `misses` on a card.
+    `intro` is a response with a `{products}` variable. `start` numbers the text list (the
+    second page starts at 6). Close matches (missing a filter or matching the words only in
+    their description) follow the exact ones: on a text channel in a message of their own
+    (`utter_close_matches`), on a card marked `exact: false` with their `misses`.
     """
     cards = {"type": CARDS_TYPE, "products": [card(hit) for hit in hits]}
     if shows_cards(tracker):
-        if intro:
-            dispatcher.utter_message(text=intro)
+        intro.send(dispatcher, **{PRODUCTS_VARIABLE: ""})
         if hits:
             dispatcher.utter_message(json_message=cards)
         return
-    lines = [intro]
+    groups: list[list[str]] = [[]]
     for i, hit in enumerate(hits):
         if not hit.exact and (i == 0 or hits[i - 1].exact):
-            lines.append(CLOSE_MATCHES_TEXT)
-        lines.append(text_line(start + i, hit))
-    dispatcher.utter_message(text="\n".join(lines))
+            groups.append([])
+        groups[-1].append(text_line(start + i, hit))
+    intro.send(dispatcher, **{PRODUCTS_VARIABLE: listing(groups[0])})
+    for close in groups[1:]:
+        dispatcher.utter_message(response="utter_close_matches", products=listing(close))
     if hits:
         dispatcher.utter_message(json_message=cards)

@@ -2,7 +2,8 @@
 
 "The second one" and "compare the first two" point into the last list the shopper saw;
 "it" is the product last picked. Questions are answered from the product's attributes,
-description and reviews (catalog/answers.py), quoting the shop's own words.
+description and reviews (catalog/answers.py), quoting the shop's own words. The sentences
+are responses of bot/domain.yml; prices, names, colours and sizes fill their variables.
 """
 
 from __future__ import annotations
@@ -15,26 +16,25 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.catalog_access import catalog_failure, catalog_session
+from actions.catalog_access import apologise_if_catalog_down, catalog_session
+from actions.contract import Action as ActionName
+from actions.contract import Entity, Slot
 from actions.forms import leaves_form
-from actions.product_cards import send_products
+from actions.product_cards import listing, send_products
 from actions.products import ActionRefineSearch, ActionSearchProducts
-from actions.search_state import FOCUS_SLOT, ShoppingState, entities_of, entity_values, ordinals
+from actions.replies import Reply
+from actions.search_state import ShoppingState, entities_of, entity_values, ordinals
 from catalog.answers import answer_question, summarise_reviews
 from catalog.models import Product
 from catalog.naming import product_named_in
 from catalog.recommend import product_by_sku
 from catalog.search import ProductHit, hits_for_skus
-from catalog.text import format_price
+from core.money import format_money
 
 # Entities that name a kind of product rather than one product.
-KIND_ENTITIES = frozenset({"category"})
-WHICH_TEXT = (
-    "Which product do you mean? Say for example “the first one”, or ask me to find something first."
-)
+KIND_ENTITIES = frozenset({Entity.CATEGORY})
 
 
 def resolve_product(session: Session, tracker: Tracker) -> Product | None:
@@ -45,7 +45,7 @@ def resolve_product(session: Session, tracker: Tracker) -> Product | None:
     if positions:
         sku = state.pick(positions[0])
         return product_by_sku(session, sku) if sku else None
-    for name in entity_values(tracker, "product"):
+    for name in entity_values(tracker, Entity.PRODUCT):
         found = session.scalars(
             select(Product).where(func.lower(Product.name) == str(name).lower()).limit(1)
         ).first()
@@ -61,26 +61,39 @@ def resolve_product(session: Session, tracker: Tracker) -> Product | None:
     return None
 
 
-def which_text(tracker: Tracker) -> str:
+def which_product(tracker: Tracker) -> Reply:
     """Which product? Saying how many were shown when a position was out of range."""
     shown = ShoppingState.of(tracker).shown
     if ordinals(tracker) and shown:
-        count = "only one product" if len(shown) == 1 else f"{len(shown)} products"
-        return f"I showed {count} in the last list. Which one do you mean?"
-    return WHICH_TEXT
+        if len(shown) == 1:
+            return Reply("utter_which_of_one")
+        return Reply("utter_which_of_many", {"count": len(shown)})
+    return Reply("utter_which_product")
 
 
-def stock_summary(product: Product) -> str:
+def stock_summary(product: Product) -> Reply:
+    """The colours and sizes `product` is in stock in, or that it is out of stock."""
+    colors = ", ".join(sorted({v.color for v in product.variants if v.qty > 0 and v.color}))
+    sizes = ", ".join(dict.fromkeys(v.size for v in product.variants if v.qty > 0 and v.size))
+    named = {"product": product.name}
+    if not any(v.qty > 0 for v in product.variants):
+        return Reply("utter_stock_none", named)
+    if colors and sizes:
+        return Reply("utter_stock_colours_sizes", {**named, "colours": colors, "sizes": sizes})
+    if colors:
+        return Reply("utter_stock_colours", {**named, "colours": colors})
+    if sizes:
+        return Reply("utter_stock_sizes", {**named, "sizes": sizes})
+    return Reply("utter_stock_any", named)
+
+
+def stock_note(product: Product) -> str:
+    """The stock of `product` as a comparison line shows it (data, like a product list)."""
+    if not any(v.qty > 0 for v in product.variants):
+        return "out of stock"
     colors = sorted({v.color for v in product.variants if v.qty > 0 and v.color})
     sizes = list(dict.fromkeys(v.size for v in product.variants if v.qty > 0 and v.size))
-    if not any(v.qty > 0 for v in product.variants):
-        return "It is out of stock at the moment."
-    parts = []
-    if colors:
-        parts.append(f"colours {', '.join(colors)}")
-    if sizes:
-        parts.append(f"sizes {', '.join(sizes)}")
-    return f"In stock in {' and '.join(parts)}." if parts else "It is in stock."
+    return "; ".join(", ".join(values) for values in (colors, sizes) if values) or "in stock"
 
 
 # Questions the shop's own data answers, before the page's words: the price paid today, and
@@ -91,19 +104,24 @@ STOCK_QUESTION = re.compile(
 )
 
 
-def shop_fact(session: Session, product: Product, question: str) -> str:
+def price_of(hit: ProductHit) -> Reply:
+    """What `hit` costs today, with the regular price when it is on sale."""
+    price = {"product": hit.name, "price": format_money(hit.price_cents, hit.currency)}
+    if hit.price_cents < hit.regular_price_cents:
+        regular = format_money(hit.regular_price_cents, hit.currency)
+        return Reply("utter_product_price_on_sale", {**price, "regular_price": regular})
+    return Reply("utter_product_price", price)
+
+
+def shop_fact(session: Session, product: Product, question: str) -> list[Reply]:
     """The answer to a question about one product: its price or stock from the catalog, or
     what its page says on the question's topic (catalog/answers.py)."""
     if PRICE_QUESTION.search(question):
         [hit] = hits_for_skus(session, [product.sku])
-        price = format_price(hit.price_cents, hit.currency)
-        was = ""
-        if hit.price_cents < hit.regular_price_cents:
-            was = f" (on sale, was {format_price(hit.regular_price_cents, hit.currency)})"
-        return f"The {product.name} costs {price}{was}. {stock_summary(product)}"
+        return [price_of(hit), stock_summary(product)]
     if STOCK_QUESTION.search(question):
-        return f"The {product.name}: {stock_summary(product)}"
-    return answer_question(product, question).text
+        return [stock_summary(product)]
+    return [Reply("utter_product_answer", {"answer": answer_question(product, question).text})]
 
 
 @leaves_form
@@ -111,17 +129,15 @@ class ProductAction(Action, ABC):
     """An action about the one product the shopper points at ("it", "the second one", a
     name): finds it, or asks which; subclasses say what to answer about it."""
 
+    @apologise_if_catalog_down
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        try:
-            with catalog_session() as session:
-                product = self.product(session, tracker)
-                if product is None:
-                    return self.without_product(dispatcher, tracker, domain)
-                return self.answer(dispatcher, tracker, session, product)
-        except SQLAlchemyError:
-            return catalog_failure(dispatcher)
+        with catalog_session() as session:
+            product = self.product(session, tracker)
+            if product is None:
+                return self.without_product(dispatcher, tracker, domain)
+            return self.answer(dispatcher, tracker, session, product)
 
     def product(self, session: Session, tracker: Tracker) -> Product | None:
         return resolve_product(session, tracker)
@@ -134,7 +150,7 @@ class ProductAction(Action, ABC):
         names = {e.get("entity") for e in entities_of(tracker) if e.get("value")}
         if names & KIND_ENTITIES and not ordinals(tracker):
             return ActionSearchProducts().run(dispatcher, tracker, domain)
-        dispatcher.utter_message(text=which_text(tracker))
+        which_product(tracker).send(dispatcher)
         return []
 
     @abstractmethod
@@ -148,15 +164,25 @@ class ProductAction(Action, ABC):
         """Reply about `product`; the events to apply."""
 
 
-def rating_text(hit: ProductHit) -> str:
+def rating_note(hit: ProductHit) -> str:
+    """'★4.3 (3)' as product lists show a rating (actions/product_cards.py), or ''."""
     if hit.rating is None or not hit.review_count:
-        return "no reviews yet"
-    return f"{hit.rating:.1f}/5 ({hit.review_count} reviews)"
+        return ""
+    return f"★{hit.rating:.1f} ({hit.review_count})"
+
+
+def summary(hit: ProductHit) -> Reply:
+    """The price and rating of the product picked."""
+    price = {"product": hit.name, "price": format_money(hit.price_cents, hit.currency)}
+    if hit.rating is None or not hit.review_count:
+        return Reply("utter_product_summary_unrated", price)
+    rating = {"rating": f"{hit.rating:.1f}", "reviews": hit.review_count}
+    return Reply("utter_product_summary", {**price, **rating})
 
 
 class ActionSelectProduct(ProductAction):
     def name(self) -> str:
-        return "action_select_product"
+        return ActionName.ACTION_SELECT_PRODUCT
 
     def answer(
         self,
@@ -166,20 +192,21 @@ class ActionSelectProduct(ProductAction):
         product: Product,
     ) -> list[dict[str, Any]]:
         [hit] = hits_for_skus(session, [product.sku])
-        first = " ".join(product.description.split(". ")[:2]).strip()
-        intro = (
-            f"The {product.name} costs {format_price(hit.price_cents, hit.currency)}, "
-            f"{rating_text(hit)}. {stock_summary(product)}\n{first}"
+        first = " ".join(product.description.split(". ")[:2]).strip() or product.name
+        summary(hit).send(dispatcher)
+        stock_summary(product).send(dispatcher)
+        send_products(
+            dispatcher, tracker, Reply("utter_product_description", {"description": first}), [hit]
         )
-        send_products(dispatcher, tracker, intro.strip(), [hit])
-        return [SlotSet(FOCUS_SLOT, product.sku)]
+        return [SlotSet(Slot.FOCUSED_PRODUCT, product.sku)]
 
 
 @leaves_form
 class ActionCompareProducts(Action):
     def name(self) -> str:
-        return "action_compare_products"
+        return ActionName.ACTION_COMPARE_PRODUCTS
 
+    @apologise_if_catalog_down
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
@@ -189,37 +216,32 @@ class ActionCompareProducts(Action):
             positions = [1, positions[0]] if positions[0] != 1 else [1, 2]
         skus = [sku for sku in (state.pick(p) for p in positions) if sku]
         if len(skus) < 2:
-            dispatcher.utter_message(
-                text="I need at least two products from the last list to compare. "
-                "Ask me to find something first, then say “compare the first two”."
+            dispatcher.utter_message(response="utter_compare_needs_two")
+            return []
+        with catalog_session() as session:
+            hits = hits_for_skus(session, skus)
+            lines = []
+            for hit in hits:
+                product = product_by_sku(session, hit.sku)
+                if product is None:
+                    continue
+                material = ", ".join(a.value for a in product.attributes if a.name == "material")
+                facts = [format_money(hit.price_cents, hit.currency), rating_note(hit)]
+                facts += [material, stock_note(product)]
+                lines.append(f"• {product.name}: {', '.join(f for f in facts if f)}")
+            # the comparison lines are data, like a product list's (product_cards.py)
+            send_products(
+                dispatcher,
+                tracker,
+                Reply("utter_compare", {"comparison": listing(lines)}),
+                hits,
             )
             return []
-        try:
-            with catalog_session() as session:
-                hits = hits_for_skus(session, skus)
-                lines = ["Here is how they compare:"]
-                for hit in hits:
-                    product = product_by_sku(session, hit.sku)
-                    if product is None:
-                        continue
-                    material = ", ".join(
-                        a.value for a in product.attributes if a.name == "material"
-                    )
-                    lines.append(
-                        f"• {product.name}: {format_price(hit.price_cents, hit.currency)}, "
-                        f"{rating_text(hit)}"
-                        + (f", {material}" if material else "")
-                        + f". {stock_summary(product)}"
-                    )
-                send_products(dispatcher, tracker, "\n".join(lines), hits)
-                return []
-        except SQLAlchemyError:
-            return catalog_failure(dispatcher)
 
 
 class ActionProductQuestion(ProductAction):
     def name(self) -> str:
-        return "action_product_question"
+        return ActionName.ACTION_PRODUCT_QUESTION
 
     def answer(
         self,
@@ -229,13 +251,14 @@ class ActionProductQuestion(ProductAction):
         product: Product,
     ) -> list[dict[str, Any]]:
         question = tracker.latest_message.get("text") or ""
-        dispatcher.utter_message(text=shop_fact(session, product, question))
-        return [SlotSet(FOCUS_SLOT, product.sku)]
+        for reply in shop_fact(session, product, question):
+            reply.send(dispatcher)
+        return [SlotSet(Slot.FOCUSED_PRODUCT, product.sku)]
 
 
 class ActionProductReviews(ProductAction):
     def name(self) -> str:
-        return "action_product_reviews"
+        return ActionName.ACTION_PRODUCT_REVIEWS
 
     def answer(
         self,
@@ -244,21 +267,23 @@ class ActionProductReviews(ProductAction):
         session: Session,
         product: Product,
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=summarise_reviews(product).text)
-        return [SlotSet(FOCUS_SLOT, product.sku)]
+        # catalog/answers.py words the summary from the reviews themselves
+        answer = summarise_reviews(product).text
+        dispatcher.utter_message(response="utter_product_answer", answer=answer)
+        return [SlotSet(Slot.FOCUSED_PRODUCT, product.sku)]
 
 
 class ActionCheckAvailability(ProductAction):
     """ "Do you have it in M?": stock of the product in focus in a size and/or colour."""
 
     def name(self) -> str:
-        return "action_check_availability"
+        return ActionName.ACTION_CHECK_AVAILABILITY
 
     def without_product(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """With a search on and a size or colour named, it is a refinement of the search."""
-        wanted = entity_values(tracker, "size") + entity_values(tracker, "color")
+        wanted = entity_values(tracker, Entity.SIZE) + entity_values(tracker, Entity.COLOR)
         if ShoppingState.of(tracker).request is not None and wanted:
             return ActionRefineSearch().run(dispatcher, tracker, domain)
         return super().without_product(dispatcher, tracker, domain)
@@ -270,14 +295,16 @@ class ActionCheckAvailability(ProductAction):
         session: Session,
         product: Product,
     ) -> list[dict[str, Any]]:
-        sizes = [str(v).upper() for v in entity_values(tracker, "size")]
-        colors = [str(v).lower() for v in entity_values(tracker, "color")]
-        dispatcher.utter_message(text=availability_text(product, sizes, colors))
-        return [SlotSet(FOCUS_SLOT, product.sku)]
+        sizes = [str(v).upper() for v in entity_values(tracker, Entity.SIZE)]
+        colors = [str(v).lower() for v in entity_values(tracker, Entity.COLOR)]
+        for reply in availability(product, sizes, colors):
+            reply.send(dispatcher)
+        return [SlotSet(Slot.FOCUSED_PRODUCT, product.sku)]
 
 
-def availability_text(product: Product, sizes: list[str], colors: list[str]) -> str:
-    wanted = " ".join([*(c.title() for c in colors), *sizes]) or "stock"
+def availability(product: Product, sizes: list[str], colors: list[str]) -> list[Reply]:
+    """Whether `product` is in stock in the sizes and colours asked; if not, what it is in."""
+    wanted = " ".join([*(c.title() for c in colors), *sizes])
 
     def matches(size: str | None, color: str | None) -> bool:
         return (not sizes or (size or "").upper() in sizes) and (
@@ -285,9 +312,12 @@ def availability_text(product: Product, sizes: list[str], colors: list[str]) -> 
         )
 
     in_stock = [v for v in product.variants if v.qty > 0 and matches(v.size, v.color)]
+    named = {"product": product.name}
     if in_stock:
         options = sorted({" ".join(filter(None, (v.color, v.size))) for v in in_stock})
-        return f"Yes, the {product.name} is in stock in {', '.join(options[:8])}."
+        return [Reply("utter_in_stock_in", {**named, "options": ", ".join(options[:8])})]
+    if not wanted:
+        return [stock_summary(product)]
     exists = any(matches(v.size, v.color) for v in product.variants)
-    reason = "sold out" if exists else "not made"
-    return f"Sorry, the {product.name} is {reason} in {wanted}. {stock_summary(product)}"
+    reason = "utter_sold_out_in" if exists else "utter_not_made_in"
+    return [Reply(reason, {**named, "wanted": wanted}), stock_summary(product)]

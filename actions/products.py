@@ -15,12 +15,14 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.catalog_access import catalog_failure, catalog_session
+from actions.catalog_access import apologise_if_catalog_down, catalog_session
+from actions.contract import Action as ActionName
+from actions.contract import Intent, Slot
 from actions.forms import leaves_form
 from actions.product_cards import send_products
-from actions.routing import REFINE_SEARCH, effective_intent
+from actions.replies import Reply
+from actions.routing import effective_intent
 from actions.search_state import (
     ShoppingState,
     category_scores,
@@ -30,21 +32,9 @@ from actions.search_state import (
 from catalog.constraints import describe
 from catalog.finding import Found, extra_words, find, more, own_words, popular, refine
 from catalog.search import FILTER_LABELS, SearchRequest
-from catalog.text import format_price
+from core.money import format_money
 
 PAGE_SIZE = 5
-HITS_SLOT = "search_hits"  # 0 marks a search with zero results (docs/analytics.md)
-NOTHING_TEXT = (
-    "Sorry, I couldn't find anything matching “{query}” in our shop. "
-    "Try other words, for example “hoodie”, “running shorts” or “watch”."
-)
-NOT_CARRIED_TEXT = "Sorry, we don't carry {kind} in our shop."
-NEAREST_TEXT = " The nearest we have are these {category}:"
-POPULAR_TEXT = " Here are some of our most popular products instead:"
-NOTHING_FITS_TEXT = (
-    "I have nothing that fits everything you asked for{dropped}. These come closest, each "
-    "with what it misses; tell me what you could do without, or change your request:"
-)
 
 
 def acts_as(tracker: Tracker, form_asks: bool | None = None) -> str | None:
@@ -65,107 +55,126 @@ def acts_as(tracker: Tracker, form_asks: bool | None = None) -> str | None:
     )
 
 
-def explain(found: Found) -> str:
-    """A sentence on what the search changed to find anything, or ''."""
-    notes = []
-    if found.corrections:
-        fixed = ", ".join(f"“{typed}” as “{meant}”" for typed, meant in found.corrections)
-        notes.append(f"I read {fixed}.")
+def hits_slot(count: int) -> dict[str, Any]:
+    """`search_hits`: how many products a search found, 0 for none (docs/analytics.md)."""
+    event: dict[str, Any] = SlotSet(Slot.SEARCH_HITS, float(count))
+    return event
+
+
+def notes(found: Found) -> list[Reply]:
+    """What the search changed to find anything, said before the products: the words it
+    corrected, the filters it left out, that it matched only some words."""
+    said = [
+        Reply("utter_search_read_as", {"typed": typed, "meant": meant})
+        for typed, meant in found.corrections
+    ]
     dropped = [FILTER_LABELS[name] for name in found.relaxed if name != "words"]
-    if found.nothing_fits:
-        left_out = f", so I left out the {' and '.join(dropped)}" if dropped else ""
-        notes.append(NOTHING_FITS_TEXT.format(dropped=left_out))
-    elif dropped:
-        notes.append(
-            f"I found nothing matching everything, so I left out the {' and '.join(dropped)}."
-        )
+    if dropped and not found.nothing_fits:
+        said.append(Reply("utter_search_left_out", {"filters": " and ".join(dropped)}))
     if "words" in found.relaxed:
-        notes.append(
-            "Nothing had all your words, so these match some of them or come nearest in meaning."
-        )
-    return " ".join(notes)
+        said.append(Reply("utter_search_some_words"))
+    return said
 
 
-def not_carried_text(found: Found) -> str:
-    text = NOT_CARRIED_TEXT.format(kind=found.not_carried)
+def nothing_fits(found: Found) -> Reply:
+    """The lead when no product meets everything: it says so instead of "Here is what I found"."""
+    dropped = [FILTER_LABELS[name] for name in found.relaxed if name != "words"]
+    if dropped:
+        return Reply("utter_nothing_fits_left_out", {"filters": " and ".join(dropped)})
+    return Reply("utter_nothing_fits")
+
+
+def not_carried(found: Found) -> Reply:
+    """A kind the shop does not carry, with the nearest products or the popular ones."""
+    kind = {"kind": found.not_carried}
     if not found.hits:
-        return text
+        return Reply("utter_not_carried", kind)
     if found.nearest_category:
-        return text + NEAREST_TEXT.format(category=found.nearest_category.lower())
-    return text + POPULAR_TEXT
+        return Reply(
+            "utter_not_carried_nearest", {**kind, "category": found.nearest_category.lower()}
+        )
+    return Reply("utter_not_carried_popular", kind)
 
 
 def answer(
-    dispatcher: CollectingDispatcher, tracker: Tracker, found: Found, intro: str, nothing: str
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    found: Found,
+    intro: Reply,
+    nothing: Reply,
 ) -> list[dict[str, Any]]:
     """Reply with what `found` holds and remember it for "cheaper", "more", "the second"."""
     request = found.request
     if found.not_carried is not None:
-        send_products(dispatcher, tracker, not_carried_text(found), found.hits)
-        return [*remember(request, [h.sku for h in found.hits]), SlotSet(HITS_SLOT, 0.0)]
+        said = not_carried(found)
+        if found.hits:
+            send_products(dispatcher, tracker, said, found.hits)
+        else:
+            said.send(dispatcher)
+        return [*remember(request, [h.sku for h in found.hits]), hits_slot(0)]
     if not found.hits:
-        dispatcher.utter_message(text=nothing)
-        return [SlotSet(HITS_SLOT, 0.0)]
-    note = explain(found)
-    # When nothing fits, the note says so and leads; "Here is what I found" would not be true.
-    text = note if found.nothing_fits else f"{intro} {note}".strip()
-    send_products(dispatcher, tracker, text, found.hits, start=request.offset + 1)
-    return [
-        *remember(request, [hit.sku for hit in found.hits]),
-        SlotSet(HITS_SLOT, float(len(found.hits))),
-    ]
+        nothing.send(dispatcher)
+        return [hits_slot(0)]
+    for note in notes(found):
+        note.send(dispatcher)
+    # When nothing fits, that leads; "Here is what I found" would not be true.
+    lead = nothing_fits(found) if found.nothing_fits else intro
+    send_products(dispatcher, tracker, lead, found.hits, start=request.offset + 1)
+    return [*remember(request, [hit.sku for hit in found.hits]), hits_slot(len(found.hits))]
 
 
 @leaves_form
 class ActionSearchProducts(Action):
     def name(self) -> str:
-        return "action_search_products"
+        return ActionName.ACTION_SEARCH_PRODUCTS
 
+    @apologise_if_catalog_down
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = (tracker.latest_message.get("text") or "").strip()
-        if acts_as(tracker) == REFINE_SEARCH:
+        if acts_as(tracker) == Intent.REFINE_SEARCH:
             # "mens L" after "tshirts": the shopper narrows the search under way
             return ActionRefineSearch().run(dispatcher, tracker, domain)
-        try:
-            with catalog_session() as session:
-                found = find(
-                    session, text, entities_of(tracker), category_scores(tracker), PAGE_SIZE
-                )
-                described = describe(found.request) or text[:60]
-                nothing = NOTHING_TEXT.format(query=described)
-                if not found.hits and found.not_carried is None:
-                    shown = popular(session)
-                    if shown:
-                        send_products(dispatcher, tracker, nothing + POPULAR_TEXT, shown)
-                        return [
-                            *remember(found.request, [h.sku for h in shown]),
-                            SlotSet(HITS_SLOT, 0.0),
-                        ]
-                return answer(
-                    dispatcher, tracker, found, f"Here is what I found for “{described}”:", nothing
-                )
-        except SQLAlchemyError:
-            return catalog_failure(dispatcher)
+        with catalog_session() as session:
+            found = find(session, text, entities_of(tracker), category_scores(tracker), PAGE_SIZE)
+            query = {"query": describe(found.request) or text[:60]}
+            if not found.hits and found.not_carried is None:
+                shown = popular(session)
+                if shown:
+                    send_products(
+                        dispatcher, tracker, Reply("utter_search_nothing_popular", query), shown
+                    )
+                    return [*remember(found.request, [h.sku for h in shown]), hits_slot(0)]
+            return answer(
+                dispatcher,
+                tracker,
+                found,
+                Reply("utter_search_results", query),
+                Reply("utter_search_nothing", query),
+            )
 
 
-def refine_intro(found: Found, previous: SearchRequest) -> str:
-    if found.price_reference is not None and found.request.filters.price_max_cents is not None:
-        return f"Here are cheaper options (under {format_price(found.price_reference)}):"
+def refine_intro(found: Found, previous: SearchRequest) -> Reply:
+    """What the refinement changed: cheaper, pricier, more words, or just more that fit."""
     if found.price_reference is not None:
-        return f"Here are options above {format_price(found.price_reference)}:"
+        currency = found.hits[0].currency if found.hits else "USD"
+        price = {"price": format_money(found.price_reference, currency)}
+        if found.request.filters.price_max_cents is not None:
+            return Reply("utter_refine_cheaper", price)
+        return Reply("utter_refine_pricier", price)
     extra = extra_words(previous, found.request)
     if extra:
-        return f"Here are options that are also “{' '.join(extra)}”:"
-    return "Here are more options that fit:"
+        return Reply("utter_refine_also", {"words": " ".join(extra)})
+    return Reply("utter_refine_more")
 
 
 @leaves_form
 class ActionRefineSearch(Action):
     def name(self) -> str:
-        return "action_refine_search"
+        return ActionName.ACTION_REFINE_SEARCH
 
+    @apologise_if_catalog_down
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
@@ -174,59 +183,52 @@ class ActionRefineSearch(Action):
             return ActionSearchProducts().run(dispatcher, tracker, domain)
         text = tracker.latest_message.get("text") or ""
         reference = state.shown if state.focus is None else [state.focus]
-        try:
-            with catalog_session() as session:
-                found = refine(
-                    session,
-                    state.request,
-                    reference,
-                    text,
-                    entities_of(tracker),
-                    category_scores(tracker),
-                    PAGE_SIZE,
-                )
-                if not found.hits:
-                    # The list the shopper has stays theirs: nothing is remembered.
-                    dispatcher.utter_message(
-                        text="Sorry, I have nothing that fits that as well. You can pick from "
-                        "the products above, or change what you are looking for."
-                    )
-                    return [SlotSet(HITS_SLOT, 0.0)]
-                return answer(dispatcher, tracker, found, refine_intro(found, state.request), "")
-        except SQLAlchemyError:
-            return catalog_failure(dispatcher)
+        with catalog_session() as session:
+            found = refine(
+                session,
+                state.request,
+                reference,
+                text,
+                entities_of(tracker),
+                category_scores(tracker),
+                PAGE_SIZE,
+            )
+            if not found.hits:
+                # The list the shopper has stays theirs: nothing is remembered.
+                dispatcher.utter_message(response="utter_refine_nothing")
+                return [hits_slot(0)]
+            return answer(
+                dispatcher,
+                tracker,
+                found,
+                refine_intro(found, state.request),
+                Reply("utter_refine_nothing"),
+            )
 
 
 @leaves_form
 class ActionShowMore(Action):
     def name(self) -> str:
-        return "action_show_more"
+        return ActionName.ACTION_SHOW_MORE
 
+    @apologise_if_catalog_down
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         state = ShoppingState.of(tracker)
         if state.request is None:
-            dispatcher.utter_message(
-                text="What would you like me to look for? For example “women's running shorts”."
-            )
+            dispatcher.utter_message(response="utter_what_to_find")
             return []
-        try:
-            with catalog_session() as session:
-                result = more(session, state.request)
-                if not result.hits:
-                    dispatcher.utter_message(
-                        text="That's everything I have for this search. You can ask for "
-                        "something different, or change the colour, size or price."
-                    )
-                    return []
-                send_products(
-                    dispatcher,
-                    tracker,
-                    "Here are more:",
-                    result.hits,
-                    start=state.request.offset + 1,
-                )
-                return remember(state.request, [hit.sku for hit in result.hits])
-        except SQLAlchemyError:
-            return catalog_failure(dispatcher)
+        with catalog_session() as session:
+            result = more(session, state.request)
+            if not result.hits:
+                dispatcher.utter_message(response="utter_no_more_products")
+                return []
+            send_products(
+                dispatcher,
+                tracker,
+                Reply("utter_more_products"),
+                result.hits,
+                start=state.request.offset + 1,
+            )
+            return remember(state.request, [hit.sku for hit in result.hits])

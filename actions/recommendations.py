@@ -15,14 +15,16 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.catalog_access import catalog_failure, catalog_session
+from actions.catalog_access import apologise_if_catalog_down, catalog_session
+from actions.contract import Action as ActionName
+from actions.contract import Slot
 from actions.forms import leaves_form
 from actions.product_cards import send_products
 from actions.product_details import ProductAction, resolve_product
-from actions.search_state import CUSTOMER_SLOT, ShoppingState, remember
+from actions.replies import Reply
+from actions.search_state import ShoppingState, remember
 from catalog.models import Customer, Product
 from catalog.recommend import (
     bought_together,
@@ -54,7 +56,7 @@ def extra_wish(text: str, product_name: str) -> str:
 
 class ActionSimilarProducts(ProductAction):
     def name(self) -> str:
-        return "action_similar_products"
+        return ActionName.ACTION_SIMILAR_PRODUCTS
 
     def product(self, session: Session, tracker: Tracker) -> Product | None:
         """The product pointed at, else the first of the last list ("more like these")."""
@@ -75,15 +77,14 @@ class ActionSimilarProducts(ProductAction):
             found = search(session, SearchRequest(text=wish, limit=CANDIDATES))
             within = {hit.id for hit in found.hits}
         similar = similar_products(session, product.sku, PAGE_SIZE, within_ids=within)
+        named = {"product": product.name, **({"wish": wish} if wish else {})}
         if not similar:
-            dispatcher.utter_message(
-                text=f"I couldn't find products like the {product.name}"
-                + (f" that are also “{wish}”." if wish else ".")
-            )
+            none = "utter_no_similar_wished" if wish else "utter_no_similar"
+            dispatcher.utter_message(response=none, **named)
             return []
         hits = hits_for_skus(session, [p.sku for p in similar])
-        suffix = f" for “{wish}”" if wish else ""
-        send_products(dispatcher, tracker, f"Products like the {product.name}{suffix}:", hits)
+        like = "utter_similar_wished" if wish else "utter_similar"
+        send_products(dispatcher, tracker, Reply(like, named), hits)
         return remember(
             SearchRequest(text=wish or product.name, limit=PAGE_SIZE), [h.sku for h in hits]
         )
@@ -93,7 +94,7 @@ class ActionComplementaryProducts(ProductAction):
     """ "What goes with it?": cross-sells and related links first, then bought together."""
 
     def name(self) -> str:
-        return "action_complementary_products"
+        return ActionName.ACTION_COMPLEMENTARY_PRODUCTS
 
     def answer(
         self,
@@ -106,46 +107,38 @@ class ActionComplementaryProducts(ProductAction):
         skus += [p.sku for p, _ in bought_together(session, product.sku)]
         skus += [p.sku for _, p in linked_products(session, product.sku, ("related", "upsell"))]
         skus = list(dict.fromkeys(skus))[:PAGE_SIZE]
+        named = {"product": product.name}
         if not skus:
-            dispatcher.utter_message(
-                text=f"I don't have suggestions to go with the {product.name} yet."
-            )
+            dispatcher.utter_message(response="utter_no_complements", **named)
             return []
         hits = hits_for_skus(session, skus)
-        send_products(dispatcher, tracker, f"These go well with the {product.name}:", hits)
+        send_products(dispatcher, tracker, Reply("utter_complements", named), hits)
         return remember(SearchRequest(text=product.name, limit=PAGE_SIZE), skus)
 
 
 @leaves_form
 class ActionRecommendForMe(Action):
     def name(self) -> str:
-        return "action_recommend_for_me"
+        return ActionName.ACTION_RECOMMEND_FOR_ME
 
+    @apologise_if_catalog_down
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        email = tracker.get_slot(CUSTOMER_SLOT)
-        try:
-            with catalog_session() as session:
-                customer = (
-                    session.scalars(select(Customer).where(Customer.email == str(email))).first()
-                    if email
-                    else None
-                )
-                picks = recommend_for_customer(session, customer.id) if customer else []
-                if customer is not None and picks:
-                    intro = f"Based on your orders, {customer.first_name}, you might like:"
-                else:
-                    picks = popular_products(session, limit=PAGE_SIZE)
-                    intro = (
-                        "Here are our best sellers. Once you have verified your account with "
-                        "your order number and e-mail, I can suggest products based on your "
-                        "own orders."
-                        if customer is None
-                        else "I don't see any orders of yours yet, so here are our best sellers:"
-                    )
-                hits = hits_for_skus(session, [p.sku for p in picks])
-                send_products(dispatcher, tracker, intro, hits)
-                return remember(SearchRequest(limit=PAGE_SIZE), [h.sku for h in hits])
-        except SQLAlchemyError:
-            return catalog_failure(dispatcher)
+        email = tracker.get_slot(Slot.VERIFIED_CUSTOMER_EMAIL)
+        with catalog_session() as session:
+            customer = (
+                session.scalars(select(Customer).where(Customer.email == str(email))).first()
+                if email
+                else None
+            )
+            picks = recommend_for_customer(session, customer.id) if customer else []
+            if customer is not None and picks:
+                intro = Reply("utter_picks_for_you", {"first_name": customer.first_name})
+            else:
+                picks = popular_products(session, limit=PAGE_SIZE)
+                unknown = customer is None
+                intro = Reply("utter_best_sellers" if unknown else "utter_best_sellers_no_orders")
+            hits = hits_for_skus(session, [p.sku for p in picks])
+            send_products(dispatcher, tracker, intro, hits)
+            return remember(SearchRequest(limit=PAGE_SIZE), [h.sku for h in hits])

@@ -14,19 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-INFORM: Final = "inform"
-SEARCH_PRODUCT: Final = "search_product"
-REFINE_SEARCH: Final = "refine_search"
-PRODUCT_QUESTION: Final = "product_question"
-SELECT_PRODUCT: Final = "select_product"
-TRACK_ORDER: Final = "track_order"
+from actions.contract import Entity, Intent
 
-ORDER_ENTITIES: Final = frozenset({"order_number", "email"})
-SEARCH_ENTITIES: Final = frozenset(
-    {"product", "category", "color", "size", "gender", "price_min", "price_max"}
+ORDER_ENTITIES: Final = frozenset({Entity.ORDER_NUMBER, Entity.EMAIL})
+FILTER_ENTITIES: Final = frozenset(
+    {Entity.COLOR, Entity.SIZE, Entity.GENDER, Entity.PRICE_MIN, Entity.PRICE_MAX}
 )
-FILTER_ENTITIES: Final = frozenset({"color", "size", "gender", "price_min", "price_max"})
-ORDINAL_ENTITY: Final = "ordinal"
+SEARCH_ENTITIES: Final = FILTER_ENTITIES | {Entity.PRODUCT, Entity.CATEGORY}
 
 
 def entity_names(entities: Sequence[Mapping[str, Any]]) -> set[str]:
@@ -57,19 +51,19 @@ def effective_intent(
     `words` are the message's search words once its filters are taken out (catalog.search
     `query_terms`): with words of their own it is a new search.
     """
-    if intent == REFINE_SEARCH and not searching:
-        return SEARCH_PRODUCT
-    if intent == SEARCH_PRODUCT and searching and only_filters(entities, words):
-        return REFINE_SEARCH
-    if intent != INFORM or form_active:
+    if intent == Intent.REFINE_SEARCH and not searching:
+        return Intent.SEARCH_PRODUCT
+    if intent == Intent.SEARCH_PRODUCT and searching and only_filters(entities, words):
+        return Intent.REFINE_SEARCH
+    if intent != Intent.INFORM or form_active:
         return intent
     names = entity_names(entities)
     if names & ORDER_ENTITIES:
-        return TRACK_ORDER
-    if ORDINAL_ENTITY in names and not names & SEARCH_ENTITIES:
-        return SELECT_PRODUCT
+        return Intent.TRACK_ORDER
+    if Entity.ORDINAL in names and not names & SEARCH_ENTITIES:
+        return Intent.SELECT_PRODUCT
     if searching and only_filters(entities, words):
-        return REFINE_SEARCH
+        return Intent.REFINE_SEARCH
     if names & SEARCH_ENTITIES:
-        return SEARCH_PRODUCT
-    return INFORM
+        return Intent.SEARCH_PRODUCT
+    return Intent.INFORM

@@ -15,20 +15,16 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
+from actions.contract import Entity, Slot
 from catalog.pricing import ORDER_RELEVANCE, ORDERS
 from catalog.search import SearchFilters, SearchRequest
-
-SEARCH_SLOT = "search_request"
-SHOWN_SLOT = "shown_products"
-FOCUS_SLOT = "focused_product"
-CUSTOMER_SLOT = "verified_customer_email"  # set once a shopper has proved who they are
 
 
 def entities_of(tracker: Tracker) -> list[dict[str, Any]]:
     return list(tracker.latest_message.get("entities") or [])
 
 
-def entity_values(tracker: Tracker, name: str) -> list[Any]:
+def entity_values(tracker: Tracker, name: Entity) -> list[Any]:
     return [e.get("value") for e in entities_of(tracker) if e.get("entity") == name]
 
 
@@ -44,7 +40,7 @@ def category_scores(tracker: Tracker) -> tuple[tuple[str, float], ...]:
 
 def ordinals(tracker: Tracker) -> list[int]:
     values = []
-    for value in entity_values(tracker, "ordinal"):
+    for value in entity_values(tracker, Entity.ORDINAL):
         try:
             values.append(int(value))
         except (TypeError, ValueError):
@@ -60,10 +56,10 @@ class ShoppingState:
 
     @classmethod
     def of(cls, tracker: Tracker) -> ShoppingState:
-        shown = tracker.get_slot(SHOWN_SLOT)
-        focus = tracker.get_slot(FOCUS_SLOT)
+        shown = tracker.get_slot(Slot.SHOWN_PRODUCTS)
+        focus = tracker.get_slot(Slot.FOCUSED_PRODUCT)
         return cls(
-            request=request_from_slot(tracker.get_slot(SEARCH_SLOT)),
+            request=request_from_slot(tracker.get_slot(Slot.SEARCH_REQUEST)),
             shown=[str(sku) for sku in shown] if isinstance(shown, list) else [],
             focus=str(focus) if focus else None,
         )
@@ -121,7 +117,7 @@ def remember(
     if focus is None and len(shown) == 1:
         focus = shown[0]
     return [
-        SlotSet(SEARCH_SLOT, request_to_slot(after)),
-        SlotSet(SHOWN_SLOT, list(shown)),
-        SlotSet(FOCUS_SLOT, focus),
+        SlotSet(Slot.SEARCH_REQUEST, request_to_slot(after)),
+        SlotSet(Slot.SHOWN_PRODUCTS, list(shown)),
+        SlotSet(Slot.FOCUSED_PRODUCT, focus),
     ]

@@ -22,8 +22,10 @@ from sanic.request import Request
 from sanic.worker.loader import AppLoader
 
 from actions.catalog_access import settings as catalog_settings
-from catalog.redaction import install_log_redaction
 from catalog.semantic import warm_up_in_background
+from core.settings import InternalSettings
+from core.settings import settings as process_settings
+from privacy.logs import install_log_redaction
 
 log = logging.getLogger(__name__)
 TOKEN_VARIABLE = "SHOPDESK_INTERNAL_TOKEN"
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_SERVER_PORT)
     args = parser.parse_args(argv)
-    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    token = process_settings().section(InternalSettings).internal_token
     if not token:
         print(
             f"actions.server: set {TOKEN_VARIABLE} (the secret Rasa's endpoints.yml sends); "

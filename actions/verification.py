@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, Final
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,52 +23,35 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.catalog_access import UNAVAILABLE_TEXT, catalog_session
+from actions.catalog_access import catalog_failure, catalog_session
+from actions.contract import Slot
+from actions.forms import REQUESTED_SLOT
 from catalog import attempts, subjects
 from catalog.customer_service import verify_order
 from catalog.models import Order
 from catalog.orders import normalise_order_number
 
-MAX_FAILURES = 3
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
-VERIFIED_ORDER_SLOT = "verified_order_number"
-VERIFIED_EMAIL_SLOT = "verified_customer_email"
-FAILURES_SLOT = "verification_failures"
-IDENTITY_SLOTS = ["order_number", "email"]
+MAX_FAILURES: Final = 3
+EMAIL: Final = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
+IDENTITY_SLOTS: Final = (Slot.ORDER_NUMBER, Slot.EMAIL)
 # The user event's metadata key with a digest of the client's network address, stamped by the
 # shopper channel (bot/shopdesk_rasa/channels.py CLIENT_KEY; docs/contracts.md).
-CLIENT_METADATA_KEY = "client"
-
-NOT_A_NUMBER_TEXT = (
-    "That doesn't look like an order number. It is the number in your order confirmation "
-    "e-mail, only digits, for example 000000101."
-)
-NOT_AN_EMAIL_TEXT = (
-    "That doesn't look like an e-mail address. Please type it like jane@example.com."
-)
-NO_MATCH_TEXT = (
-    "I couldn't find an order with that number and e-mail address together. Please check both "
-    "in your order confirmation e-mail and try again."
-)
-LOCKED_TEXT = (
-    "I'm sorry, I couldn't match that order number and e-mail address, so I can't show or change "
-    "the order in this chat."
-)
+CLIENT_METADATA_KEY: Final = "client"
 
 
 # The checks are locked (this conversation's tries, or the database's count): the form ends, and
 # the task says so and offers a person (actions/orders.py).
-LOCKED_SLOTS: dict[str, Any] = {
-    "order_number": None,
-    "email": None,
-    VERIFIED_ORDER_SLOT: None,
-    FAILURES_SLOT: float(MAX_FAILURES),
+LOCKED_SLOTS: Final[dict[str, Any]] = {
+    Slot.ORDER_NUMBER: None,
+    Slot.EMAIL: None,
+    Slot.VERIFIED_ORDER_NUMBER: None,
+    Slot.VERIFICATION_FAILURES: float(MAX_FAILURES),
 }
 
 
 def failures(tracker: Tracker) -> int:
     try:
-        return int(tracker.get_slot(FAILURES_SLOT) or 0)
+        return int(tracker.get_slot(Slot.VERIFICATION_FAILURES) or 0)
     except (TypeError, ValueError):
         return 0
 
@@ -83,11 +66,11 @@ def client_key(tracker: Tracker) -> str | None:
 def is_verified(tracker: Tracker) -> bool:
     """The order in the conversation is the verified one. Digits typed for another question
     (a ZIP code) also fill `order_number` for a moment; they do not count as a new order."""
-    number = tracker.get_slot(VERIFIED_ORDER_SLOT)
+    number = tracker.get_slot(Slot.VERIFIED_ORDER_NUMBER)
     if not number:
         return False
-    answering_another_question = tracker.get_slot("requested_slot") not in (None, *IDENTITY_SLOTS)
-    return bool(number == tracker.get_slot("order_number") or answering_another_question)
+    answering_another_question = tracker.get_slot(REQUESTED_SLOT) not in (None, *IDENTITY_SLOTS)
+    return bool(number == tracker.get_slot(Slot.ORDER_NUMBER) or answering_another_question)
 
 
 def verified_order(session: Session, tracker: Tracker) -> Order | None:
@@ -96,8 +79,8 @@ def verified_order(session: Session, tracker: Tracker) -> Order | None:
         return None
     return verify_order(
         session,
-        str(tracker.get_slot(VERIFIED_ORDER_SLOT)),
-        str(tracker.get_slot(VERIFIED_EMAIL_SLOT) or ""),
+        str(tracker.get_slot(Slot.VERIFIED_ORDER_NUMBER)),
+        str(tracker.get_slot(Slot.VERIFIED_CUSTOMER_EMAIL) or ""),
     )
 
 
@@ -139,34 +122,34 @@ class OrderFormValidation(FormValidationAction, ABC):
     ) -> dict[str, Any]:
         number = normalise_order_number(str(value)) if value else None
         if number is None:
-            dispatcher.utter_message(text=NOT_A_NUMBER_TEXT)
-            return {"order_number": None}
-        verified = tracker.get_slot(VERIFIED_ORDER_SLOT)
+            dispatcher.utter_message(response="utter_order_number_invalid")
+            return {Slot.ORDER_NUMBER: None}
+        verified = tracker.get_slot(Slot.VERIFIED_ORDER_NUMBER)
         if number == verified:
-            return {"order_number": number}
-        if verified and tracker.get_slot("requested_slot") not in (None, *IDENTITY_SLOTS):
+            return {Slot.ORDER_NUMBER: number}
+        if verified and tracker.get_slot(REQUESTED_SLOT) not in (None, *IDENTITY_SLOTS):
             # Digits typed for another question (a ZIP code) are not a new order number.
-            return {"order_number": verified}
-        proven = tracker.get_slot(VERIFIED_EMAIL_SLOT)
+            return {Slot.ORDER_NUMBER: verified}
+        proven = tracker.get_slot(Slot.VERIFIED_CUSTOMER_EMAIL)
         if proven:
             # Another order of a shopper who proved an e-mail: it may be theirs too; if it is
             # not, ask for its e-mail without counting a failed try.
             checked = self._verify(dispatcher, tracker, number, str(proven), quiet=True)
-            if checked.get(VERIFIED_ORDER_SLOT):
+            if checked.get(Slot.VERIFIED_ORDER_NUMBER):
                 return checked
-            return {"order_number": number, "email": None, VERIFIED_ORDER_SLOT: None}
-        return self._verify(dispatcher, tracker, number, tracker.get_slot("email"))
+            return {Slot.ORDER_NUMBER: number, Slot.EMAIL: None, Slot.VERIFIED_ORDER_NUMBER: None}
+        return self._verify(dispatcher, tracker, number, tracker.get_slot(Slot.EMAIL))
 
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         email = str(value or "").strip().lower()
         if not EMAIL.match(email):
-            dispatcher.utter_message(text=NOT_AN_EMAIL_TEXT)
-            return {"email": None}
-        number = tracker.get_slot("order_number")
+            dispatcher.utter_message(response="utter_email_invalid")
+            return {Slot.EMAIL: None}
+        number = tracker.get_slot(Slot.ORDER_NUMBER)
         if not number:
-            return {"email": email}
+            return {Slot.EMAIL: email}
         return self._verify(dispatcher, tracker, str(number), email)
 
     def _verify(
@@ -178,7 +161,7 @@ class OrderFormValidation(FormValidationAction, ABC):
         quiet: bool = False,
     ) -> dict[str, Any]:
         if not email:
-            return {"order_number": number, VERIFIED_ORDER_SLOT: None}
+            return {Slot.ORDER_NUMBER: number, Slot.VERIFIED_ORDER_NUMBER: None}
         client = client_key(tracker)
         now_locked = False
         try:
@@ -194,24 +177,24 @@ class OrderFormValidation(FormValidationAction, ABC):
                     now_locked = bool(attempts.locked_scopes(session, number, email, client))
         except SQLAlchemyError:
             # nothing is decided: keep the number, ask for the e-mail again
-            dispatcher.utter_message(text=UNAVAILABLE_TEXT)
-            return {"order_number": number, "email": None}
+            catalog_failure(dispatcher)
+            return {Slot.ORDER_NUMBER: number, Slot.EMAIL: None}
         if order is not None:
             return {
-                "order_number": number,
-                "email": email.lower(),
-                VERIFIED_ORDER_SLOT: number,
-                VERIFIED_EMAIL_SLOT: email.lower(),
-                FAILURES_SLOT: 0.0,
+                Slot.ORDER_NUMBER: number,
+                Slot.EMAIL: email.lower(),
+                Slot.VERIFIED_ORDER_NUMBER: number,
+                Slot.VERIFIED_CUSTOMER_EMAIL: email.lower(),
+                Slot.VERIFICATION_FAILURES: 0.0,
             }
         if quiet:
-            return {VERIFIED_ORDER_SLOT: None}
+            return {Slot.VERIFIED_ORDER_NUMBER: None}
         failed = MAX_FAILURES if now_locked else failures(tracker) + 1
         if failed < MAX_FAILURES:
-            dispatcher.utter_message(text=NO_MATCH_TEXT)
+            dispatcher.utter_message(response="utter_verification_no_match")
         return {
-            "order_number": None,
-            "email": None,
-            VERIFIED_ORDER_SLOT: None,
-            FAILURES_SLOT: float(failed),
+            Slot.ORDER_NUMBER: None,
+            Slot.EMAIL: None,
+            Slot.VERIFIED_ORDER_NUMBER: None,
+            Slot.VERIFICATION_FAILURES: float(failed),
         }

@@ -27,7 +27,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from catalog.button_text import offered_in, user_text
-from web.transcripts import events_table
+from catalog.statuses import HandoffStatus
+from tracker.events import events_table
 
 # Intents that are not the shopper's words: the rating buttons' payload, the web server's
 # trigger when no agent came, and the classifier being down (bot/domain.yml).
@@ -36,7 +37,7 @@ FALLBACK_ACTION = "action_fallback"
 FALLBACK_INTENT = "nlu_fallback"
 SESSION_START_ACTION = "action_session_start"
 HANDOFF_STATUS_SLOT = "handoff_status"
-HANDOFF_WAITING = "waiting"
+HANDOFF_WAITING = HandoffStatus.WAITING  # the slot's value while a shopper waits
 HANDOFF_REASON_SLOT = "handoff_reason"
 SEARCH_HITS_SLOT = "search_hits"
 RATING_SLOT = "conversation_rating"

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -22,7 +22,10 @@ from sqlalchemy.orm import Session
 
 from analytics.conversations import RATINGS, Conversation, Turn, read_conversations
 from catalog.models import Handoff
-from catalog.redaction import redact
+from catalog.statuses import HandoffStatus
+from core.clock import local
+from core.stats import percentile
+from privacy.redaction import redact
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
@@ -57,15 +60,6 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def percentile(values: Sequence[float], percent: int) -> float | None:
-    """The nearest-rank percentile: the smallest value that `percent` % of the values are at
-    or below. Always a time that really happened, and plain to check by hand; None if empty."""
-    if not values:
-        return None
-    rank = -(-percent * len(values) // 100)  # ceil, in whole numbers
-    return sorted(values)[max(rank, 1) - 1]
-
-
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
@@ -75,12 +69,13 @@ def _average(values: Sequence[int]) -> float | None:
 
 
 def local_day(at: float) -> date:
-    """The server's local date of an epoch timestamp (how the shop's own times are stored)."""
-    return datetime.fromtimestamp(at).date()
+    """The server's local date of an epoch timestamp: the day a person reading the page
+    means (times are stored in UTC; core.clock)."""
+    return local(datetime.fromtimestamp(at, UTC)).date()
 
 
 def local_iso(at: float) -> str:
-    return datetime.fromtimestamp(at).isoformat(timespec="seconds")
+    return local(datetime.fromtimestamp(at, UTC)).replace(tzinfo=None).isoformat("T", "seconds")
 
 
 def counted_intent(turn: Turn) -> str | None:
@@ -192,7 +187,7 @@ def _totals(counts: Counts, handoffs: Sequence[HandoffRow]) -> dict[str, Any]:
         "rated_share": rate(len(counts.ratings), counts.conversations),
         **counts.reply_ms(),
         "agent_wait_p50_s": None if agent_wait is None else round(agent_wait, 1),
-        "handoffs_timed_out": sum(h.status == "timed_out" for h in handoffs),
+        "handoffs_timed_out": sum(h.status == HandoffStatus.TIMED_OUT for h in handoffs),
     }
 
 
@@ -266,7 +261,7 @@ def build_report(
         if day in by_day:
             by_day[day].append(conversation)
     chosen = [c for day in by_day.values() for c in day]
-    in_range = [h for h in handoffs if start <= h.created_at.date() <= end]
+    in_range = [h for h in handoffs if start <= local(h.created_at).date() <= end]
     ratings = Counter(c.rating for c in chosen if c.rating is not None)
     return Report(
         start=start,
@@ -285,8 +280,9 @@ def build_report(
 def load_report(tracker_engine: Engine, session: Session, start: date, end: date) -> Report:
     """The report of `start`..`end` (both included): conversations from Rasa's tracker store,
     agents' waits from the shop's `handoffs` table."""
-    since = datetime.combine(start, time())
-    until = datetime.combine(end + timedelta(days=1), time())
+    # Local midnights as aware moments: the handoff rows hold UTC (catalog.db.UTCDateTime).
+    since = datetime.combine(start, time()).astimezone()
+    until = datetime.combine(end + timedelta(days=1), time()).astimezone()
     conversations = read_conversations(tracker_engine, since, until)
     handoffs = session.scalars(
         select(Handoff).where(Handoff.created_at >= since, Handoff.created_at < until)

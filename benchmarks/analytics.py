@@ -60,10 +60,11 @@ from analytics.conversations import (
 )
 from benchmarks.load import _every_process, _machine_busy_s, other_processes
 from benchmarks.measure import add_note_option, machine, peak_rss_mib, say, without_notes
+from catalog.statuses import HandoffStatus
+from core.paths import PROJECT_ROOT
 from learning.cli import positive_int
-from tests.rasa_tracker import event_row, events_table
+from tracker.writer import declare_events_table, event_row, fill_engine
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 FIXTURE = PROJECT_ROOT / "tests" / "analytics" / "fixtures" / "conversations.json"
 DAY_STARTS_S = 30 * 60  # the first conversation of a day starts at 00:30 local
@@ -137,7 +138,13 @@ def _handoff_shape(session: Sequence[dict[str, Any]], anchor: float) -> HandoffS
         None,
     )
     timed_out = any((e.get("metadata") or {}).get("is_external") is True for e in session)
-    status = "handed_back" if taken is not None else "timed_out" if timed_out else "waiting"
+    status = (
+        HandoffStatus.HANDED_BACK
+        if taken is not None
+        else HandoffStatus.TIMED_OUT
+        if timed_out
+        else HandoffStatus.WAITING
+    )
     return HandoffShape(
         reason=reason,
         status=status,
@@ -303,7 +310,7 @@ def fill(
     """Writes every day into both stores in batches of `batch` rows; seconds it took."""
     from catalog.models import Handoff
 
-    table = events_table(MetaData())
+    table = declare_events_table(MetaData())
     started = time.perf_counter()
     for number, day in enumerate(days, 1):
         rows, handoffs = filler.day(day, per_day)
@@ -389,7 +396,7 @@ def table_mib(engine: Engine) -> float | None:
 
 def events_read(engine: Engine, since: datetime, until: datetime) -> int:
     """How many events read_conversations reads for the range: all of each sender who wrote."""
-    table = events_table(MetaData())
+    table = declare_events_table(MetaData())
     writers = (
         select(table.c.sender_id)
         .where(
@@ -623,7 +630,7 @@ def parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> dict[str, Any]:
     from catalog.db import engine_for, migrate
-    from web.transcripts import TrackerEvents
+    from tracker.events import TrackerEvents
 
     templates = load_templates()
     end = date.today() - timedelta(days=1)
@@ -642,17 +649,18 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> dict[str, Any]:
         with tracker_store(args.url, Path(folder)) as url:
             say(f"== shop database and tracker store ({backend_of(url)})")
             migrate(shop_url)
+            writer = fill_engine(url)  # writes as Rasa would; the page only reads
             transcripts = TrackerEvents(url)  # the engine the page's load_report is given
             tracker = transcripts.engine
             try:
-                events_table(MetaData()).create(tracker)
+                declare_events_table(MetaData()).create(writer)
                 filler = Filler(templates, args.seed)
                 say(
                     f"== filling: {args.conversations_per_day:,} conversations a day × "
                     f"{args.days} days, {start} to {end}"
                 )
                 seconds = fill(
-                    tracker,
+                    writer,
                     engine_for(shop_url),
                     filler,
                     days,
@@ -660,8 +668,8 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> dict[str, Any]:
                     args.batch,
                     say,
                 )
-                if tracker.dialect.name == "postgresql":
-                    with tracker.connect() as connection:
+                if writer.dialect.name == "postgresql":
+                    with writer.connect() as connection:
                         connection.execution_options(isolation_level="AUTOCOMMIT").execute(
                             text("ANALYZE events")
                         )  # as autovacuum would have on a store in use
@@ -714,7 +722,8 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> dict[str, Any]:
                     and counted.get(args.short_days) == expected_short
                 )
             finally:
-                tracker.dispose()  # close the pool before the schema or file goes
+                tracker.dispose()  # close the pools before the schema or file goes
+                writer.dispose()
                 engine_for(shop_url).dispose()
     return result
 

@@ -23,9 +23,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import machine, peak_rss_mib, percentile, without_notes
+from benchmarks.measure import machine, peak_rss_mib, without_notes
+from core.paths import PROJECT_ROOT
+from core.stats import measured_percentile
+from nlu_models.config import ClassifierSettings, TrainingSettings
 from nlu_models.data import Example
-from nlu_models.settings import PROJECT_ROOT, ClassifierSettings, TrainingSettings
+from nlu_models.settings import classifier_settings
 
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 WORK = PROJECT_ROOT / "var" / "benchmarks"
@@ -83,7 +86,7 @@ def run_settings(args: argparse.Namespace, dataset: str, quantization: str) -> C
         seed=args.seed,
     )
     return replace(
-        ClassifierSettings.from_env(),  # SHOPDESK_NLU_BASE_MODEL picks another base
+        classifier_settings(),  # SHOPDESK_NLU_BASE_MODEL picks another base
         quantization=quantization,  # type: ignore[arg-type]
         device=args.device,
         model_root=WORK / f"{dataset}-{quantization}",
@@ -161,9 +164,9 @@ def measure_latency(
         "threads": torch.get_num_threads(),
         "load_seconds": round(load_seconds, 2),
         "single_p50_ms": round(statistics.median(single), 2),
-        "single_p95_ms": round(percentile(single, 0.95), 2),
+        "single_p95_ms": round(measured_percentile(single, 95), 2),
         "batch32_p50_ms": round(statistics.median(batched), 1),
-        "batch32_p95_ms": round(percentile(batched, 0.95), 1),
+        "batch32_p95_ms": round(measured_percentile(batched, 95), 1),
         "serving_peak_rss_mib": peak_rss_mib(),
     }
     if classifier.device == "cuda":

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.measure import machine, without_notes
+from core.paths import PROJECT_ROOT
 from nlu_models.bitext import DEFAULT_INTENTS, DEFAULT_SEED, split
+from nlu_models.config import DPConfig, TrainingSettings
 from nlu_models.data import Example, strip_annotations
-from nlu_models.dp import DPConfig
-from nlu_models.settings import PROJECT_ROOT, ClassifierSettings, TrainingSettings
+from nlu_models.settings import classifier_settings
 
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 WORK = PROJECT_ROOT / "var" / "benchmarks" / "dp"
@@ -58,7 +59,7 @@ def run(
     name += f"-b{args.batch_size}-e{args.epochs}-lr{args.learning_rate:g}"
     dp = None if epsilon is None else DPConfig(epsilon, args.delta, args.max_grad_norm)
     settings = replace(
-        ClassifierSettings.from_env(),
+        classifier_settings(),
         quantization=args.quantization,
         device="cpu",
         model_root=WORK / name,

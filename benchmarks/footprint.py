@@ -14,7 +14,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import machine, percentile
+from benchmarks.measure import machine
+from core.stats import measured_percentile
 from launcher.chat import send
 from launcher.stack import Stack, StackConfig, prepare
 
@@ -75,7 +76,7 @@ def stack_numbers(rounds: int) -> dict[str, Any]:
         "reply_latency_ms": {
             "messages": len(latencies),
             "median": round(statistics.median(latencies), 1),
-            "p95": round(percentile(latencies, 0.95), 1),
+            "p95": round(measured_percentile(latencies, 95), 1),
         },
         "memory": memory,
     }

@@ -43,8 +43,8 @@ from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis import strategies as st
 from starlette.routing import Mount
 
+from launcher.fresh import fresh_config
 from launcher.stack import ROOT, Stack, StackConfig, missing_environments, prepare
-from launcher.stories import fresh_config
 
 RESULTS = Path(__file__).resolve().parent / "results" / "fuzz.md"
 LOG_DIR = ROOT / "var" / "logs" / "fuzz"

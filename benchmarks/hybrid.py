@@ -29,7 +29,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from benchmarks.measure import machine, percentile, say, without_notes
+from benchmarks.measure import machine, say, without_notes
 from benchmarks.relevance import (
     QUERIES_FILE,
     RESULTS,
@@ -41,6 +41,8 @@ from benchmarks.relevance import (
     signals,
     summarise,
 )
+from core.paths import PROJECT_ROOT
+from core.stats import measured_percentile
 
 LEXICAL: Final = frozenset({"text", "rating", "popularity"})
 SEMANTIC_RANK: Final = frozenset({"semantic"})
@@ -91,11 +93,12 @@ def shopper_rows(session: Session, progress: Callable[[str], None]) -> list[dict
     from benchmarks.shopper_metrics import summarise as shopper_summary
     from benchmarks.shopper_set import MESSAGES_FILE
     from nlu_models.classifier import Classifier
-    from nlu_models.settings import TASKS, ClassifierSettings
+    from nlu_models.config import TASKS
+    from nlu_models.settings import classifier_settings
 
     messages = shoppers.checked_messages(MESSAGES_FILE)
     understand = shoppers.classifier_understanding(
-        Classifier.load(ClassifierSettings.from_env(), TASKS), session
+        Classifier.load(classifier_settings(), TASKS), session
     )
     memo: dict[str, Any] = {}
 
@@ -186,7 +189,7 @@ def model_cost() -> dict[str, float]:
         capture_output=True,
         text=True,
         check=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=PROJECT_ROOT,
     )
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     return {"model_load_s": round(measured["s"], 2), "rss_added_mib": round(measured["mib"])}
@@ -204,8 +207,8 @@ def latency(session: Session, repeats: int, progress: Callable[[str], None]) -> 
     for mode in ("off", "on"):
         runs = [_search_times(session, texts, mode) for _ in range(repeats)]
         result[mode] = {
-            "p50_ms": round(statistics.median(percentile(r, 0.5) for r in runs), 2),
-            "p95_ms": round(statistics.median(percentile(r, 0.95) for r in runs), 2),
+            "p50_ms": round(statistics.median(measured_percentile(r, 50) for r in runs), 2),
+            "p95_ms": round(statistics.median(measured_percentile(r, 95) for r in runs), 2),
         }
         progress(f"  search with semantic {mode}: {result[mode]}")
     encode_runs = []
@@ -218,8 +221,8 @@ def latency(session: Session, repeats: int, progress: Callable[[str], None]) -> 
             times.append((time.perf_counter() - started) * 1000)
         encode_runs.append(times)
     result["encode"] = {
-        "p50_ms": round(statistics.median(percentile(r, 0.5) for r in encode_runs), 2),
-        "p95_ms": round(statistics.median(percentile(r, 0.95) for r in encode_runs), 2),
+        "p50_ms": round(statistics.median(measured_percentile(r, 50) for r in encode_runs), 2),
+        "p95_ms": round(statistics.median(measured_percentile(r, 95) for r in encode_runs), 2),
     }
     result["added"] = {
         key: round(result["on"][key] - result["off"][key], 2) for key in ("p50_ms", "p95_ms")

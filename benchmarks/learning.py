@@ -34,9 +34,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from benchmarks.measure import add_note_option, machine, peak_rss_mib, say, without_notes
+from core.paths import PROJECT_ROOT
 from learning.cli import fraction, positive_int
+from nlu_models.config import ClassifierSettings
 from nlu_models.data import Example
-from nlu_models.settings import PROJECT_ROOT, ClassifierSettings
+from nlu_models.settings import classifier_settings
 
 if TYPE_CHECKING:
     from nlu_models.classifier import Classifier
@@ -291,7 +293,7 @@ def store_corrections(database_url: str, misreads: Sequence[Misread]) -> None:
     (`web.corrections.mark`): the text redacted, a made-up conversation for each."""
     from catalog.db import session_scope
     from catalog.models import NluCorrection
-    from catalog.redaction import redact
+    from privacy.redaction import redact
 
     started = datetime(2026, 11, 20, 9, 0)
     with session_scope(database_url) as session:
@@ -702,11 +704,11 @@ def save(result: dict[str, Any], out: Path, name: str) -> tuple[Path, Path]:
 
 
 def main(argv: Sequence[str] | None = None, settings: ClassifierSettings | None = None) -> int:
-    """The command; `settings` replaces ClassifierSettings.from_env() (the tests' tiny ones)."""
+    """The command; `settings` replaces classifier_settings() (the tests' tiny ones)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(arguments)
     try:
-        result = run(args, arguments, settings or ClassifierSettings.from_env())
+        result = run(args, arguments, settings or classifier_settings())
     except (ValueError, FileNotFoundError) as problem:  # BenchmarkError, ExportError, DataError
         print(f"benchmarks.learning: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT

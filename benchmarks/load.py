@@ -40,11 +40,12 @@ import psutil
 
 from benchmarks import profiling
 from benchmarks.footprint import memory_mib
-from benchmarks.measure import machine, percentile, without_notes
+from benchmarks.measure import machine, without_notes
+from core.stats import measured_percentile
 from launcher.chat import send
-from launcher.scaled import ScaledSetupError, scaled_config
+from launcher.fresh import fresh_config, scaled_config
+from launcher.scaled import ScaledSetupError
 from launcher.stack import ROOT, Stack, StackConfig, StackError, missing_environments, prepare
-from launcher.stories import fresh_config
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfile.py"
@@ -292,9 +293,9 @@ def summarize(records: Sequence[tuple[float, bool]], window_s: float) -> JSON:
     latency: JSON | None = None
     if answered:
         latency = {
-            "p50": round(percentile(answered, 0.50), 1),
-            "p95": round(percentile(answered, 0.95), 1),
-            "p99": round(percentile(answered, 0.99), 1),
+            "p50": round(measured_percentile(answered, 50), 1),
+            "p95": round(measured_percentile(answered, 95), 1),
+            "p99": round(measured_percentile(answered, 99), 1),
             "mean": round(sum(answered) / len(answered), 1),
             "max": round(max(answered), 1),
         }
@@ -377,7 +378,7 @@ def by_message(requests: Sequence[Sequence[Any]]) -> JSON:
     stats: list[tuple[float, str, JSON]] = []
     for text, records in grouped.items():
         answered = [ms for ms, ok in records if ok]
-        p50 = round(percentile(answered, 0.5), 1) if answered else None
+        p50 = round(measured_percentile(answered, 50), 1) if answered else None
         each = {
             "messages": len(records),
             "errors": len(records) - len(answered),

@@ -43,7 +43,7 @@ INSTANCES = [u.strip().rstrip("/") for u in os.environ.get(INSTANCES_ENV, "").sp
 VIA_ENV = "SHOPDESK_LOAD_VIA"
 VIA = os.environ.get(VIA_ENV, "rasa")
 # The polite answers when the classifier or the action server did not answer in time (the
-# domain's utter_classifier_unavailable, the channel's NO_REPLY_TEXT, actions' UNAVAILABLE_TEXT):
+# domain's utter_classifier_unavailable and utter_catalog_unavailable, the channel's NO_REPLY_TEXT):
 # under overload they are failures, not replies.
 DEGRADED = (
     "Sorry, I'm having trouble understanding messages right now.",

@@ -1,4 +1,5 @@
-"""What every benchmark records: the machine it ran on, percentiles, peak memory."""
+"""What every benchmark records: the machine it ran on and its peak memory (percentiles come
+from core.stats, the definition the analytics page uses too)."""
 
 from __future__ import annotations
 
@@ -34,11 +35,6 @@ def machine() -> dict[str, Any]:
     except ImportError:
         pass
     return described
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def peak_rss_mib() -> float:

@@ -1,6 +1,6 @@
 """Measures what redacting personal data costs: per log line, per Rasa event, and to load.
 
-`python -m benchmarks.redaction` times `catalog.redaction.RedactingFilter` on typical ShopDesk
+`python -m benchmarks.redaction` times `privacy.logs.RedactingFilter` on typical ShopDesk
 log lines, once with nothing personal in them (most lines: the filter's cheap gates should
 send them through in a few microseconds) and once with an e-mail address, a phone number, a
 card, an address or an IP address in them (Presidio runs). Each line is logged --repeats
@@ -22,9 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import machine, peak_rss_mib, percentile
+from benchmarks.measure import machine, peak_rss_mib
+from core.paths import PROJECT_ROOT
+from core.stats import measured_percentile
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 DEFAULT_OUTPUT = RESULTS / "redaction.json"
 
@@ -76,13 +77,13 @@ def _micros(nanoseconds: list[int]) -> dict[str, float]:
     micros = [n / 1000 for n in nanoseconds]
     return {
         "median_us": round(statistics.median(micros), 1),
-        "p95_us": round(percentile(micros, 0.95), 1),
+        "p95_us": round(measured_percentile(micros, 95), 1),
     }
 
 
 def time_lines(lines: tuple[tuple[str, tuple[Any, ...]], ...], repeats: int) -> dict[str, Any]:
     """Median and p95 of the filter alone, and of the handler alone, per line and in all."""
-    from catalog.redaction import RedactingFilter
+    from privacy.logs import RedactingFilter
 
     log_filter = RedactingFilter()
     handler = logging.StreamHandler(io.StringIO())
@@ -119,7 +120,7 @@ def time_lines(lines: tuple[tuple[str, tuple[Any, ...]], ...], repeats: int) -> 
 
 
 def time_events(repeats: int) -> dict[str, Any]:
-    from catalog.redaction import redact_event
+    from privacy.redaction import redact_event
 
     timed: dict[str, Any] = {}
     for name, event in (("without_personal_data", EVENT_WITHOUT), ("with", EVENT_WITH)):
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rss_before = peak_rss_mib()
     start = time.perf_counter()
-    from catalog.redaction import redactor
+    from privacy.redaction import redactor
 
     redactor()
     load_seconds = time.perf_counter() - start

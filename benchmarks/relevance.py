@@ -40,8 +40,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, selectinload
 
 from benchmarks.measure import machine
+from core.paths import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 QUERIES_FILE = Path(__file__).resolve().parent / "relevance_queries.yml"
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 GROUPS = ("category", "filters", "synonym", "name", "attribute", "typo", "gear")
@@ -247,9 +247,9 @@ def classifier_scorer() -> CategoryScorer:
     """The trained category classifier's top three for a message, as search wants them."""
     from nlu_models.classifier import Classifier
     from nlu_models.oos import OOS_LABELS
-    from nlu_models.settings import ClassifierSettings
+    from nlu_models.settings import classifier_settings
 
-    classifier = Classifier.load(ClassifierSettings.from_env(), tasks=("category",))
+    classifier = Classifier.load(classifier_settings(), tasks=("category",))
 
     def top(text: str) -> list[tuple[str, float]]:
         ranking = classifier.predict("category", [text])[0].ranking

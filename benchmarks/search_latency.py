@@ -32,11 +32,12 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
-from benchmarks.measure import machine, peak_rss_mib, percentile, without_notes
+from benchmarks.measure import machine, peak_rss_mib, without_notes
 from benchmarks.relevance import QUERIES_FILE, load_queries
 from catalog.search import SearchFilters, SearchRequest
+from core.paths import PROJECT_ROOT
+from core.stats import measured_percentile
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 SIZES = (200, 10_000, 100_000)
 BACKENDS = ("sqlite", "postgresql")
@@ -155,7 +156,7 @@ def measure(url: str, mix: list[TimedRequest], repeats: int) -> dict[str, Any]:
         "calls": len(every),
         "requests_without_hits": empty,
         "p50_ms": round(statistics.median(every), 2),
-        "p95_ms": round(percentile(every, 0.95), 2),
+        "p95_ms": round(measured_percentile(every, 95), 2),
         "max_ms": round(max(every), 2),
         "mean_ms": round(statistics.fmean(every), 2),
         "slowest": [

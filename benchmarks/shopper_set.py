@@ -21,8 +21,8 @@ from typing import Any, Final
 import yaml
 
 from benchmarks.relevance import WHERE_KEYS
+from core.paths import PROJECT_ROOT
 
-PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 MESSAGES_FILE: Final = Path(__file__).resolve().parent / "shoppers.yml"
 DOMAIN_FILE: Final = PROJECT_ROOT / "bot" / "domain.yml"
 TRAINING_DATA: Final = PROJECT_ROOT / "bot" / "data"

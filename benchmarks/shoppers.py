@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from benchmarks.measure import machine
-from benchmarks.relevance import PROJECT_ROOT, RESULTS, catalog_facts, luma_catalog
+from benchmarks.relevance import RESULTS, catalog_facts, luma_catalog
 from benchmarks.shopper_metrics import (
     TOP_K,
     Outcome,
@@ -58,6 +58,7 @@ from benchmarks.shopper_set import (
     overlaps,
     shortfalls,
 )
+from core.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from catalog.finding import Found
@@ -155,8 +156,9 @@ def acts_on(session: Session, said: Understood, text: str, *, searching: bool) -
     it: below the fallback threshold the reading is `nlu_fallback`; then the same
     `effective_intent` as actions/products.py, and for a bare answer, a fallback or an
     out-of-scope reading the same `shopping_reading` as actions/inform.py."""
+    from actions.contract import Intent
     from actions.inform import shopping_reading
-    from actions.routing import INFORM, effective_intent
+    from actions.routing import effective_intent
     from catalog.finding import own_words
 
     intent = said.intent
@@ -169,9 +171,9 @@ def acts_on(session: Session, said: Understood, text: str, *, searching: bool) -
         searching=searching,
         words=own_words(text, said.entities),
     )
-    if intent in (INFORM, NLU_FALLBACK, OUT_OF_SCOPE):
+    if intent in (Intent.INFORM, NLU_FALLBACK, OUT_OF_SCOPE):
         rescued = shopping_reading(
-            session, text, said.entities, searching=searching, bare_answer=intent == INFORM
+            session, text, said.entities, searching=searching, bare_answer=intent == Intent.INFORM
         )
         return rescued or intent
     return intent
@@ -405,12 +407,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from catalog.db import session_scope
     from nlu_models.classifier import Classifier
-    from nlu_models.settings import TASKS, ClassifierSettings
+    from nlu_models.config import TASKS
+    from nlu_models.settings import classifier_settings
 
     try:
         messages = checked_messages(args.messages)
         print(f"{len(messages)} messages from {args.messages}; loading the classifiers", flush=True)
-        classifier = Classifier.load(ClassifierSettings.from_env(), TASKS)
+        classifier = Classifier.load(classifier_settings(), TASKS)
     except (ShopperSetError, FileNotFoundError) as error:  # ModelNotTrained is one
         arguments.exit(REFUSED, f"{arguments.prog}: error: {error}\n")
     if args.group:

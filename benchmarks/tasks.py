@@ -423,12 +423,12 @@ class StackUnavailable(RuntimeError):
 
 @contextmanager
 def live_stack(url: str | None) -> Iterator[tuple[Sender, str]]:
-    """A shopper's `send` to the running Rasa at `url`, or to a fresh stack (launcher/stories.py
+    """A shopper's `send` to the running Rasa at `url`, or to a fresh stack (launcher/stories/
     starts it as `python -m launcher stories` does, and stops it afterwards)."""
     # The launcher is imported here: --help and the unit tests need none of it.
     from launcher.chat import send
     from launcher.stack import StackError, http_ok
-    from launcher.stories import RunnerError, _target
+    from launcher.stories.play import RunnerError, target
 
     def sender_for(rasa_url: str) -> Sender:
         chat_url = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook"
@@ -440,7 +440,7 @@ def live_stack(url: str | None) -> Iterator[tuple[Sender, str]]:
         yield sender_for(url), url.rstrip("/")
         return
     try:
-        with _target(argparse.Namespace(url=None)) as (client, _config):
+        with target(None) as (client, _config):
             yield sender_for(client.url), "a fresh stack (temporary shop database and tracker)"
     except (RunnerError, StackError) as error:
         raise StackUnavailable(str(error)) from None

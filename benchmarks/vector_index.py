@@ -34,10 +34,11 @@ from sqlalchemy import Table, create_engine, insert, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from benchmarks.measure import add_note_option, machine, percentile, say, without_notes
+from benchmarks.measure import add_note_option, machine, say, without_notes
 from catalog.embeddings import Vectors, default_model_path, model_name
+from core.paths import PROJECT_ROOT
+from core.stats import measured_percentile
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 DIMENSION = 384
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -144,8 +145,8 @@ def measure_index(
     result: dict[str, Any] = {
         "available": True,
         "ready_s": round(ready_s, 2),
-        "p50_ms": round(statistics.median(percentile(t, 0.5) for t in runs), 2),
-        "p95_ms": round(statistics.median(percentile(t, 0.95) for t in runs), 2),
+        "p50_ms": round(statistics.median(measured_percentile(t, 50) for t in runs), 2),
+        "p95_ms": round(statistics.median(measured_percentile(t, 95) for t in runs), 2),
         f"recall_at_{RECALL_AT}": round(statistics.fmean(recalls), 3),
     }
     if kind == vector_index.SCAN:

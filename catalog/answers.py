@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from catalog.models import REVIEW_APPROVED, Product
+from catalog.models import Product
+from catalog.statuses import ReviewStatus
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[a-z0-9%]+")
@@ -142,7 +143,7 @@ def summarise_reviews(product: Product, quotes: int = 2) -> Answer:
     """Average rating, how many reviews, and the best and the most critical review quoted.
 
     Only approved reviews: one written in the chat waits for a moderator first."""
-    reviews = [r for r in product.reviews if r.status == REVIEW_APPROVED]
+    reviews = [r for r in product.reviews if r.status == ReviewStatus.APPROVED]
     if not reviews:
         return Answer(f"The {product.name} has no reviews yet.", "none")
     average = sum(r.rating for r in reviews) / len(reviews)

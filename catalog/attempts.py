@@ -21,7 +21,7 @@ from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from catalog.models import VerificationFailure
-from catalog.support import local_now
+from core.clock import utc_now
 
 ORDER, EMAIL, CLIENT = "order", "email", "address"
 
@@ -72,7 +72,7 @@ def locked_scopes(
     limits: AttemptLimits = DEFAULT_LIMITS,
 ) -> list[str]:
     """The scopes (order, email, address) that are locked now; empty when checking may go on."""
-    since = (now or local_now()) - limits.window
+    since = (now or utc_now()) - limits.window
     locked = []
     for scope, key in _keys(order_number, email, client):
         count = session.scalar(
@@ -95,7 +95,7 @@ def record_failure(
     now: datetime | None = None,
 ) -> None:
     """Count one failed check under each value that was tried."""
-    at = now or local_now()
+    at = now or utc_now()
     for scope, key in _keys(order_number, email, client):
         session.add(VerificationFailure(scope=scope, key=key, failed_at=at))
     session.flush()

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from catalog.models import Agent, AuditEntry
-from catalog.support import local_now
+from core.clock import utc_now
 
 ACTION = re.compile(r"[a-z][a-z_]{0,31}")
 MAX_DETAIL_CHARS = 500
@@ -36,7 +36,7 @@ def record(
     if not ACTION.fullmatch(action):
         raise ValueError(f"an audit action is a-z and _, at most 32 characters, not {action!r}")
     entry = AuditEntry(
-        at=now or local_now(),
+        at=now or utc_now(),
         agent_id=agent.id if agent is not None else None,
         action=action,
         conversation_id=conversation_id[:64] if conversation_id else None,

@@ -6,7 +6,6 @@ invalidates, so shoppers see either the old catalog or the new one, never half o
 Embeddings are refreshed after the commit: they are slow, and a failure there must not undo
 a good import. `load` also makes the demo order book when it is missing, in the same
 transaction and before the ranking statistics, since its orders are sales.
-`privacy` exports or erases a shopper's data and forgets old transcripts (catalog/privacy.py).
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -24,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from catalog.db import migrate, session_scope
@@ -34,18 +31,6 @@ from catalog.luma import import_luma
 from catalog.merchant_feed import detect_format, import_merchant_feed
 from catalog.models import Order
 from catalog.order_book import OrderBookError, check_sizes, generate_order_book, showcase
-from catalog.privacy import (
-    apply_retention,
-    compact_sqlite,
-    erase_shopper,
-    export_shopper,
-    mask_transcripts,
-    normalise_email,
-    pending_erasures,
-    preview_erasure,
-    retention_days_from_env,
-    tracker_url_from_env,
-)
 from catalog.search_index import refresh_search
 from catalog.settings import LUMA_DATA_DIR, CatalogSettings
 
@@ -88,35 +73,6 @@ exit status: 0 done or already there; 1 the catalog has too few products (load i
 """
 
 
-PRIVACY_EPILOG = """\
-export     everything kept about an e-mail address, as JSON: the account, addresses, orders
-           with their lines, reviews, complaints, newsletter choice, messages left, erasure
-           requests and each conversation's transcript
-erase      delete the shopper's verified conversations (transcripts, agent notes,
-           hand-offs, complaints, messages, corrections), their newsletter row, e-mails and
-           links, and anonymise their orders, reviews and account; orders keep their lines,
-           totals, status and dates for the books. Other records that name them lose those
-           words. Without --yes it only shows what it would erase. --pending works through
-           the requests shoppers made in the chat ("delete my account").
-retention  delete every transcript event older than --days (default
-           SHOPDESK_TRANSCRIPT_RETENTION_DAYS, else 365), even in a conversation that went
-           on, and older agent notes, corrections, links, e-mails and failure records
-mask       mask personal data (e-mail, phone, card, street address...) in the stored
-           transcripts of ended sessions (idle for --idle-minutes, default 90), as
-           SHOPDESK_TRANSCRIPT_PII says: mask (default) or keep
-compact    rewrite the SQLite files without their free space (erase does it; again if
-           it said a file was busy)
-
-The web server runs mask and retention itself (SHOPDESK_HOUSEKEEPING_INTERVAL_S).
-
-Transcripts are read from Rasa's tracker store: SHOPDESK_TRACKER_DB_URL, or the SQLite file
-SHOPDESK_TRACKER_DB (default var/rasa_tracker.sqlite3). Rasa need not be running.
-
-exit status: 0 done (also when nothing was found); 1 a database could not be used;
-2 bad arguments, or erase without --yes (nothing changed).
-"""
-
-
 class _NothingAccepted(Exception):
     """Every row was rejected: roll back and say so."""
 
@@ -145,12 +101,6 @@ def _currency(text: str) -> str:
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
-    return int(text)
-
-
-def _not_negative(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (0 or more)")
     return int(text)
 
 
@@ -230,76 +180,7 @@ def _parser() -> argparse.ArgumentParser:
         "--list", action="store_true", help="only list the showcase orders; change nothing"
     )
     sub.add_parser("migrate", help="bring the schema to the newest revision")
-    _privacy_parser(sub)
     return parser
-
-
-def _privacy_parser(sub: Any) -> None:
-    privacy = sub.add_parser(
-        "privacy",
-        help="export or erase a shopper's data; forget old transcripts",
-        description="Shoppers' data: export it, erase it, and keep transcripts only so long.",
-        epilog=PRIVACY_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    tasks = privacy.add_subparsers(dest="privacy_command", required=True, metavar="TASK")
-    export = tasks.add_parser(
-        "export",
-        help="everything kept about an e-mail address, as JSON",
-        description="Write everything the shop keeps about an e-mail address as JSON.",
-    )
-    export.add_argument("--email", required=True, metavar="E", help="the shopper's e-mail")
-    export.add_argument(
-        "--out", type=Path, metavar="FILE", help="write it here (readable by you only); else print"
-    )
-    erase = tasks.add_parser(
-        "erase",
-        help="erase a shopper's data (needs --yes)",
-        description="Delete a shopper's conversations and anonymise their orders, reviews and "
-        "account. Without --yes it only shows what it would erase.",
-    )
-    who = erase.add_mutually_exclusive_group(required=True)
-    who.add_argument("--email", metavar="E", help="the shopper's e-mail")
-    who.add_argument(
-        "--pending", action="store_true", help="every pending request made in the chat"
-    )
-    erase.add_argument("--yes", action="store_true", help="really erase (it cannot be undone)")
-    retention = tasks.add_parser(
-        "retention",
-        help="delete transcript events older than --days",
-        description="Delete every transcript event older than --days (a conversation that "
-        "went on keeps only its recent events), and agent notes, corrections, links, e-mails "
-        "and failure records from before then.",
-    )
-    retention.add_argument(
-        "--days",
-        type=_positive,
-        metavar="N",
-        help="keep this many days (default SHOPDESK_TRANSCRIPT_RETENTION_DAYS, else 365)",
-    )
-
-    mask = tasks.add_parser(
-        "mask",
-        help="mask personal data in the transcripts of ended sessions",
-        description="Rewrite the stored transcripts of ended sessions (earlier sessions of a "
-        "conversation, and conversations idle for --idle-minutes) with their personal data "
-        "masked (SHOPDESK_TRANSCRIPT_PII=mask, the default; keep leaves them), after linking "
-        "each conversation to whom it verified. Safe to repeat; the web server runs it.",
-    )
-    mask.add_argument(
-        "--idle-minutes",
-        type=_not_negative,
-        default=90,
-        metavar="N",
-        help="conversations without a message for this long have ended (default 90; Rasa "
-        "starts a new session after 60); 0 masks conversations still going too",
-    )
-    tasks.add_parser(
-        "compact",
-        help="rewrite the SQLite files without their free space",
-        description="VACUUM the shop database and the tracker store when they are SQLite "
-        "files, so rows deleted by an erasure cannot be read back from the files.",
-    )
 
 
 def _importer(args: argparse.Namespace) -> Callable[[Session], ImportReport]:
@@ -444,100 +325,6 @@ def _orders(args: argparse.Namespace, url: str) -> int:
     return EXIT_OK
 
 
-def _fail(message: str, status: int = EXIT_BAD_ARGUMENTS) -> int:
-    print(f"catalog: {message}", file=sys.stderr)
-    return status
-
-
-def _privacy(args: argparse.Namespace, url: str) -> int:
-    """The privacy tasks; every failure is a sentence, not a stack trace."""
-    tracker = tracker_url_from_env()
-    try:
-        if args.privacy_command == "export":
-            return _export(args, url, tracker)
-        if args.privacy_command == "erase":
-            return _erase(args, url, tracker)
-        if args.privacy_command == "mask":
-            with session_scope(url) as session:
-                changed = mask_transcripts(tracker, args.idle_minutes, session=session)
-            print(f"catalog: {changed} transcript events masked")
-            return EXIT_OK
-        if args.privacy_command == "compact":
-            done = compact_sqlite(url) & compact_sqlite(tracker)
-            print("catalog: compacted" if done else "catalog: a file was busy; try again")
-            return EXIT_OK if done else 1
-        days = args.days or retention_days_from_env()
-        with session_scope(url) as session:
-            result = apply_retention(session, tracker, days)
-        print(f"catalog: transcripts older than {days} days: {result.summary()}")
-        return EXIT_OK
-    except ValueError as error:
-        return _fail(str(error))
-    except (SQLAlchemyError, OSError) as error:
-        reason = getattr(error, "orig", None) or error
-        return _fail(
-            f"a database could not be used ({reason}); please check it and run the command "
-            "again: it is safe to repeat",
-            1,
-        )
-
-
-def _export(args: argparse.Namespace, url: str, tracker: str) -> int:
-    email = normalise_email(args.email)
-    out: Path | None = args.out
-    if out is not None and not out.parent.is_dir():
-        return _fail(f"no such folder for --out: {out.parent}")
-    with session_scope(url) as session:
-        data = export_shopper(session, tracker, email)
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if data["customer"] is None and not any(
-        data[key] for key in ("orders", "complaints", "messages", "conversations")
-    ):
-        print("catalog: the shop keeps nothing about that e-mail address", file=sys.stderr)
-    if out is None:
-        sys.stdout.write(text)
-        return EXIT_OK
-    # personal data: readable by the person who asked for it only
-    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(text)
-    print(f"catalog: {len(data['orders'])} orders, {len(data['conversations'])} conversations "
-          f"written to {out}")  # fmt: skip
-    return EXIT_OK
-
-
-def _erase(args: argparse.Namespace, url: str, tracker: str) -> int:
-    """One address, or every pending request; only a preview without --yes."""
-    with session_scope(url) as session:
-        if args.pending:
-            targets = [
-                (f"request {r.id} (customer {r.customer_id or 'unknown'}, asked {r.requested_at})",
-                 r.email)
-                for r in pending_erasures(session)
-            ]  # fmt: skip
-        else:
-            address = normalise_email(args.email)
-            targets = [(address, address)]
-        if not targets:
-            print("catalog: no pending erasure requests")
-            return EXIT_OK
-        for who, email in targets:
-            if args.yes:
-                result = erase_shopper(session, tracker, email)
-                verb = "nothing to erase for" if result.nothing else "erased"
-            else:
-                result = preview_erasure(session, tracker, email)
-                verb = "nothing to erase for" if result.nothing else "would erase"
-            print(f"catalog: {verb} {who}" + ("" if result.nothing else f": {result.summary()}"))
-    if not args.yes:
-        print(
-            "catalog: nothing was changed; add --yes to erase (it cannot be undone)",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_ARGUMENTS
-    return EXIT_OK
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "report", None) is not None and not args.report.parent.is_dir():
@@ -551,8 +338,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "orders":
         return _orders(args, settings.database_url)
-    if args.command == "privacy":
-        return _privacy(args, settings.database_url)
     return _import(args, settings.database_url)
 
 

@@ -18,7 +18,7 @@ from catalog.search import (
     SearchRequest,
 )
 from catalog.terms import describe_query
-from catalog.text import format_price
+from core.money import format_money
 
 GENDER_WORDS = {"Men": "men's", "Women": "women's"}
 # Products without a gender (bags, watches) and unisex ones suit either.
@@ -46,11 +46,11 @@ def misses_of(
     labels: list[str] = []
     if kinds and not any(_in_category(hit, kind) for kind in kinds):
         labels.append(f"not {' or '.join(kind.lower() for kind in kinds)}")
-    price = format_price(hit.price_cents, hit.currency)
+    price = format_money(hit.price_cents, hit.currency)
     if filters.price_max_cents is not None and hit.price_cents > filters.price_max_cents:
-        labels.append(f"{price}, over your {format_price(filters.price_max_cents, hit.currency)}")
+        labels.append(f"{price}, over your {format_money(filters.price_max_cents, hit.currency)}")
     if filters.price_min_cents is not None and hit.price_cents < filters.price_min_cents:
-        labels.append(f"{price}, under your {format_price(filters.price_min_cents, hit.currency)}")
+        labels.append(f"{price}, under your {format_money(filters.price_min_cents, hit.currency)}")
     if filters.gender and hit.gender not in ANY_GENDER and hit.gender != filters.gender:
         labels.append(
             f"{GENDER_WORDS.get(hit.gender or '', str(hit.gender))}, not {_gender(filters)}"
@@ -106,9 +106,9 @@ def describe(request: SearchRequest) -> str:
         extras.append(f"size {filters.size}")
     low, high = filters.price_min_cents, filters.price_max_cents
     if low is not None and high is not None:
-        extras.append(f"{format_price(low)} to {format_price(high)}")
+        extras.append(f"{format_money(low)} to {format_money(high)}")
     elif high is not None:
-        extras.append(f"up to {format_price(high)}")
+        extras.append(f"up to {format_money(high)}")
     elif low is not None:
-        extras.append(f"from {format_price(low)}")
+        extras.append(f"from {format_money(low)}")
     return ", ".join([text, *extras]) if text else ", ".join(extras)

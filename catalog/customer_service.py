@@ -14,20 +14,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 
 from catalog.addresses import SHIPPING_COUNTRY, US_ONLY_TEXT, Address
 from catalog.models import Customer, Order, OrderLine, Refund, Return, Shipment
-from catalog.orders import normalise_order_number, tracking_url
+from catalog.orders import ORDER_WITH_DETAILS, normalise_order_number, tracking_url
+from catalog.statuses import NOT_SHIPPED, OrderStatus, RefundStatus, ReturnStatus
 
-CANCELLABLE = frozenset({"pending", "processing"})  # paid or not, but not handed to a carrier
+CANCELLABLE = NOT_SHIPPED  # paid or not, but not handed to a carrier
 REFUND_METHOD = "original payment method"
-_STATE_TEXT = {
-    "shipped": "has already shipped",
-    "delivered": "has already been delivered",
-    "cancelled": "has been cancelled",
-    "returned": "has been delivered and returned",
-    "refunded": "has been refunded",
+_STATE_TEXT: dict[str, str] = {
+    OrderStatus.SHIPPED: "has already shipped",
+    OrderStatus.DELIVERED: "has already been delivered",
+    OrderStatus.CANCELLED: "has been cancelled",
+    OrderStatus.RETURNED: "has been delivered and returned",
+    OrderStatus.REFUNDED: "has been refunded",
 }
 
 
@@ -97,18 +98,7 @@ def verify_order(session: Session, number: str, email: str) -> Order | None:
     order_id, stored = (row[0], str(row[1] or "")) if row is not None else (None, "")
     if not _same_email(stored, email) or order_id is None:
         return None
-    return session.scalar(
-        select(Order)
-        .where(Order.id == order_id)
-        .options(
-            joinedload(Order.customer),
-            selectinload(Order.lines),
-            selectinload(Order.shipments),
-            selectinload(Order.returns),
-            selectinload(Order.invoices),
-            selectinload(Order.refunds).joinedload(Refund.return_),
-        )
-    )
+    return session.scalar(select(Order).where(Order.id == order_id).options(*ORDER_WITH_DETAILS))
 
 
 def find_customer(session: Session, email: str) -> Customer | None:
@@ -165,7 +155,7 @@ def _require_unshipped(order: Order, consequence: str) -> None:
         return
     state = _STATE_TEXT.get(order.status, f"has the status “{order.status}”")
     if order.status in CANCELLABLE:  # a parcel exists although the status lags behind
-        state = _STATE_TEXT["shipped"]
+        state = _STATE_TEXT[OrderStatus.SHIPPED]
     raise NotAllowed(f"Order {order.number} {state}, so {consequence}.")
 
 
@@ -173,19 +163,19 @@ def cancel_order(
     session: Session, order: Order, now: datetime, fee_cents: int = 0
 ) -> CancellationResult:
     """Cancel before shipping; what was paid, less `fee_cents`, becomes a pending refund."""
-    if order.status == "cancelled":
+    if order.status == OrderStatus.CANCELLED:
         raise NotAllowed(f"Order {order.number} is already cancelled.")
     _require_unshipped(order, "it can no longer be cancelled")
     if not 0 <= fee_cents <= order.total_cents:
         raise ValueError(f"a cancellation fee of {fee_cents} cents does not fit the order total")
-    order.status = "cancelled"
+    order.status = OrderStatus.CANCELLED
     order.cancelled_at = order.updated_at = now
     order.cancellation_fee_cents = fee_cents
     refund = None
     if order.invoices:
         refund = Refund(
             amount_cents=order.total_cents - fee_cents,
-            status="pending",
+            status=RefundStatus.PENDING,
             method=REFUND_METHOD,
             created_at=now,
         )
@@ -212,7 +202,7 @@ def change_shipping_address(
 
 
 def _delivered_on(order: Order) -> date | None:
-    if order.status == "cancelled":
+    if order.status == OrderStatus.CANCELLED:
         return None
     days = [s.delivered_at.date() for s in order.shipments if s.delivered_at is not None]
     return max(days) if days else None
@@ -226,7 +216,9 @@ def return_deadline(order: Order, window_days: int) -> date | None:
 
 def _returned_qty(order: Order, line: OrderLine) -> int:
     return sum(
-        r.qty for r in order.returns if r.order_line_id == line.id and r.status != "rejected"
+        r.qty
+        for r in order.returns
+        if r.order_line_id == line.id and r.status != ReturnStatus.REJECTED
     )
 
 
@@ -262,7 +254,7 @@ def create_return(
         order_line_id=line.id,
         qty=line.qty - _returned_qty(order, line),
         reason=" ".join(reason.split())[:255],
-        status="requested",
+        status=ReturnStatus.REQUESTED,
         created_at=now,
     )
     order.returns.append(request)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from core.clock import as_utc
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -24,6 +28,27 @@ def sqlalchemy_url(url: str) -> str:
         if url.startswith(plain):
             return "postgresql+psycopg://" + url[len(plain) :]
     return url
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment stored as naive UTC (the column stays a plain DATETIME / TIMESTAMP WITHOUT
+    TIME ZONE, so no migration) and handed back aware, in UTC.
+
+    Why: the shop database once held naive local times (support tables) beside naive UTC
+    (order flows), so ages and cut-offs disagreed by the server's offset. Every timestamp
+    column uses this type: an aware value of any zone is stored as UTC, a naive one is taken
+    to be UTC already (core.clock.as_utc), and what comes back compares with
+    core.clock.utc_now().
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
 
 
 # The database file and the folders the code makes for it: readable by their owner only, as
@@ -58,7 +83,8 @@ def create_private_file(path: Path) -> None:
 
 def secure_sqlite(engine: Engine) -> Engine:
     """On SQLite, make every connection of `engine` overwrite what it deletes with zeros, for
-    engines made elsewhere than `engine_for` (Rasa's tracker store in catalog.privacy)."""
+    engines made elsewhere than `engine_for` (Rasa's tracker store has its own:
+    tracker/store.py)."""
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _secure_delete)
     return engine

@@ -11,7 +11,6 @@ when nothing did. torch and transformers are imported only to embed, so reading 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 from collections.abc import Collection, Sequence
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from tqdm import tqdm
 
 from catalog.models import Product, ProductEmbedding
+from catalog.settings import CatalogSettings
 
 if TYPE_CHECKING:
     import torch
@@ -50,10 +50,8 @@ def packaged_model_path() -> str:
 
 def default_model_path() -> str:
     """The embedding model's folder: the environment's choice, else the packaged MiniLM."""
-    for name in ("SHOPDESK_EMBEDDING_MODEL", "SHOPDESK_NLU_BASE_MODEL"):
-        if value := os.environ.get(name, "").strip():
-            return value
-    return packaged_model_path()
+    current = CatalogSettings.from_env()
+    return current.embedding_model or current.nlu_base_model or packaged_model_path()
 
 
 def model_name(model_path: str) -> str:
@@ -195,6 +193,8 @@ def refresh_embeddings(
 
     embedder = embedder_for(path)
     todo.sort(key=lambda item: len(item[1]))
+    # Above every stored revision, so the sum in `stored_vectors` grows with each vector written.
+    revision = int(session.scalar(select(func.max(ProductEmbedding.revision))) or 0) + 1
     with tqdm(total=len(todo), unit="product", desc="Embedding", disable=not progress) as bar:
         for start in range(0, len(todo), BATCH_SIZE):
             chunk = todo[start : start + BATCH_SIZE]
@@ -210,6 +210,7 @@ def refresh_embeddings(
                     row = ProductEmbedding(product_id=product_id)
                     session.add(row)
                 row.model, row.text_hash, row.vector = model, digest, _to_bytes(vector)
+                row.revision = revision
             bar.update(len(chunk))
     session.flush()
     clear_vector_cache()
@@ -221,8 +222,39 @@ def _to_bytes(vector: Vectors) -> bytes:
 
 
 @dataclass(frozen=True)
+class StoredVectors:
+    """What identifies the stored vectors of one model, read in one cheap aggregate query.
+
+    The count and highest product id change when a product gains or loses its vector; the sum
+    of revisions when any vector is rewritten (`refresh_embeddings` gives each written vector
+    a revision above all stored ones), which count and highest id alone missed: a product
+    whose text changed kept its old vector in every other process's cache.
+    """
+
+    count: int
+    highest: int  # product id
+    revisions: int  # sum of the vectors' revisions
+
+    @property
+    def key(self) -> str:
+        return f"{self.count}|{self.highest}|{self.revisions}"
+
+
+def stored_vectors(session: Session, model: str) -> StoredVectors:
+    """The current `StoredVectors` of `model` (a `model_name`) in the session's database."""
+    count, highest, revisions = session.execute(
+        select(
+            func.count(),
+            func.max(ProductEmbedding.product_id),
+            func.sum(ProductEmbedding.revision),
+        ).where(ProductEmbedding.model == model)
+    ).one()
+    return StoredVectors(int(count), int(highest or 0), int(revisions or 0))
+
+
+@dataclass(frozen=True)
 class _Cached:
-    key: tuple[int, int]  # stored vectors of the model, highest product id
+    key: StoredVectors
     ids: list[int]
     matrix: Vectors
 
@@ -234,18 +266,13 @@ _cache_lock = threading.Lock()
 def load_vectors(session: Session, model_path: str | None = None) -> tuple[list[int], Vectors]:
     """Product ids (ascending) and their unit vectors, one row each, for the current model.
 
-    Kept in memory per database and model, and re-read only when the number of vectors or the
-    highest product id changes, so the actions do not reload them on every message. A
-    re-embed in this process (`refresh_embeddings`) always clears it.
+    Kept in memory per database and model, and re-read only when `stored_vectors` changes
+    (a vector added, removed or re-embedded by any process), so the actions do not reload
+    them on every message. A re-embed in this process (`refresh_embeddings`) also clears it.
     """
     model = model_name(model_path or default_model_path())
-    count, highest = session.execute(
-        select(func.count(), func.max(ProductEmbedding.product_id)).where(
-            ProductEmbedding.model == model
-        )
-    ).one()
     where = (str(session.get_bind().engine.url), model)
-    key = (int(count), int(highest or 0))
+    key = stored_vectors(session, model)
     with _cache_lock:
         cached = _cache.get(where)
     if cached is not None and cached.key == key:

@@ -40,6 +40,7 @@ from catalog.importing import (
     upsert_products,
 )
 from catalog.models import Customer, Order, OrderLine, Product, ProductLink, Review
+from catalog.statuses import OrderStatus
 from catalog.text import slugify
 
 __all__ = ["CatalogImportError", "ImportReport", "import_luma"]
@@ -454,7 +455,7 @@ def _write_orders(session: Session, parsed: _Parsed, report: ImportReport) -> No
         number = f"{index:09d}"
         order = orders.get(number) or Order(number=number)
         order.customer = customer
-        order.status = "refunded" if row["refund"] == "yes" else "processing"
+        order.status = OrderStatus.REFUNDED if row["refund"] == "yes" else OrderStatus.PROCESSING
         order.currency = row["currency"]
         order.shipping_method = row["shipping_method"]
         order.payment_method = row["payment"]

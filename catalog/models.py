@@ -15,7 +15,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -28,13 +27,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from catalog.db import UTCDateTime
+from catalog.statuses import (
+    ComplaintStatus,
+    ErasureStatus,
+    HandoffStatus,
+    ReviewStatus,
+    SupportMessageStatus,
+)
+
 
 class Base(DeclarativeBase):
     pass
-
-
-# Imported reviews are published; one written in the chat waits for a moderator.
-REVIEW_APPROVED, REVIEW_PENDING = "approved", "pending"
 
 
 product_categories = Table(
@@ -167,15 +171,16 @@ class Review(Base):
     title: Mapped[str] = mapped_column(String(255), default="")
     text: Mapped[str] = mapped_column(Text, default="")
     reviewer: Mapped[str] = mapped_column(String(120), default="")
-    status: Mapped[str] = mapped_column(String(16), default=REVIEW_APPROVED)
-    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Imported reviews are published; one written in the chat waits for a moderator.
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.APPROVED)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     conversation_id: Mapped[str | None] = mapped_column(String(64))  # written in this chat
 
     product: Mapped[Product] = relationship(back_populates="reviews")
 
     def __init__(self, **fields: Any) -> None:
         # Approved from the start, not only once saved: answers read unsaved reviews too.
-        fields.setdefault("status", REVIEW_APPROVED)
+        fields.setdefault("status", ReviewStatus.APPROVED)
         super().__init__(**fields)
 
 
@@ -198,6 +203,8 @@ class ProductEmbedding(Base):
     """A sentence embedding of a product's text, for "more like this".
 
     `text_hash` says which text it was made from, so an import re-embeds only what changed.
+    `revision` grows with every write of the vector (catalog.embeddings.refresh_embeddings), so
+    every process's cached copy of the vectors can tell that one was re-embedded.
     """
 
     __tablename__ = "product_embeddings"
@@ -208,6 +215,7 @@ class ProductEmbedding(Base):
     model: Mapped[str] = mapped_column(String(120))
     text_hash: Mapped[str] = mapped_column(String(64))
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Customer(Base):
@@ -225,14 +233,14 @@ class Customer(Base):
     region: Mapped[str | None] = mapped_column(String(120))  # two-letter state code in the US
     postcode: Mapped[str | None] = mapped_column(String(20))
     country: Mapped[str | None] = mapped_column(String(2))
-    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Order(Base):
     """An order with the address it ships to and its money in cents.
 
-    status: pending (awaiting payment), processing (paid, not shipped), shipped, delivered,
-    cancelled, returned (a return received, its refund pending) or refunded.
+    status: an OrderStatus (catalog/statuses.py): pending (awaiting payment), processing (paid,
+    not shipped), shipped, delivered, cancelled, returned (its refund pending) or refunded.
     """
 
     __tablename__ = "orders"
@@ -244,7 +252,7 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(String(3))
     shipping_method: Mapped[str] = mapped_column(String(64))
     payment_method: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ship_name: Mapped[str | None] = mapped_column(String(255))
     ship_street: Mapped[str | None] = mapped_column(String(255))
     ship_city: Mapped[str | None] = mapped_column(String(120))
@@ -254,9 +262,9 @@ class Order(Base):
     subtotal_cents: Mapped[int] = mapped_column(Integer, default=0)  # the merchandise
     shipping_cents: Mapped[int] = mapped_column(Integer, default=0)
     total_cents: Mapped[int] = mapped_column(Integer, default=0)
-    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancellation_fee_cents: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(
@@ -297,9 +305,9 @@ class Shipment(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     carrier: Mapped[str] = mapped_column(String(64))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(32))  # label_created, in_transit, delivered
-    shipped_at: Mapped[datetime | None] = mapped_column(DateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(32))  # a ShipmentStatus
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     eta: Mapped[date | None] = mapped_column(Date)  # the carrier's estimate while in transit
 
     order: Mapped[Order] = relationship(back_populates="shipments")
@@ -318,8 +326,8 @@ class Return(Base):
     )
     qty: Mapped[int] = mapped_column(Integer, default=1)
     reason: Mapped[str] = mapped_column(String(255), default="")
-    status: Mapped[str] = mapped_column(String(32))  # requested, received, refunded, rejected
-    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(32))  # a ReturnStatus
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(back_populates="returns")
     line: Mapped[OrderLine | None] = relationship()
@@ -333,7 +341,7 @@ class Invoice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)  # INV000000104
-    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     amount_cents: Mapped[int] = mapped_column(Integer)
 
     order: Mapped[Order] = relationship(back_populates="invoices")
@@ -348,10 +356,10 @@ class Refund(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id", ondelete="SET NULL"))
     amount_cents: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))  # pending, processed
+    status: Mapped[str] = mapped_column(String(16))  # a RefundStatus
     method: Mapped[str] = mapped_column(String(64))  # "original payment method"
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(back_populates="refunds")
     return_: Mapped[Return | None] = relationship()
@@ -369,7 +377,7 @@ class NewsletterSubscriber(Base):
     email: Mapped[str] = mapped_column(String(255), unique=True)  # lower-case
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     subscribed: Mapped[bool] = mapped_column(Boolean)
-    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Complaint(Base):
@@ -382,8 +390,8 @@ class Complaint(Base):
     email: Mapped[str | None] = mapped_column(String(255))
     order_number: Mapped[str | None] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default=ComplaintStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Handoff(Base):
@@ -398,21 +406,20 @@ class Handoff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[str] = mapped_column(String(64), index=True)
     reason: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), default="waiting")
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default=HandoffStatus.WAITING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Who took it (kept when it ends, for the history); an agent is disabled, never deleted.
     agent_id: Mapped[int | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL", name="fk_handoffs_agent_id_agents")
     )
-    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agent: Mapped[Agent | None] = relationship()
 
 
 AGENT_ROLES = ("agent", "admin")  # an admin also reads the audit log and manages accounts
-HANDOFF_STATUSES = ("waiting", "taken", "handed_back", "closed", "timed_out")
 
 
 class Agent(Base):
@@ -430,7 +437,7 @@ class Agent(Base):
     role: Mapped[str] = mapped_column(String(16), default="agent")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AgentSession(Base):
@@ -442,8 +449,8 @@ class AgentSession(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex SHA-256 of the token
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     agent: Mapped[Agent] = relationship()
 
@@ -457,7 +464,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(32))
     conversation_id: Mapped[str | None] = mapped_column(String(64))
@@ -475,7 +482,7 @@ class AgentNote(Base):
     conversation_id: Mapped[str] = mapped_column(String(64), index=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
     text: Mapped[str] = mapped_column(String(2000))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     agent: Mapped[Agent] = relationship()
 
@@ -489,14 +496,14 @@ class SupportMessage(Base):
     conversation_id: Mapped[str] = mapped_column(String(64), index=True)
     email: Mapped[str | None] = mapped_column(String(255))  # lower-case; none: answer in chat
     text: Mapped[str] = mapped_column(String(2000))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default=SupportMessageStatus.NEW)
 
 
 class NluCorrection(Base):
     """An agent's verdict that the bot misread a shopper's message, with the intent it should
     have read (an existing one, or `is_new_intent`). `python -m learning` turns these into
-    training examples. `text` is stored redacted (catalog.redaction): no personal data is
+    training examples. `text` is stored redacted (privacy.redaction): no personal data is
     copied out of the transcript. One per message: marking it again replaces the verdict.
     """
 
@@ -511,7 +518,7 @@ class NluCorrection(Base):
     correct_intent: Mapped[str] = mapped_column(String(64))
     is_new_intent: Mapped[bool] = mapped_column(Boolean, default=False)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     agent: Mapped[Agent | None] = relationship()
 
@@ -525,8 +532,8 @@ class ErasureRequest(Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     email: Mapped[str] = mapped_column(String(255))
     conversation_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default=ErasureStatus.PENDING)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SearchWord(Base):
@@ -558,7 +565,7 @@ class VerificationFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(64))
-    failed_at: Mapped[datetime] = mapped_column(DateTime)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class OutboxEmail(Base):
@@ -572,8 +579,8 @@ class OutboxEmail(Base):
     kind: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class ConversationSubject(Base):
@@ -587,7 +594,7 @@ class ConversationSubject(Base):
     conversation_id: Mapped[str] = mapped_column(String(64), index=True)
     email: Mapped[str] = mapped_column(String(255), index=True)  # lower-case
     order_number: Mapped[str | None] = mapped_column(String(32))
-    linked_at: Mapped[datetime] = mapped_column(DateTime)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class NewsletterConfirmation(Base):
@@ -600,8 +607,8 @@ class NewsletterConfirmation(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str] = mapped_column(String(255))
     subscribe: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SignInFailure(Base):
@@ -613,4 +620,4 @@ class SignInFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -9,7 +9,6 @@ holder, who reads that mailbox, makes it happen. Only a hash of the link's token
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,16 +18,17 @@ from sqlalchemy.orm import Session
 
 from catalog import outbox
 from catalog.models import NewsletterConfirmation
-from catalog.support import local_now, set_newsletter
+from catalog.settings import CatalogSettings
+from catalog.support import set_newsletter
+from core.clock import utc_now
 
 CONFIRM_PATH = "/newsletter/confirm"
 VALID_FOR = timedelta(days=3)
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5080"
 
 
 def public_url() -> str:
     """Where shoppers reach ShopDesk's web server (SHOPDESK_PUBLIC_URL), for e-mailed links."""
-    return os.environ.get("SHOPDESK_PUBLIC_URL", "").strip().rstrip("/") or DEFAULT_PUBLIC_URL
+    return CatalogSettings.from_env().public_url
 
 
 def _hash(token: str) -> str:
@@ -43,7 +43,7 @@ def request_change(
     now: datetime | None = None,
 ) -> NewsletterConfirmation:
     """Hold the change and e-mail a confirmation link to the address."""
-    at = now or local_now()
+    at = now or utc_now()
     address = email.strip().lower()
     token = secrets.token_urlsafe(24)
     pending = NewsletterConfirmation(
@@ -73,7 +73,7 @@ class Confirmed:
 
 def confirm(session: Session, token: str, now: datetime | None = None) -> Confirmed | None:
     """Carry out the held change for this token; None for an unknown, used or old token."""
-    at = now or local_now()
+    at = now or utc_now()
     if not token or len(token) > 128:
         return None
     pending = session.scalar(

@@ -34,12 +34,18 @@ from catalog.models import (
     Return,
     Shipment,
 )
-from catalog.orders import CARRIER_TRACKING_URLS, ORDER_NUMBER_WIDTH, PAYMENT_METHODS
+from catalog.orders import (
+    CARRIER_TRACKING_URLS,
+    ORDER_NUMBER_WIDTH,
+    ORDER_WITH_DETAILS,
+    PAYMENT_METHODS,
+)
 from catalog.policies import Delivery, policies
+from catalog.statuses import NOT_SHIPPED, OrderStatus, RefundStatus, ReturnStatus, ShipmentStatus
 from catalog.support import set_newsletter
 
 FIRST_NUMBER = 100  # after the Luma sample orders 000000001 and 000000002
-STATUSES = ("pending", "processing", "shipped", "delivered", "cancelled", "returned", "refunded")
+STATUSES = tuple(OrderStatus)  # in their life-cycle order
 # How often each status comes up after the showcase (pending: a check is in the post).
 STATUS_WEIGHTS = (4, 14, 14, 40, 8, 8, 12)
 # The shop's delivery methods (shop.yml) with how often they are chosen and how many
@@ -103,7 +109,7 @@ class ShowcaseOrder:
     email: str
     first_name: str
     last_name: str
-    status: str
+    status: OrderStatus
     note: str  # what it is there to show
     lines: int = 1
     delivered_days_ago: int | None = None
@@ -113,26 +119,30 @@ class ShowcaseOrder:
 
 
 SHOWCASE = (
-    ShowcaseOrder("000000100", "emily.carter@example.com", "Emily", "Carter", "processing",
+    ShowcaseOrder("000000100", "emily.carter@example.com", "Emily", "Carter",
+                  OrderStatus.PROCESSING,
                   "paid, not shipped: can be cancelled or sent elsewhere", newsletter=True),
-    ShowcaseOrder("000000101", "james.nguyen@example.net", "James", "Nguyen", "shipped",
+    ShowcaseOrder("000000101", "james.nguyen@example.net", "James", "Nguyen",
+                  OrderStatus.SHIPPED,
                   "on its way with UPS, arriving after today", carrier="UPS", newsletter=False),
     ShowcaseOrder("000000102", "sophia.martinez@example.org", "Sophia", "Martinez",
-                  "delivered", "delivered 5 days ago: returnable", lines=2,
+                  OrderStatus.DELIVERED, "delivered 5 days ago: returnable", lines=2,
                   delivered_days_ago=5),
-    ShowcaseOrder("000000103", "michael.brooks@example.com", "Michael", "Brooks", "delivered",
+    ShowcaseOrder("000000103", "michael.brooks@example.com", "Michael", "Brooks",
+                  OrderStatus.DELIVERED,
                   "delivered 60 days ago: outside the 30-day return window",
                   delivered_days_ago=60, payment="paypal"),
-    ShowcaseOrder("000000104", "olivia.bennett@example.net", "Olivia", "Bennett", "cancelled",
-                  "cancelled after payment: refunded in full"),
-    ShowcaseOrder("000000105", "daniel.kim@example.org", "Daniel", "Kim", "returned",
+    ShowcaseOrder("000000104", "olivia.bennett@example.net", "Olivia", "Bennett",
+                  OrderStatus.CANCELLED, "cancelled after payment: refunded in full"),
+    ShowcaseOrder("000000105", "daniel.kim@example.org", "Daniel", "Kim", OrderStatus.RETURNED,
                   "one of two items returned and received, refund pending", lines=2,
                   payment="paypal"),
-    ShowcaseOrder("000000106", "ava.thompson@example.com", "Ava", "Thompson", "refunded",
-                  "returned, refund processed", payment="checkmo"),
-    ShowcaseOrder("000000107", "noah.patel@example.net", "Noah", "Patel", "processing",
+    ShowcaseOrder("000000106", "ava.thompson@example.com", "Ava", "Thompson",
+                  OrderStatus.REFUNDED, "returned, refund processed", payment="checkmo"),
+    ShowcaseOrder("000000107", "noah.patel@example.net", "Noah", "Patel", OrderStatus.PROCESSING,
                   "two different products, not shipped", lines=2, payment="checkmo"),
-    ShowcaseOrder("000000108", "mia.robinson@example.org", "Mia", "Robinson", "shipped",
+    ShowcaseOrder("000000108", "mia.robinson@example.org", "Mia", "Robinson",
+                  OrderStatus.SHIPPED,
                   "on its way with FedEx", lines=3, carrier="FedEx", payment="paypal"),
 )  # fmt: skip
 
@@ -193,7 +203,7 @@ class _Timeline:
 @dataclass
 class _Plan:
     customer: Customer
-    status: str
+    status: OrderStatus
     method: str
     payment: str
     lines: int
@@ -216,7 +226,11 @@ def _moment(rng: random.Random, day: date) -> datetime:
 
 
 def _timeline(
-    rng: random.Random, status: str, method: str, today: date, delivered_days_ago: int | None
+    rng: random.Random,
+    status: OrderStatus,
+    method: str,
+    today: date,
+    delivered_days_ago: int | None,
 ) -> _Timeline:
     """Dates that fit the status, all before today; a parcel in transit arrives after it."""
     fewest, most = TRANSIT_DAYS[method]
@@ -227,20 +241,20 @@ def _timeline(
         created = _moment(rng, shipped.date() - timedelta(days=rng.randint(1, 2)))
         return _Timeline(created, shipped=shipped, delivered=delivered)
 
-    if status in ("pending", "processing"):
+    if status in NOT_SHIPPED:
         return _Timeline(_moment(rng, today - timedelta(days=rng.randint(1, 2))))
-    if status == "shipped":  # callers avoid overnight: that parcel would have arrived
+    if status == OrderStatus.SHIPPED:  # callers avoid overnight: that parcel would have arrived
         shipped = _moment(rng, today - timedelta(days=rng.randint(1, max(1, fewest - 1))))
         created = _moment(rng, shipped.date() - timedelta(days=rng.randint(1, 2)))
         eta = shipped.date() + timedelta(days=rng.randint(fewest, most))
         return _Timeline(created, shipped=shipped, eta=max(eta, today + timedelta(days=1)))
-    if status == "delivered":
+    if status == OrderStatus.DELIVERED:
         days_ago = rng.randint(1, 120) if delivered_days_ago is None else delivered_days_ago
         return delivery(days_ago)
-    if status == "cancelled":
+    if status == OrderStatus.CANCELLED:
         created = _moment(rng, today - timedelta(days=rng.randint(3, 45)))
         return _Timeline(created, cancelled=created + timedelta(hours=rng.randint(1, 20)))
-    if status == "returned":  # asked within days, received back, the refund not yet paid
+    if status == OrderStatus.RETURNED:  # asked within days, received back, the refund not yet paid
         timeline = delivery(rng.randint(8, 28))
         assert timeline.delivered is not None
         timeline.return_requested = timeline.delivered + timedelta(days=rng.randint(1, 4))
@@ -360,7 +374,8 @@ def _order(
         delivery, plan.method, order.subtotal_cents, customer.region or ""
     )
     order.total_cents = order.subtotal_cents + order.shipping_cents
-    if plan.status != "pending" and not (plan.status == "cancelled" and plan.payment == "checkmo"):
+    cancelled_unpaid = plan.status == OrderStatus.CANCELLED and plan.payment == "checkmo"
+    if plan.status != OrderStatus.PENDING and not cancelled_unpaid:
         order.invoices.append(
             Invoice(
                 number=f"INV{number}",
@@ -374,7 +389,9 @@ def _order(
             Shipment(
                 carrier=carrier,
                 tracking_number=_tracking_number(rng, carrier, plan.method),
-                status="delivered" if timeline.delivered else "in_transit",
+                status=(
+                    ShipmentStatus.DELIVERED if timeline.delivered else ShipmentStatus.IN_TRANSIT
+                ),
                 shipped_at=timeline.shipped,
                 delivered_at=timeline.delivered,
                 eta=timeline.eta,
@@ -393,7 +410,7 @@ def _refund(
 ) -> Refund:
     return Refund(
         amount_cents=amount,
-        status="pending" if processed is None else "processed",
+        status=RefundStatus.PENDING if processed is None else RefundStatus.PROCESSED,
         method=REFUND_METHOD,
         created_at=created,
         processed_at=processed,
@@ -404,7 +421,7 @@ def _refund(
 def _returns(rng: random.Random, order: Order, plan: _Plan, timeline: _Timeline) -> None:
     """A refunded order came back whole; a returned one sent back one line, refund pending."""
     assert timeline.return_requested is not None and timeline.return_received is not None
-    refunded = plan.status == "refunded"
+    refunded = plan.status == OrderStatus.REFUNDED
     lines = order.lines if refunded else [rng.choice(order.lines)]
     for position, line in enumerate(lines, start=1):
         parcel = Return(
@@ -412,7 +429,7 @@ def _returns(rng: random.Random, order: Order, plan: _Plan, timeline: _Timeline)
             line=line,
             qty=line.qty,
             reason=rng.choice(("too small", "too large", "not as pictured", "changed my mind")),
-            status="refunded" if refunded else "received",
+            status=ReturnStatus.REFUNDED if refunded else ReturnStatus.RECEIVED,
             created_at=timeline.return_requested,
         )
         order.returns.append(parcel)
@@ -424,17 +441,7 @@ def _returns(rng: random.Random, order: Order, plan: _Plan, timeline: _Timeline)
 
 def _remove_book(session: Session) -> None:
     """Delete the generated orders and the customers who have no other order."""
-    orders = session.scalars(
-        select(Order)
-        .where(_in_book())
-        .options(
-            selectinload(Order.lines),
-            selectinload(Order.shipments),
-            selectinload(Order.returns),
-            selectinload(Order.invoices),
-            selectinload(Order.refunds),
-        )
-    ).all()
+    orders = session.scalars(select(Order).where(_in_book()).options(*ORDER_WITH_DETAILS)).all()
     customer_ids = sorted({order.customer_id for order in orders})
     for order in orders:
         session.delete(order)
@@ -473,10 +480,10 @@ def _plans(rng: random.Random, today: date, count: int, people: list[Customer]) 
         status = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
         methods = tuple(METHOD_WEIGHTS)
         weights = tuple(METHOD_WEIGHTS.values())
-        if status == "shipped":
+        if status == OrderStatus.SHIPPED:
             methods, weights = methods[:2], weights[:2]
         method = rng.choices(methods, weights)[0]
-        payment = "checkmo" if status == "pending" else rng.choice(tuple(PAYMENT_METHODS))
+        payment = "checkmo" if status == OrderStatus.PENDING else rng.choice(tuple(PAYMENT_METHODS))
         lines = rng.choices((1, 2, 3, 4), LINE_COUNT_WEIGHTS)[0]
         timeline = _timeline(rng, status, method, today, None)
         plans.append(_Plan(customer, status, method, payment, lines, timeline))
@@ -544,7 +551,11 @@ def generate_order_book(
     for entry in SHOWCASE:
         taken.add(entry.email)
         person = _customer(rng, today, entry.email, entry.first_name, entry.last_name, known)
-        method = "Standard" if entry.status == "shipped" else rng.choice(("Standard", "Priority"))
+        method = (
+            "Standard"
+            if entry.status == OrderStatus.SHIPPED
+            else rng.choice(("Standard", "Priority"))
+        )
         timeline = _timeline(rng, entry.status, method, today, entry.delivered_days_ago)
         plans.append(
             _Plan(person, entry.status, method, entry.payment, entry.lines, timeline, entry.carrier)

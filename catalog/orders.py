@@ -5,12 +5,25 @@ Shipping fees are the shop's settings (shop.yml, catalog/policies.py), not order
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from typing import Final
 
-from catalog.models import Order
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from catalog.models import Order, Refund, Return
 
 ORDER_NUMBER_WIDTH = 9  # Magento increment ids: 000000001
+
+# Everything an order's page, its export or a change to it reads, loaded with the order in a
+# few queries instead of one per relationship: `select(Order).options(*ORDER_WITH_DETAILS)`.
+ORDER_WITH_DETAILS: Final = (
+    joinedload(Order.customer),
+    selectinload(Order.lines),
+    selectinload(Order.shipments),
+    selectinload(Order.returns).joinedload(Return.line),
+    selectinload(Order.invoices),
+    selectinload(Order.refunds).joinedload(Refund.return_),
+)
 
 # orders.payment_method: Magento's code for check / money order, and two of our own.
 PAYMENT_METHODS = {"checkmo": "check / money order", "card": "credit card", "paypal": "PayPal"}

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import OutboxEmail
-from catalog.support import local_now
+from core.clock import utc_now
 
 # kinds of message, for the mailer's templates and for tests
 ORDER_CANCELLED = "order_cancelled"
@@ -39,7 +39,7 @@ def enqueue(
         kind=kind,
         subject=subject[:255],
         body=body,
-        created_at=now or local_now(),
+        created_at=now or utc_now(),
     )
     session.add(message)
     session.flush()

@@ -6,7 +6,6 @@ not a wrong answer to a shopper later.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -14,9 +13,7 @@ from typing import Any
 
 import yaml
 
-from catalog.settings import PROJECT_ROOT, CatalogSettings
-
-DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "shop.yml"
+from catalog.settings import CatalogSettings
 
 
 class ShopSettingsError(ValueError):
@@ -103,6 +100,7 @@ class ShopPolicies:
     payment_methods: tuple[str, ...]
     payment_problems: str
     invoice_note: str
+    currency: str = "USD"  # ISO 4217: how the bot writes fees and thresholds (core.money)
 
     def page(self, name: str) -> str:
         """The shop's full URL of a named page (shop.yml `pages`)."""
@@ -206,12 +204,13 @@ def parse_policies(data: dict[str, Any], shop_url: str) -> ShopPolicies:
         payment_methods=tuple(str(m) for m in _require(payment, "methods", "payment.")),
         payment_problems=str(_require(payment, "problems", "payment.")),
         invoice_note=str(_require(data, "invoices", "").get("note", "")),
+        currency=str(data.get("currency", "USD")).upper(),
     )
 
 
 def load_policies(path: Path | None = None, shop_url: str | None = None) -> ShopPolicies:
     """Read shop.yml (or `SHOPDESK_SHOP_SETTINGS`); ShopSettingsError says what is wrong."""
-    path = path or Path(os.environ.get("SHOPDESK_SHOP_SETTINGS", str(DEFAULT_SETTINGS_FILE)))
+    path = path or CatalogSettings.from_env().shop_settings
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:

@@ -23,7 +23,6 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from catalog.models import (
-    REVIEW_APPROVED,
     Category,
     OrderLine,
     Product,
@@ -33,6 +32,7 @@ from catalog.models import (
     Variant,
     product_categories,
 )
+from catalog.statuses import ReviewStatus
 
 WORD = re.compile(r"[a-z0-9]+")
 MIN_WORD_LENGTH = 3
@@ -195,7 +195,7 @@ def refresh_product_stats(session: Session) -> None:
 
     Reviews awaiting moderation do not count."""
     session.flush()
-    published = (Review.product_id == Product.id) & (Review.status == REVIEW_APPROVED)
+    published = (Review.product_id == Product.id) & (Review.status == ReviewStatus.APPROVED)
     session.execute(
         update(Product)
         .values(

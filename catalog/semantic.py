@@ -23,7 +23,6 @@ works without a model when a fake encoder is set (`use_encoder`), which the unit
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
@@ -37,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from catalog.embeddings import Embedder, Vectors, default_model_path, embedder_for
 from catalog.models import Product, SearchWord
+from catalog.settings import CatalogSettings
 from catalog.synonyms import synonyms_of
 from catalog.vector_index import Neighbour, index_for
 
@@ -72,7 +72,7 @@ class QueryEncoder(Protocol):
 
 def mode() -> Mode:
     """The switch, read on every search so a benchmark or test can flip it."""
-    value = os.environ.get(MODE_VARIABLE, "").strip().lower() or Mode.ON
+    value = CatalogSettings.from_env().semantic_search or Mode.ON
     try:
         return Mode(value)
     except ValueError:

@@ -15,7 +15,7 @@ from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from catalog.models import ConversationSubject
-from catalog.support import local_now
+from core.clock import utc_now
 
 _CHUNK = 500  # values per IN (...): well under SQLite's limit on bound parameters
 
@@ -44,7 +44,7 @@ def link(
                 conversation_id=conversation_id[:64],
                 email=email,
                 order_number=order_number,
-                linked_at=now or local_now(),
+                linked_at=now or utc_now(),
             )
         )
         session.flush()

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from catalog.customer_service import find_customer
 from catalog.models import (
-    REVIEW_PENDING,
     Complaint,
     Customer,
     ErasureRequest,
@@ -26,15 +25,18 @@ from catalog.models import (
     SupportMessage,
 )
 from catalog.orders import normalise_order_number
+from catalog.statuses import (
+    OPEN_HANDOFF,
+    ComplaintStatus,
+    ErasureStatus,
+    HandoffStatus,
+    ReviewStatus,
+    SupportMessageStatus,
+)
+from core.clock import utc_now
 
 MAX_TEXT_CHARS = 2000  # a note or a message left for the team
 MAX_EMAIL_CHARS = 255
-OPEN_HANDOFF = ("waiting", "taken")  # closed ones are history; a new request starts a new one
-
-
-def local_now() -> datetime:
-    """The shop's local time, naive, to the second: how every timestamp here is stored."""
-    return datetime.now().replace(microsecond=0)
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -71,8 +73,8 @@ def record_complaint(
         email=email.strip().lower() if email and email.strip() else None,
         order_number=number[:32] if number else None,
         text=text.strip(),
-        status="open",
-        created_at=now or local_now(),
+        status=ComplaintStatus.OPEN,
+        created_at=now or utc_now(),
     )
     session.add(complaint)
     session.flush()
@@ -83,7 +85,7 @@ def request_handoff(
     session: Session, conversation_id: str, reason: str, now: datetime | None = None
 ) -> Handoff:
     """Queue the conversation for an agent, once: an open hand-off of it is returned as is."""
-    now = now or local_now()
+    now = now or utc_now()
     existing = session.scalar(
         select(Handoff)
         .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(OPEN_HANDOFF))
@@ -95,7 +97,7 @@ def request_handoff(
     handoff = Handoff(
         conversation_id=conversation_id,
         reason=_one_line(reason, 255),
-        status="waiting",
+        status=HandoffStatus.WAITING,
         created_at=now,
         updated_at=now,
     )
@@ -110,7 +112,10 @@ def request_erasure(
     """Ask for the customer's data to be erased; one pending request per customer."""
     existing = session.scalar(
         select(ErasureRequest)
-        .where(ErasureRequest.customer_id == customer.id, ErasureRequest.status == "pending")
+        .where(
+            ErasureRequest.customer_id == customer.id,
+            ErasureRequest.status == ErasureStatus.PENDING,
+        )
         .limit(1)
     )
     if existing is not None:
@@ -119,8 +124,8 @@ def request_erasure(
         customer_id=customer.id,
         email=customer.email,
         conversation_id=conversation_id,
-        status="pending",
-        requested_at=now or local_now(),
+        status=ErasureStatus.PENDING,
+        requested_at=now or utc_now(),
     )
     session.add(request)
     session.flush()
@@ -168,8 +173,8 @@ def store_review(
         title=_one_line(title, 255),
         text=text.strip(),
         reviewer=_one_line(reviewer, 120),
-        status=REVIEW_PENDING,
-        created_at=now or local_now(),
+        status=ReviewStatus.PENDING,
+        created_at=now or utc_now(),
         conversation_id=conversation_id,
     )
     product.reviews.append(review)
@@ -205,8 +210,8 @@ def leave_message(
         conversation_id=conversation_id[:64],
         email=_email(email),
         text=kept_text(text, "message"),
-        created_at=now or local_now(),
-        status="new",
+        created_at=now or utc_now(),
+        status=SupportMessageStatus.NEW,
     )
     session.add(message)
     session.flush()

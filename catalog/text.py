@@ -1,4 +1,6 @@
-"""Cleaning shop text: HTML descriptions to plain text, names to URL keys, prices to cents."""
+"""Cleaning shop text: HTML descriptions to plain text, names to URL keys, prices to cents.
+
+The way back, cents to a price a person reads, is core.money.format_money."""
 
 from __future__ import annotations
 
@@ -29,8 +31,3 @@ def price_to_cents(value: str) -> int:
     if amount < 0 or not amount.is_finite():
         raise ValueError(f"not a price: {value!r}")
     return int((amount * 100).quantize(Decimal(1)))
-
-
-def format_price(cents: int, currency: str = "USD") -> str:
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, f"{currency} ")
-    return f"{symbol}{cents // 100}.{cents % 100:02d}"

@@ -13,8 +13,9 @@ and no index has anything to win. From it on, each backend uses the index that f
   server has the `vector` extension; without it (Debian 12's PostgreSQL 15 ships none) the
   scan is used, and `index_for` says which in `VectorIndex.kind`.
 
-Either is rebuilt from `product_embeddings` when the vectors' count or highest product id
-changes (checked at most every `RECHECK_SECONDS`), the same key as `load_vectors`; `python -m
+Either is rebuilt from `product_embeddings` when the stored vectors change: their count, highest
+product id or revisions (checked at most every `RECHECK_SECONDS`), the same key as `load_vectors`
+(`catalog.embeddings.stored_vectors`), so a re-embedded product is never served stale; `python -m
 catalog.vector_index build` rebuilds now. `benchmarks/vector_index.py` measured where the index
 takes over (benchmarks/results/vector-index.md). `SHOPDESK_VECTOR_INDEX` forces a choice:
 `auto` (default), `scan`, `sqlite-vec` or `pgvector`.
@@ -34,12 +35,19 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from catalog.embeddings import Vectors, default_model_path, load_vectors, model_name
+from catalog.embeddings import (
+    Vectors,
+    default_model_path,
+    load_vectors,
+    model_name,
+    stored_vectors,
+)
 from catalog.models import ProductEmbedding
+from catalog.settings import CatalogSettings
 
 INDEX_VARIABLE = "SHOPDESK_VECTOR_INDEX"
 AUTO, SCAN, SQLITE_VEC, PGVECTOR = "auto", "scan", "sqlite-vec", "pgvector"
@@ -84,25 +92,23 @@ class VectorIndex(Protocol):
 
 @dataclass(frozen=True)
 class Stored:
-    """What identifies the stored vectors of one model: their count and highest product id."""
+    """What identifies the stored vectors of one model (`stored_vectors`): an index built for
+    another key is rebuilt."""
 
     model: str
     count: int
     highest: int
+    revisions: int
 
     @property
     def key(self) -> str:
-        return f"{self.model}|{self.count}|{self.highest}"
+        return f"{self.model}|{self.count}|{self.highest}|{self.revisions}"
 
 
 def stored(session: Session, model_path: str | None = None) -> Stored:
     model = model_name(model_path or default_model_path())
-    count, highest = session.execute(
-        select(func.count(), func.max(ProductEmbedding.product_id)).where(
-            ProductEmbedding.model == model
-        )
-    ).one()
-    return Stored(model, int(count), int(highest or 0))
+    now = stored_vectors(session, model)
+    return Stored(model, now.count, now.highest, now.revisions)
 
 
 def _top_k(scores: Vectors, ids: np.ndarray[Any, Any], k: int) -> list[Neighbour]:
@@ -377,7 +383,7 @@ class PgVectorIndex:
 
 
 def wanted_kind() -> str:
-    value = os.environ.get(INDEX_VARIABLE, "").strip().lower() or AUTO
+    value = CatalogSettings.from_env().vector_index or AUTO
     return value if value in KINDS else AUTO
 
 

@@ -11,6 +11,14 @@ def percentile(values: Sequence[float], percent: float) -> float | None:
     below. Always a value that was really measured, plain to check by hand; None if empty."""
     if not values:
         return None
+    return measured_percentile(values, percent)
+
+
+def measured_percentile(values: Sequence[float], percent: float) -> float:
+    """`percentile` for a sample known to be non-empty (a benchmark's timings), so callers
+    need no None check; ValueError when it is empty after all."""
+    if not values:
+        raise ValueError("a percentile of no values")
     if not 0 <= percent <= 100:
         raise ValueError(f"percent must be between 0 and 100, not {percent}")
     ordered = sorted(values)

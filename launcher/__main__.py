@@ -10,7 +10,6 @@ import sys
 import time
 from types import FrameType
 
-from launcher import stories
 from launcher.chat import repl
 from launcher.stack import (
     PRIVATE_UMASK,
@@ -20,6 +19,7 @@ from launcher.stack import (
     missing_environments,
     prepare,
 )
+from launcher.stories import cli as stories
 
 
 def fail(message: str) -> int:

@@ -13,16 +13,15 @@ process of each kind). Its settings, all optional:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Annotated, Any, Self
 from urllib.parse import unquote, urlsplit
 
-if TYPE_CHECKING:
-    from launcher.stack import StackConfig
+from pydantic import BeforeValidator
+
+from core.extras import Extra, missing_extra
+from core.settings import Section, SettingsError, Text, choice, var
 
 DEPLOYMENTS = ("embedded", "scaled")
 DEFAULT_POSTGRES_URL = "postgresql://127.0.0.1:5432/shopdesk"
@@ -32,28 +31,34 @@ PORT_STEP = 100
 MAX_INSTANCES = 16
 
 
-class ScaledSetupError(ValueError):
+class ScaledSetupError(SettingsError):
     """A setting of the scaled setup is wrong, or PostgreSQL or Redis cannot be reached."""
+
+
+class DeploymentSettings(Section):
+    """`SHOPDESK_DEPLOYMENT`: `embedded` (default) or `scaled`, any case."""
+
+    deployment: Annotated[str, BeforeValidator(lambda v: choice(*DEPLOYMENTS)(str(v).lower()))] = (
+        var("SHOPDESK_DEPLOYMENT", "embedded")
+    )
 
 
 def deployment_from_env(environ: Mapping[str, str] | None = None) -> str:
     """`SHOPDESK_DEPLOYMENT`: `embedded` (default) or `scaled`."""
-    env = os.environ if environ is None else environ
-    value = env.get("SHOPDESK_DEPLOYMENT", "").strip().lower() or "embedded"
-    if value not in DEPLOYMENTS:
-        raise ScaledSetupError(
-            f"SHOPDESK_DEPLOYMENT is {value!r}; it must be one of: {', '.join(DEPLOYMENTS)}"
-        )
-    return value
+    try:
+        return DeploymentSettings.from_env(environ).deployment
+    except SettingsError as error:
+        raise ScaledSetupError(str(error)) from None
 
 
-def _count(env: Mapping[str, str], name: str, default: int) -> int:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
+def _count(value: object) -> int:
+    text = str(value).strip()
     if not text.isdigit() or not 1 <= int(text) <= MAX_INSTANCES:
-        raise ScaledSetupError(f"{name} is {text!r}; it must be a whole number from 1 to 16")
+        raise ValueError(f"must be a whole number from 1 to {MAX_INSTANCES} (got {text!r})")
     return int(text)
+
+
+Instances = Annotated[int, BeforeValidator(_count)]
 
 
 def postgres_url_for_rasa(url: str) -> str:
@@ -61,25 +66,21 @@ def postgres_url_for_rasa(url: str) -> str:
     return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
 
 
-@dataclass(frozen=True)
-class ScaledSettings:
-    postgres_url: str = DEFAULT_POSTGRES_URL
-    redis_url: str = DEFAULT_REDIS_URL
-    rasa_instances: int = 2
-    actions_instances: int = 2
+class ScaledSettings(Section):
+    postgres_url: Text = var("SHOPDESK_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    redis_url: Text = var("SHOPDESK_REDIS_URL", DEFAULT_REDIS_URL)
+    rasa_instances: Instances = var("SHOPDESK_RASA_INSTANCES", 2)
+    actions_instances: Instances = var("SHOPDESK_ACTIONS_INSTANCES", 2)
     # Rasa's lock keys start with it; alphanumeric (Rasa ignores anything else).
     redis_key_prefix: str = "shopdesk"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ScaledSettings:
-        env = os.environ if environ is None else environ
-        default = cls()
-        settings = cls(
-            postgres_url=env.get("SHOPDESK_POSTGRES_URL", "").strip() or default.postgres_url,
-            redis_url=env.get("SHOPDESK_REDIS_URL", "").strip() or default.redis_url,
-            rasa_instances=_count(env, "SHOPDESK_RASA_INSTANCES", default.rasa_instances),
-            actions_instances=_count(env, "SHOPDESK_ACTIONS_INSTANCES", default.actions_instances),
-        )
+    def from_env(cls, environ: Mapping[str, str] | None = None, **given: Any) -> Self:
+        """The settings, checked (ScaledSetupError, with a sentence, for a bad one)."""
+        try:
+            settings = super().from_env(environ, **given)
+        except SettingsError as error:
+            raise ScaledSetupError(str(error)) from None
         settings.check()
         return settings
 
@@ -130,9 +131,11 @@ def ensure_database(url: str) -> bool:
     Connects to the server's `postgres` maintenance database as the URL's role, which needs the
     CREATEDB right the first time (or create the database once by hand: docs/deployment.md).
     """
-    import psycopg
-    from psycopg import sql
     from sqlalchemy.engine import make_url
+
+    with missing_extra(Extra.SCALED, "The scaled setup (PostgreSQL)"):
+        import psycopg
+        from psycopg import sql
 
     parsed = make_url(postgres_url_for_rasa(url))
     name = parsed.database or ""
@@ -157,7 +160,8 @@ def ensure_database(url: str) -> bool:
 
 def check_redis(url: str) -> None:
     """ScaledSetupError unless Redis answers PING (before Rasa starts and fails less clearly)."""
-    import redis
+    with missing_extra(Extra.SCALED, "The scaled setup (Redis)"):
+        import redis
 
     try:
         client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
@@ -165,19 +169,3 @@ def check_redis(url: str) -> None:
         client.close()
     except redis.RedisError as error:
         raise ScaledSetupError(f"Redis (SHOPDESK_REDIS_URL) cannot be used: {error}") from None
-
-
-def scaled_config(work: Path, settings: ScaledSettings | None = None) -> StackConfig:
-    """A scaled stack of its own (for the benchmark and the tests): free ports, logs in `work`,
-    PostgreSQL and Redis from `settings` (default: the environment)."""
-    from launcher.stories import fresh_config
-
-    settings = settings or ScaledSettings.from_env()
-    config = fresh_config(work, work / "logs")
-    return replace(
-        config,
-        deployment="scaled",
-        rasa_instances=settings.rasa_instances,
-        actions_instances=settings.actions_instances,
-        extra_env={**config.extra_env, **settings.env()},
-    )

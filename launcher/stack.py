@@ -9,7 +9,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import stat
 import subprocess
 import time
@@ -23,6 +22,8 @@ from typing import Literal
 
 from sqlalchemy.engine import make_url
 
+from core.paths import PROJECT_ROOT, VAR_DIR
+from launcher.ports import HOST, port_in_use
 from launcher.scaled import (
     PORT_STEP,
     ScaledSettings,
@@ -32,9 +33,7 @@ from launcher.scaled import (
     ensure_database,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-VAR_DIR = ROOT / "var"
+ROOT = PROJECT_ROOT  # the name launcher code and its tests use
 # The shop's data (databases, logs with shoppers' messages, the session key) is its owner's
 # alone: folders 0700, files 0600, and every process started with a umask that keeps it so.
 PRIVATE_UMASK = 0o077
@@ -384,11 +383,6 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
             return bool(200 <= response.status < 300)
     except (urllib.error.URLError, OSError):
         return False
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex((HOST, port)) == 0
 
 
 @dataclass

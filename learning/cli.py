@@ -165,19 +165,19 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from catalog.settings import CatalogSettings
     from learning.corrections import ExportPaths
-    from nlu_models.settings import ClassifierSettings
+    from nlu_models.settings import classifier_settings
 
     database_url = CatalogSettings.from_env().database_url
     if args.command == "stories":
-        from catalog.privacy import tracker_url_from_env
         from learning.stories import date_range, export_stories
+        from tracker.store import tracker_url_from_env
 
         start, end = date_range(args.start, args.end, date.today())
         result = export_stories(tracker_url_from_env(), database_url, start, end, args.out)
         print(result.to_text())
         return EXIT_OK
 
-    settings = ClassifierSettings.from_env()
+    settings = classifier_settings()
     paths = ExportPaths(settings.intent_data, args.domain, args.new_intents)
     if args.command == "export":
         from learning.corrections import export

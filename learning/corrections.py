@@ -27,9 +27,11 @@ from typing import Any
 import yaml
 
 from analytics.conversations import INTERNAL_INTENTS
+from core.paths import PROJECT_ROOT
+from nlu_models.config import DataCheckSettings
 from nlu_models.data import DataError, Example, read_nlu_file
-from nlu_models.data_checks import DataCheckSettings, DataReport, check_examples, normalise
-from nlu_models.settings import PROJECT_ROOT
+from nlu_models.data_checks import DataReport, check_examples, normalise
+from nlu_models.settings import data_check_settings
 from nlu_models.tasks import CORRECTIONS_FILE, IntentData, read_intent_data
 
 DEFAULT_DOMAIN = PROJECT_ROOT / "bot" / "domain.yml"
@@ -252,7 +254,7 @@ def domain_intents(domain: Path) -> set[str]:
 def clean_text(text: str, redact: bool = True) -> str:
     """The text as written to the data: redacted, control characters gone, one line."""
     if redact:
-        from catalog.redaction import redact as redact_text
+        from privacy.redaction import redact as redact_text
 
         text = redact_text(text)
     text = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")
@@ -390,7 +392,7 @@ def export(
             f"{paths.data_dir}: the learning loop writes into a folder of Rasa NLU YAML; "
             "SHOPDESK_NLU_DATA_DIR must name one"
         )
-    check_settings = check_settings or DataCheckSettings.from_env()
+    check_settings = check_settings or data_check_settings()
     intents = domain_intents(paths.domain)
     try:
         data = read_intent_data(paths.data_dir)

@@ -21,18 +21,21 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import yaml
 
+from core.clock import local
+from core.paths import PROJECT_ROOT
 from learning.corrections import DEFAULT_NEW_INTENTS, LEARNING_DIR, clean_text, nlu_yaml
 from nlu_models.data import DataError, read_nlu_file
 from nlu_models.data_checks import normalise
-from nlu_models.settings import PROJECT_ROOT
+from nlu_models.settings import NluSettings
 from nlu_models.tasks import CORRECTIONS_FILE
+from privacy.forgetting import TrainingDataForgetter
 
 DEFAULT_DATA_DIR = PROJECT_ROOT / "bot" / "data"
 DEFAULT_STORIES = LEARNING_DIR / "test_stories.yml"
@@ -53,8 +56,8 @@ class LearningFiles:
     def from_env(cls) -> LearningFiles:
         """The intent data folder is SHOPDESK_NLU_DATA_DIR (default bot/data), as for the
         export; the other two are the export's defaults under var/learning."""
-        data_dir = os.environ.get("SHOPDESK_NLU_DATA_DIR", "").strip()
-        folder = Path(data_dir).expanduser() if data_dir else DEFAULT_DATA_DIR
+        data_dir = NluSettings.from_env().data_dir
+        folder = data_dir.expanduser() if data_dir else DEFAULT_DATA_DIR
         return cls(corrections=folder / CORRECTIONS_FILE)
 
 
@@ -169,3 +172,20 @@ def forget(
     return forget_examples(files, removed, kept) + forget_stories(
         files.stories, conversations, before
     )
+
+
+def training_data_forgetter(files: LearningFiles | None = None) -> TrainingDataForgetter:
+    """`forget` as erasure and retention take it (privacy sits below the learning loop and
+    cannot import it): `files`, or `LearningFiles.from_env()` read at each call."""
+
+    def forget_copies(
+        removed: Sequence[str],
+        kept: Sequence[str],
+        conversations: Sequence[str],
+        before: datetime | None,
+    ) -> int:
+        if before is not None and before.tzinfo is not None:
+            before = local(before).replace(tzinfo=None)  # stories are named in local time
+        return forget(files or LearningFiles.from_env(), removed, kept, conversations, before)
+
+    return forget_copies

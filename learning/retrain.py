@@ -17,15 +17,15 @@ import shutil
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.clock import utc_now
+from core.paths import PROJECT_ROOT
 from learning.corrections import LEARNING_DIR, ExportPaths, ExportResult, export
 from nlu_models.artifact import Artifact
+from nlu_models.config import ClassifierSettings, DataCheckSettings
 from nlu_models.data import Example
-from nlu_models.data_checks import DataCheckSettings
-from nlu_models.settings import PROJECT_ROOT, ClassifierSettings
 from nlu_models.tasks import intent_split, read_intent_data, training_examples
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class Decision:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return utc_now().isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from launcher.stories import IGNORED_ACTIONS  # what the replay ignores, this skips
+from actions.contract import IGNORED_ACTIONS  # what the replay ignores, this skips
+from core.paths import PROJECT_ROOT
 from learning.corrections import LEARNING_DIR, RASA_FORMAT_VERSION, require_shop_database
-from nlu_models.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from analytics.conversations import Conversation, Turn
@@ -117,7 +117,7 @@ def corrected_conversations(database_url: str) -> set[str]:
 
 
 def _is_personal(conversation: Conversation) -> bool:
-    from catalog.redaction import redact, redact_slot
+    from privacy.redaction import redact, redact_slot
 
     for turn in conversation.turns:
         user = turn.events[0]
@@ -263,24 +263,26 @@ def export_stories(
     root: Path = PROJECT_ROOT,
 ) -> StoriesResult:
     """Read the conversations started in [start, end] (local days) and write the stories."""
-    from sqlalchemy.engine import make_url
-
     from analytics.conversations import read_conversations
-    from catalog.db import engine_for, sqlalchemy_url
+    from tracker.store import is_missing, read_only_engine, sqlite_file
 
-    url = make_url(sqlalchemy_url(tracker_url))
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
+    if is_missing(tracker_url):
         # Opening it would create an empty database where Rasa keeps its conversations.
         raise FileNotFoundError(
-            f"no tracker store at {url.database}: Rasa creates it on its first start "
-            "(`python -m launcher run`); set SHOPDESK_TRACKER_DB_URL or SHOPDESK_TRACKER_DB"
+            f"no tracker store at {sqlite_file(tracker_url)}: Rasa creates it on its first "
+            "start (`python -m launcher run`); set SHOPDESK_TRACKER_DB_URL or SHOPDESK_TRACKER_DB"
         )
     print(f"learning: reading conversations from {start} to {end}", file=sys.stderr)
-    conversations = read_conversations(
-        engine_for(tracker_url),
-        datetime.combine(start, time()),
-        datetime.combine(end + timedelta(days=1), time()),
-    )
+    # Rasa's database, read with its own settings, not the shop database's (tracker/store.py)
+    engine = read_only_engine(tracker_url, pooled=False)
+    try:
+        conversations = read_conversations(
+            engine,
+            datetime.combine(start, time()),
+            datetime.combine(end + timedelta(days=1), time()),
+        )
+    finally:
+        engine.dispose()
     result = StoriesResult(start, end)
     build_stories(conversations, corrected_conversations(database_url), result)
     if result.stories:

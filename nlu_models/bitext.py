@@ -20,8 +20,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from core.paths import PROJECT_ROOT
 from nlu_models.data import strip_annotations
-from nlu_models.settings import PROJECT_ROOT
 
 SOURCE = Path(__file__).resolve().parent / "data" / "bitext" / "bitext_customer_support_6480.csv"
 DEFAULT_OUTPUT = PROJECT_ROOT / "bot" / "data" / "nlu_bitext.yml"

@@ -16,10 +16,10 @@ from peft.tuners.tuners_utils import BaseTunerLayer
 from transformers import PreTrainedTokenizerBase
 
 from nlu_models.artifact import Artifact
+from nlu_models.config import TASKS, ClassifierSettings
 from nlu_models.encoder import Head, load_encoder, load_tokenizer, mean_pool, resolve_device
 from nlu_models.int8_cpu import use_fbgemm_kernels
 from nlu_models.oos import OOS_LABELS, decide
-from nlu_models.settings import TASKS, ClassifierSettings
 
 DEFAULT_BATCH_SIZE = 32
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-from nlu_models.settings import TASKS, ClassifierSettings
+from core.settings import InternalSettings
+from core.settings import settings as process_settings
+from nlu_models.config import TASKS, ClassifierSettings, DPConfig
+from nlu_models.settings import classifier_settings, data_check_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from nlu_models.data import DataError
 
     try:
-        settings = ClassifierSettings.from_env()
-        return _run(args, settings)
+        return _run(args, classifier_settings())
     except (ValueError, DataError, FileNotFoundError) as error:
         print(f"nlu_models: {error}", file=sys.stderr)
         return 2
@@ -115,7 +116,7 @@ def _run(args: argparse.Namespace, settings: ClassifierSettings) -> int:
     if args.command == "check-data":
         return _check_data(args, settings)
     if args.command == "ensure":
-        from nlu_models.tasks import ensure_all
+        from nlu_models.ensure import ensure_all
 
         ensured = ensure_all(settings, tuple(args.task or TASKS))
         for task, result in ensured.results.items():
@@ -196,7 +197,7 @@ def _run(args: argparse.Namespace, settings: ClassifierSettings) -> int:
 
     from nlu_models.service import create_app
 
-    token = os.environ.get("SHOPDESK_INTERNAL_TOKEN", "").strip()
+    token = process_settings().section(InternalSettings).internal_token
     if not token:
         print(
             "nlu_models: set SHOPDESK_INTERNAL_TOKEN, the secret Rasa's classifier client sends; "
@@ -213,8 +214,6 @@ def _run(args: argparse.Namespace, settings: ClassifierSettings) -> int:
 
 def _with_dp_options(args: argparse.Namespace, settings: ClassifierSettings) -> ClassifierSettings:
     """The settings with `train`'s DP options applied over any SHOPDESK_NLU_DP_* ones."""
-    from nlu_models.dp import DPConfig
-
     given = {
         "target_epsilon": args.epsilon,
         "delta": args.delta,
@@ -233,10 +232,10 @@ def _with_dp_options(args: argparse.Namespace, settings: ClassifierSettings) -> 
 def _check_data(args: argparse.Namespace, settings: ClassifierSettings) -> int:
     """Print the data report (errors, warnings, summary); 1 when training would refuse it."""
     from nlu_models.data import read_examples
-    from nlu_models.data_checks import DataCheckSettings, check_examples
+    from nlu_models.data_checks import check_examples
 
     path = args.data_dir or settings.intent_data
-    report = check_examples(read_examples(path), DataCheckSettings.from_env())
+    report = check_examples(read_examples(path), data_check_settings())
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from nlu_models.settings import PROJECT_ROOT
+from core.paths import PROJECT_ROOT
 
 SOURCE = Path(__file__).resolve().parent / "data" / "clinc150" / "oos.json"
 DEFAULT_OUTPUT = PROJECT_ROOT / "bot" / "data" / "nlu_out_of_scope.yml"

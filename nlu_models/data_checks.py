@@ -9,7 +9,6 @@ under another intent, found by confident learning with cleanlab). Nothing here c
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 import unicodedata
@@ -19,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from nlu_models.config import DataCheckSettings
 from nlu_models.data import DataError, Example
+from nlu_models.settings import data_check_settings
 
 log = logging.getLogger(__name__)
 
@@ -31,32 +32,6 @@ Kind = Literal[
 CHECK_DATA_HINT = "run `python -m nlu_models check-data` for the list"
 MAX_ERRORS_IN_MESSAGE = 20
 _PUNCTUATION = re.compile(r"[^\w\s]")
-
-
-@dataclass(frozen=True)
-class DataCheckSettings:
-    """Thresholds of the checks; `min_examples` comes from SHOPDESK_NLU_MIN_EXAMPLES."""
-
-    min_examples: int = 5  # per intent: fewer cannot be learned, nor split for validation
-    near_duplicate_similarity: float = 0.9  # cosine of character 3–5-gram TF-IDF vectors
-    folds: int = 5  # cross-validation folds for the out-of-fold probabilities
-    seed: int = 13
-    max_listed: int = 50  # per warning kind; the report still counts them all
-
-    @classmethod
-    def from_env(cls) -> DataCheckSettings:
-        value = os.environ.get("SHOPDESK_NLU_MIN_EXAMPLES")
-        if not value:
-            return cls()
-        try:
-            minimum = int(value)
-        except ValueError:
-            minimum = 0
-        if minimum <= 0:
-            raise ValueError(
-                f"SHOPDESK_NLU_MIN_EXAMPLES must be a positive whole number ({value!r})"
-            )
-        return cls(min_examples=minimum)
 
 
 @dataclass(frozen=True)
@@ -206,7 +181,7 @@ def refuse_broken_data(
     examples: Sequence[Example], settings: DataCheckSettings | None = None, task: str = "intent"
 ) -> DataReport:
     """Run the checks before training: raise on errors, log a one-line summary of warnings."""
-    report = check_examples(examples, settings or DataCheckSettings.from_env())
+    report = check_examples(examples, settings or data_check_settings())
     if report.errors:
         raise DataCheckError(report, task)
     if report.warnings:

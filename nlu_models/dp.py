@@ -20,13 +20,15 @@ counts would make one example move every other example's gradient.
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # torch and opacus load only when DP training starts: settings import this
+from core.extras import Extra, missing_extra
+from nlu_models.config import ClassifierSettings, DPConfig
+
+if TYPE_CHECKING:  # torch and opacus load only when DP training starts
     import torch
     from opacus import PrivacyEngine
     from opacus.optimizers import DPOptimizer
@@ -34,45 +36,12 @@ if TYPE_CHECKING:  # torch and opacus load only when DP training starts: setting
     from transformers import PreTrainedTokenizerBase
 
     from nlu_models.encoder import Head
-    from nlu_models.settings import ClassifierSettings
 
     Build = Callable[[ClassifierSettings], tuple[PeftModel, Head, torch.optim.Optimizer]]
 
 log = logging.getLogger(__name__)
 ACCOUNTANT = "rdp"
 PROBE_TEXTS = ("hello there", "where is my parcel today", "hi")  # made up: no training data
-
-
-@dataclass(frozen=True)
-class DPConfig:
-    """DP-SGD options; `noise_multiplier`, when given, is used as is instead of `target_epsilon`.
-
-    `delta` None means min(1e-5, 1/n) for n training examples (delta must stay well below 1/n).
-    """
-
-    target_epsilon: float | None = 8.0
-    delta: float | None = None
-    max_grad_norm: float = 1.0
-    noise_multiplier: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.noise_multiplier is None and self.target_epsilon is None:
-            raise ValueError("differential privacy needs a target epsilon or a noise multiplier")
-        if self.target_epsilon is not None and not (
-            math.isfinite(self.target_epsilon) and self.target_epsilon > 0
-        ):
-            raise ValueError(f"DP epsilon must be a positive number (got {self.target_epsilon})")
-        if self.delta is not None and not 0 < self.delta < 1:
-            raise ValueError(f"DP delta must be between 0 and 1, exclusive (got {self.delta})")
-        if not (math.isfinite(self.max_grad_norm) and self.max_grad_norm > 0):
-            raise ValueError(f"DP max_grad_norm must be positive (got {self.max_grad_norm})")
-        if self.noise_multiplier is not None and not (
-            math.isfinite(self.noise_multiplier) and self.noise_multiplier > 0
-        ):
-            raise ValueError(f"DP noise_multiplier must be positive (got {self.noise_multiplier})")
-
-    def delta_for(self, examples: int) -> float:
-        return self.delta if self.delta is not None else min(1e-5, 1.0 / max(examples, 1))
 
 
 @dataclass
@@ -178,7 +147,9 @@ def _wrap(
     precision: str,
 ) -> PrivateTraining:
     import torch
-    from opacus import PrivacyEngine
+
+    with missing_extra(Extra.DP, "Training with --dp"):
+        from opacus import PrivacyEngine
 
     class Trainable(torch.nn.Module):
         """The adapter model and the head as one module: one GradSampleModule covers both."""

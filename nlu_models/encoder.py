@@ -21,7 +21,7 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
-from nlu_models.settings import ClassifierSettings
+from nlu_models.config import ClassifierSettings
 
 HEAD_FILE = "head.safetensors"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,10 +20,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from core.settings import settings as process_settings
 from nlu_models.classifier import Classifier, Prediction
+from nlu_models.config import TASKS, ClassifierSettings
 from nlu_models.entities import EMAIL, extract_entities
 from nlu_models.oos import OOS_LABELS
-from nlu_models.settings import TASKS, ClassifierSettings
+from nlu_models.settings import NluSettings
 from nlu_models.vocabulary import Vocabulary
 
 log = logging.getLogger("nlu_models.service")
@@ -149,7 +150,7 @@ def create_app(
 ) -> FastAPI:
     """The service; with a `token`, every route but /health needs `Authorization: Bearer`."""
     state = ServiceState(classifier=classifier, vocabulary=vocabulary)
-    slow_ms = float(os.environ.get("SHOPDESK_NLU_SLOW_MS", "500"))
+    slow_ms = process_settings().section(NluSettings).slow_ms
 
     def load() -> None:
         state.vocabulary = state.vocabulary or Vocabulary.load(settings.model_root)

@@ -1,4 +1,5 @@
-"""Where each task's training data comes from, and keeping every adapter current.
+"""Where each task's training data comes from (keeping every adapter current is
+nlu_models/ensure.py).
 
 The intent task's validation split is fixed: it is drawn from the shop's own examples only
 (`bot/data` less the learning loop's `nlu_corrections.yml`), so adding agents' corrections
@@ -10,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from nlu_models.config import TASKS, ClassifierSettings
 from nlu_models.data import (
     Example,
     deduplicated,
@@ -19,11 +20,6 @@ from nlu_models.data import (
     read_nlu_file,
     stratified_split,
 )
-from nlu_models.settings import TASKS, ClassifierSettings
-
-if TYPE_CHECKING:  # torch and the training code load only when something is trained
-    from nlu_models.training import TrainingResult
-    from nlu_models.vocabulary import Vocabulary
 
 
 def catalog_url() -> str:
@@ -100,32 +96,3 @@ def intent_split(
 def _key(example: Example) -> tuple[str, str]:
     """What `deduplicated` counts as the same example."""
     return example.text.lower(), example.label
-
-
-def refresh_vocabulary(settings: ClassifierSettings) -> Vocabulary:
-    """Rebuild the entity vocabulary from the catalog; cheap, so done on every `ensure`."""
-    from catalog.db import session_scope
-    from nlu_models.vocabulary import build_vocabulary
-
-    with session_scope(catalog_url()) as session:
-        vocabulary = build_vocabulary(session)
-    vocabulary.save(settings.model_root)
-    return vocabulary
-
-
-@dataclass(frozen=True)
-class EnsureReport:
-    results: dict[str, TrainingResult]
-    vocabulary: Vocabulary
-
-
-def ensure_all(
-    settings: ClassifierSettings, tasks: tuple[str, ...] = TASKS, progress: bool = True
-) -> EnsureReport:
-    from nlu_models.training import ensure_trained
-
-    results = {
-        task: ensure_trained(settings, task, training_examples(settings, task), progress)
-        for task in tasks
-    }
-    return EnsureReport(results, refresh_vocabulary(settings))

@@ -23,12 +23,12 @@ from tqdm import tqdm
 
 from nlu_models.artifact import Artifact
 from nlu_models.classifier import Classifier, TaskModel
+from nlu_models.config import ClassifierSettings
 from nlu_models.data import Example, data_hash, stratified_split
 from nlu_models.dp import PrivateTraining
 from nlu_models.encoder import Head, load_encoder, load_tokenizer, mean_pool, resolve_device
 from nlu_models.evaluation import evaluate
 from nlu_models.oos import find_oos_label, tune_threshold
-from nlu_models.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)
 WARMUP_FRACTION = 0.06

@@ -4,32 +4,33 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from catalog.db import migrate, session_scope
 from catalog.settings import CatalogSettings
-from web.settings import SettingsError, WebSettings, load_session_secret
+from core.settings import SettingsError, settings
+from web.settings import WebSettings, load_session_secret
 
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from catalog.redaction import install_log_redaction
+    from privacy.logs import install_log_redaction
     from web.app import create_app
     from web.auth import ensure_admin_from_env
     from web.limits import ShopperChannelSettings
 
     try:
-        settings = WebSettings.from_env()
-        session_secret = load_session_secret(os.environ)
-        channel = ShopperChannelSettings.from_env(os.environ)
+        web_settings = settings().section(WebSettings)
+        session_secret = load_session_secret(settings().environ)
+        channel = settings().section(ShopperChannelSettings)
+        database_url = settings().section(CatalogSettings).database_url
     except SettingsError as problem:
         print(f"web: {problem}", file=sys.stderr)
         return 2
     if args.port:
-        settings = WebSettings(**{**settings.__dict__, "port": args.port})
-    if not settings.rasa_token:
+        web_settings = web_settings.model_copy(update={"port": args.port})
+    if not web_settings.rasa_token:
         print(
             "web: set SHOPDESK_RASA_TOKEN to the token of Rasa's HTTP API (Rasa reads it "
             "from the same variable); `python -m launcher run` does this.",
@@ -41,16 +42,15 @@ def serve(args: argparse.Namespace) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
     install_log_redaction()  # uvicorn's loggers propagate to the root's handlers (log_config=None)
-    database_url = CatalogSettings.from_env().database_url
     migrate(database_url)
     with session_scope(database_url) as session:
-        print(f"web: {ensure_admin_from_env(session, os.environ)}", flush=True)
-    print(f"web: shop page with the chat widget: {settings.base_url}/", flush=True)
-    print(f"web: agent console: {settings.base_url}/agent/", flush=True)
+        print(f"web: {ensure_admin_from_env(session, settings().environ)}", flush=True)
+    print(f"web: shop page with the chat widget: {web_settings.base_url}/", flush=True)
+    print(f"web: agent console: {web_settings.base_url}/agent/", flush=True)
     uvicorn.run(
-        create_app(settings, database_url, session_secret, channel),
-        host=settings.host,
-        port=settings.port,
+        create_app(web_settings, database_url, session_secret, channel),
+        host=web_settings.host,
+        port=web_settings.port,
         log_level="warning",
         log_config=None,
         # uvicorn would believe X-Forwarded-* from 127.0.0.1 (FORWARDED_ALLOW_IPS); only

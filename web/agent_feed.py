@@ -9,7 +9,7 @@ web server (web/app.py, each second), and disconnects a socket whose session has
 
 What goes where (docs/web.md): every signed-in agent gets the queue; a conversation's messages
 go only to the sockets of the agent who holds it (web/hub.py). Reading any other transcript is
-a REST request, which checks the session and is audited (web/console_api.py).
+a REST request, which checks the session and is audited (web/console/).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from catalog.models import Agent, AgentSession
-from catalog.support import local_now
+from core.clock import utc_now
 from web.auth import unexpired
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class AgentFeed:
         ttl_s, max_age_s = self.session_ttl_s, self.session_max_age_s
 
         def check(session: Session) -> set[str]:
-            return live_sessions(session, session_ids, ttl_s, max_age_s, local_now())
+            return live_sessions(session, session_ids, ttl_s, max_age_s, utc_now())
 
         try:
             live = await self.db(check)

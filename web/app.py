@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from http.cookies import SimpleCookie
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +17,21 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
+from starlette.types import Scope
 
-from catalog.privacy import tracker_url_from_env
-from catalog.support import local_now
-from web import auth, handoff, housekeeping, proxies
+from core.clock import utc_now
+from tracker.events import TrackerEvents
+from tracker.store import tracker_url_from_env
+from web import analytics_api, auth, console, handoff, housekeeping, newsletter_api, proxies
 from web.agent_feed import AGENT_NAMESPACE
-from web.analytics_api import analytics_router
-from web.console_api import COOKIE, console_router, queue_snapshot
+from web.console.deps import COOKIE
+from web.console.queue import queue_snapshot
 from web.gate import Gate
 from web.hub import Hub
 from web.limits import ShopperChannelSettings, SlidingWindow
-from web.newsletter_api import newsletter_router
 from web.rasa_client import RasaClient
 from web.settings import WebSettings
 from web.shopper import register
-from web.transcripts import TrackerEvents
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,28 @@ PAGE_HEADERS = {
         "style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
 }
+
+
+# The widget's modules load from the shop's own pages, another origin: a module script is
+# fetched with CORS, so /widget.js and every static file may be read from anywhere (they are
+# public and sent without credentials).
+SHARED = {"Access-Control-Allow-Origin": "*"}
+JAVASCRIPT = "text/javascript"  # what browsers require of a module script; never guessed
+
+
+class SharedStatic(StaticFiles):
+    """web/static for every origin (SHARED), with .js always as JavaScript: the MIME type a
+    module needs, whatever the host's mimetypes table says."""
+
+    def file_response(
+        self, full_path: PathLike[str] | str, stat_result: os.stat_result, scope: Scope,
+        status_code: int = 200,
+    ) -> Response:  # fmt: skip
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers.update(SHARED)
+        if str(full_path).endswith(".js"):
+            response.headers["content-type"] = JAVASCRIPT
+        return response
 
 
 HTTP_REQUESTS_PER_MINUTE = 300  # per address: pages, the console API and its polling
@@ -118,7 +142,7 @@ def create_app(
 
         def signed_in(session: Session) -> tuple[int, str] | None:
             found = auth.agent_for_token(
-                session, token, settings.agent_session_ttl_s, local_now(),
+                session, token, settings.agent_session_ttl_s, utc_now(),
                 settings.agent_session_max_age_s,
             )  # fmt: skip
             return (found[0].id, found[1].id) if found is not None else None
@@ -166,9 +190,8 @@ def create_app(
             )
         return await call_next(request)
 
-    app.include_router(console_router(hub, settings))
-    app.include_router(analytics_router(hub, settings))
-    app.include_router(newsletter_router(hub))
+    console.install(app, hub, settings, analytics_api.router)
+    app.include_router(newsletter_api.router)
 
     def page(name: str) -> Response:
         return FileResponse(STATIC / name, headers=PAGE_HEADERS)
@@ -184,21 +207,21 @@ def create_app(
     @app.get("/widget.js", include_in_schema=False)
     async def widget() -> Response:
         # the shop's own pages load it from another origin
-        return FileResponse(STATIC / "widget.js", headers={"Access-Control-Allow-Origin": "*"})
+        return FileResponse(STATIC / "widget.js", media_type=JAVASCRIPT, headers=SHARED)
 
     @app.get("/static/vendor/socket.io.min.js", include_in_schema=False)
     async def socket_io_client() -> Response:
         if not SOCKET_IO_CLIENT.exists():
             return JSONResponse({"error": "run scripts/bootstrap to install web/node_modules"}, 503)
-        return FileResponse(SOCKET_IO_CLIENT, headers={"Access-Control-Allow-Origin": "*"})
+        return FileResponse(SOCKET_IO_CLIENT, media_type=JAVASCRIPT, headers=SHARED)
 
     @app.get("/static/vendor/chart.umd.js", include_in_schema=False)
     async def chart_js() -> Response:
         if not CHART_JS.exists():
             return JSONResponse({"error": "run scripts/bootstrap to install web/node_modules"}, 503)
-        return FileResponse(CHART_JS, media_type="text/javascript")
+        return FileResponse(CHART_JS, media_type=JAVASCRIPT)
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", SharedStatic(directory=STATIC), name="static")
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, Any]:

@@ -14,7 +14,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import threading
@@ -25,13 +24,15 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
+from pydantic import SecretStr
 from sqlalchemy import ColumnElement, and_, delete, func, not_, select
 from sqlalchemy.orm import Session
 
 from catalog.models import AGENT_ROLES, Agent, AgentSession, SignInFailure
-from catalog.support import local_now
+from core.clock import utc_now
+from core.settings import Section, Text, var
 from web import audit
-from web.settings import WebSettings
+from web.settings import DEFAULT_AGENT_SESSION_MAX_AGE_S
 
 T = TypeVar("T")
 
@@ -48,7 +49,7 @@ MAX_TOKEN_CHARS = 256  # a cookie longer than this is not one of ours: no need t
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 MAX_DISPLAY_NAME_CHARS = 120
 ADMIN_USERNAME_ENV, ADMIN_PASSWORD_ENV = "SHOPDESK_ADMIN_USERNAME", "SHOPDESK_ADMIN_PASSWORD"
-SESSION_MAX_AGE_S = WebSettings.agent_session_max_age_s  # SHOPDESK_AGENT_SESSION_MAX_AGE_S
+SESSION_MAX_AGE_S = DEFAULT_AGENT_SESSION_MAX_AGE_S  # SHOPDESK_AGENT_SESSION_MAX_AGE_S
 # Password checks run on threads of their own: two hash at once (two cores' worth of scrypt at
 # most), eight more may wait; beyond that a sign-in is refused at once, not queued.
 SIGN_IN_WORKERS = 2
@@ -159,7 +160,7 @@ def create_agent(
         role=role,
         password_hash=hash_password(password),
         active=True,
-        created_at=now or local_now(),
+        created_at=now or utc_now(),
     )
     session.add(agent)
     session.flush()
@@ -191,7 +192,7 @@ def start_session(
     """Sign `agent` in: the token for the cookie (returned once, never stored) and the row."""
     if not agent.active:
         raise ValueError(f"The account {agent.username!r} is disabled.")
-    now = now or local_now()
+    now = now or utc_now()
     token = secrets.token_urlsafe(32)
     row = AgentSession(
         id=token_id(token),
@@ -229,7 +230,7 @@ def agent_for_token(
     polling dies with it): it and every other expired one are deleted. A live one counts as
     seen `now`. A disabled agent's sessions end here too.
     """
-    now = now or local_now()
+    now = now or utc_now()
     session.execute(delete(AgentSession).where(not_(unexpired(ttl_s, max_age_s, now))))
     if not token or len(token) > MAX_TOKEN_CHARS:
         return None
@@ -276,7 +277,7 @@ def record_sign_in_failure(
 ) -> SignInFailure:
     """Keep one failed sign-in (in `sign_in_failures`, not the audit log, so a flood of them
     cannot push real events out of an admin's view); rows older than a day go."""
-    now = now or local_now()
+    now = now or utc_now()
     cutoff = now - timedelta(seconds=SIGN_IN_FAILURES_KEPT_S)
     session.execute(delete(SignInFailure).where(SignInFailure.at < cutoff))
     row = SignInFailure(username=failure_key(session, username), address=address[:64], at=now)
@@ -289,7 +290,7 @@ def recent_sign_in_failures(
     session: Session, username: str, window_s: float, now: datetime | None = None
 ) -> int:
     """Failed sign-ins for this account, from any address, in the last `window_s` seconds."""
-    since = (now or local_now()) - timedelta(seconds=window_s)
+    since = (now or utc_now()) - timedelta(seconds=window_s)
     query = (
         select(func.count())
         .select_from(SignInFailure)
@@ -301,7 +302,7 @@ def recent_sign_in_failures(
 def sign_in_failure_summary(session: Session, now: datetime | None = None) -> dict[str, Any]:
     """For the admin's audit view: how many sign-ins failed in the kept day, per account (the
     most attacked first) and for names that are no account, with how many addresses tried."""
-    since = (now or local_now()) - timedelta(seconds=SIGN_IN_FAILURES_KEPT_S)
+    since = (now or utc_now()) - timedelta(seconds=SIGN_IN_FAILURES_KEPT_S)
     rows = session.execute(
         select(
             SignInFailure.username,
@@ -418,6 +419,13 @@ def disable_agent(session: Session, username: str) -> Agent:
     return agent
 
 
+class AdminSettings(Section):
+    """The first admin's account, from the environment (`ensure_admin_from_env`)."""
+
+    admin_username: Text = var(ADMIN_USERNAME_ENV, "")
+    admin_password: SecretStr = var(ADMIN_PASSWORD_ENV, SecretStr(""))  # taken as typed
+
+
 def ensure_admin_from_env(
     session: Session, environ: Mapping[str, str] | None = None, now: datetime | None = None
 ) -> str:
@@ -427,9 +435,8 @@ def ensure_admin_from_env(
     Returns a line for the server's log (never the password); a value that cannot be used
     is reported there rather than stopping the server, which serves shoppers without admins.
     """
-    env = os.environ if environ is None else environ
-    username = env.get(ADMIN_USERNAME_ENV, "").strip()
-    password = env.get(ADMIN_PASSWORD_ENV, "")
+    given = AdminSettings.from_env(environ)
+    username, password = given.admin_username, given.admin_password.get_secret_value()
     if active_admins(session):
         return "admin account: present"
     if not username or not password:

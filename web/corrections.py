@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from analytics.conversations import INTERNAL_INTENTS  # never typed: not for agents to pick
 from catalog.models import Agent, NluCorrection
-from catalog.redaction import redact
-from catalog.support import local_now
+from core.clock import utc_now
+from core.paths import DOMAIN_FILE
+from privacy.redaction import redact
 from web import audit
 from web.messages import conversation_messages
 
-DOMAIN = Path(__file__).resolve().parents[1] / "bot" / "domain.yml"
+DOMAIN = DOMAIN_FILE
 NEW_INTENT = re.compile(r"[a-z][a-z0-9_]{2,63}")
 MAX_TEXT_CHARS = 2000  # NluCorrection.text
 
@@ -199,7 +200,7 @@ def mark(
     correction.correct_intent = intent
     correction.is_new_intent = is_new
     correction.agent = agent
-    correction.created_at = now or local_now()
+    correction.created_at = now or utc_now()
     session.flush()
     audit.record(
         session, "mark_misread", agent=agent, conversation_id=conversation_id,

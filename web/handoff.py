@@ -18,7 +18,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from catalog.models import Agent, Handoff
-from catalog.support import OPEN_HANDOFF, local_now
+from catalog.statuses import OPEN_HANDOFF, HandoffStatus
+from core.clock import utc_now
+from core.paths import DOMAIN_FILE
 
 
 class HandoffError(ValueError):
@@ -30,7 +32,7 @@ class HandoffError(ValueError):
 
 
 def as_json(session: Session, handoff: Handoff, now: datetime | None = None) -> dict[str, Any]:
-    now = now or local_now()
+    now = now or utc_now()
     agent = session.get(Agent, handoff.agent_id) if handoff.agent_id else None
     return {
         "id": handoff.id,
@@ -69,7 +71,7 @@ def current(session: Session, conversation_id: str) -> Handoff | None:
 def owner_of(session: Session, conversation_id: str) -> Agent | None:
     """The agent who has the conversation now, if one has."""
     handoff = current(session, conversation_id)
-    if handoff is None or handoff.status != "taken" or handoff.agent_id is None:
+    if handoff is None or handoff.status != HandoffStatus.TAKEN or handoff.agent_id is None:
         return None
     return session.get(Agent, handoff.agent_id)
 
@@ -78,16 +80,16 @@ def take(session: Session, conversation_id: str, agent: Agent) -> Handoff:
     handoff = current(session, conversation_id)
     if handoff is None or handoff.status not in OPEN_HANDOFF:
         raise HandoffError("This conversation is not waiting for a person.")
-    if handoff.status == "taken":
+    if handoff.status == HandoffStatus.TAKEN:
         if handoff.agent_id == agent.id:
             return handoff
         holder = session.get(Agent, handoff.agent_id) if handoff.agent_id else None
         raise HandoffError(f"{holder.display_name if holder else 'Another agent'} already has it.")
-    now = local_now()
+    now = utc_now()
     won = session.execute(
         update(Handoff)
-        .where(Handoff.id == handoff.id, Handoff.status == "waiting")
-        .values(status="taken", agent_id=agent.id, taken_at=now, updated_at=now)
+        .where(Handoff.id == handoff.id, Handoff.status == HandoffStatus.WAITING)
+        .values(status=HandoffStatus.TAKEN, agent_id=agent.id, taken_at=now, updated_at=now)
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]
         raise HandoffError("Another agent took this conversation a moment ago.")
@@ -97,7 +99,7 @@ def take(session: Session, conversation_id: str, agent: Agent) -> Handoff:
 
 def require_owner(session: Session, conversation_id: str, agent: Agent) -> Handoff:
     handoff = current(session, conversation_id)
-    if handoff is None or handoff.status != "taken":
+    if handoff is None or handoff.status != HandoffStatus.TAKEN:
         raise HandoffError("Take the conversation over first.")
     if handoff.agent_id != agent.id:
         raise HandoffError("Another agent has this conversation.", status=403)
@@ -109,9 +111,10 @@ def finish(session: Session, conversation_id: str, agent: Agent, status: str) ->
     handoff = current(session, conversation_id)
     if handoff is None or handoff.status not in OPEN_HANDOFF:
         raise HandoffError("This conversation is not with a person.")
-    if handoff.status == "taken" and handoff.agent_id != agent.id and agent.role != "admin":
+    someone_else = handoff.agent_id != agent.id and agent.role != "admin"
+    if handoff.status == HandoffStatus.TAKEN and someone_else:
         raise HandoffError("Another agent has this conversation.", status=403)
-    now = local_now()
+    now = utc_now()
     handoff.status = status
     handoff.closed_at = now
     handoff.updated_at = now
@@ -123,11 +126,12 @@ def finish(session: Session, conversation_id: str, agent: Agent, status: str) ->
 
 def expire_waiting(session: Session, timeout_s: float, now: datetime | None = None) -> list[str]:
     """Time out the handoffs no agent took in time; the conversations they belonged to."""
-    now = now or local_now()
+    now = now or utc_now()
     expired = []
     for handoff in open_handoffs(session):
-        if handoff.status == "waiting" and (now - handoff.created_at).total_seconds() >= timeout_s:
-            handoff.status = "timed_out"
+        waited = (now - handoff.created_at).total_seconds()
+        if handoff.status == HandoffStatus.WAITING and waited >= timeout_s:
+            handoff.status = HandoffStatus.TIMED_OUT
             handoff.closed_at = now
             handoff.updated_at = now
             expired.append(handoff.conversation_id)
@@ -135,7 +139,7 @@ def expire_waiting(session: Session, timeout_s: float, now: datetime | None = No
     return expired
 
 
-DOMAIN = Path(__file__).resolve().parents[1] / "bot" / "domain.yml"
+DOMAIN = DOMAIN_FILE
 RATED_RESPONSE = "utter_goodbye"  # its buttons are the end-of-chat rating (docs/analytics.md)
 
 

@@ -3,13 +3,13 @@ retention period itself, on a schedule, so neither depends on a cron job nobody 
 
 Every `SHOPDESK_HOUSEKEEPING_INTERVAL_S` seconds (default hourly; the first run a minute
 after start, or sooner with a shorter interval; 0 turns it off, e.g. where several web
-servers share one database and cron runs `python -m catalog.cli privacy mask` and
+servers share one database and cron runs `python -m launcher.privacy mask` and
 `retention` instead) it runs, off the event loop:
 
-1. `catalog.privacy.mask_transcripts`: sessions ended (a later session started, or idle for
+1. `privacy.masking.mask_transcripts`: sessions ended (a later session started, or idle for
    `SHOPDESK_MASK_IDLE_MINUTES`, default 90) are masked as `SHOPDESK_TRANSCRIPT_PII` says,
    after each conversation is linked to whom it verified;
-2. `catalog.privacy.apply_retention`: every event, note, correction... older than
+2. `privacy.retention.apply_retention`: every event, note, correction... older than
    `SHOPDESK_TRANSCRIPT_RETENTION_DAYS` (default 365) goes.
 
 Each run logs one line of counts, never an address, a name or a conversation id. Both jobs
@@ -22,19 +22,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 from catalog.db import session_scope
-from catalog.privacy import (
-    RetentionResult,
-    apply_retention,
-    mask_transcripts,
-    retention_days_from_env,
-)
-from web.settings import SettingsError, number_setting
+from core.settings import Section, number, var, whole_number
+from learning.forget import training_data_forgetter
+from privacy.masking import mask_transcripts
+from privacy.retention import DEFAULT_RETENTION_DAYS, RetentionResult, apply_retention
 
 log = logging.getLogger(__name__)
 
@@ -43,33 +41,32 @@ FIRST_RUN_S = 60.0  # soon after start, once the stack is up, not in the middle 
 DEFAULT_IDLE_MINUTES = 90  # Rasa starts a new session after 60 minutes
 
 
-@dataclass(frozen=True)
-class HousekeepingSettings:
-    interval_s: float = DEFAULT_INTERVAL_S  # 0: off
-    idle_minutes: int = DEFAULT_IDLE_MINUTES
-    retention_days: int = 365
+def _interval(value: object) -> float:
+    seconds = number(0)(value)
+    if 0 < seconds < 1:
+        raise ValueError("must be 0 (off) or at least 1")
+    return seconds
+
+
+class HousekeepingSettings(Section):
+    """SHOPDESK_HOUSEKEEPING_INTERVAL_S, SHOPDESK_MASK_IDLE_MINUTES and
+    SHOPDESK_TRANSCRIPT_RETENTION_DAYS; SettingsError, with a sentence, for a bad one."""
+
+    interval_s: Annotated[float, BeforeValidator(_interval)] = var(  # 0: off
+        "SHOPDESK_HOUSEKEEPING_INTERVAL_S", DEFAULT_INTERVAL_S
+    )
+    # At least 1: 0 would mask sessions still going on, whose slots the bot reads back.
+    idle_minutes: Annotated[int, BeforeValidator(whole_number(1))] = var(
+        "SHOPDESK_MASK_IDLE_MINUTES", DEFAULT_IDLE_MINUTES
+    )
+    # At least 1: 0 would delete every conversation, live ones included.
+    retention_days: Annotated[int, BeforeValidator(whole_number(1))] = var(
+        "SHOPDESK_TRANSCRIPT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS
+    )
 
     @property
     def first_run_s(self) -> float:
         return min(FIRST_RUN_S, self.interval_s)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> HousekeepingSettings:
-        """SHOPDESK_HOUSEKEEPING_INTERVAL_S, SHOPDESK_MASK_IDLE_MINUTES and
-        SHOPDESK_TRANSCRIPT_RETENTION_DAYS; SettingsError, with a sentence, for a bad one."""
-        env = os.environ if environ is None else environ
-        interval = number_setting(env, "SHOPDESK_HOUSEKEEPING_INTERVAL_S", DEFAULT_INTERVAL_S, 0)
-        if 0 < interval < 1:
-            raise SettingsError("SHOPDESK_HOUSEKEEPING_INTERVAL_S must be 0 (off) or at least 1")
-        idle = number_setting(env, "SHOPDESK_MASK_IDLE_MINUTES", DEFAULT_IDLE_MINUTES, 0)
-        if idle < 1 or idle != int(idle):
-            # 0 would mask sessions still going on, whose slots the bot reads back
-            raise SettingsError("SHOPDESK_MASK_IDLE_MINUTES must be a whole number above 0")
-        try:
-            days = retention_days_from_env(env)
-        except ValueError as error:
-            raise SettingsError(str(error)) from None
-        return cls(interval_s=interval, idle_minutes=int(idle), retention_days=days)
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,13 @@ def run_once(
     """Mask, then apply retention: one run, blocking (the loop runs it in a thread)."""
     with session_scope(database_url) as session:
         masked = mask_transcripts(tracker_url, settings.idle_minutes, now=now, session=session)
-        retention = apply_retention(session, tracker_url, settings.retention_days, now=now)
+        retention = apply_retention(
+            session,
+            tracker_url,
+            settings.retention_days,
+            now=now,
+            forgetter=training_data_forgetter(),
+        )
     return HousekeepingRun(masked, retention, settings.retention_days)
 
 

@@ -22,11 +22,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from catalog.db import session_scope
+from tracker.events import TrackerEvents
 from web import handoff
 from web.agent_feed import AgentFeed
 from web.messages import conversation_messages, from_bot, plain
 from web.rasa_client import RasaClient, RasaUnavailable
-from web.transcripts import TrackerEvents
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -122,7 +122,7 @@ class Hub:
         return await asyncio.to_thread(unit)
 
     async def messages(self, conversation_id: str) -> list[dict[str, Any]]:
-        """The conversation's messages, from Rasa's tracker store (web/transcripts.py)."""
+        """The conversation's messages, from Rasa's tracker store (tracker/events.py)."""
         try:
             events = await asyncio.to_thread(self.transcripts.events, conversation_id)
         except SQLAlchemyError as error:

@@ -4,13 +4,15 @@ the shopper channel's limits and their settings."""
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Annotated, Final
 
-from web.settings import SettingsError
+from pydantic import BeforeValidator
+
+from core.settings import Section, var, whole_number
 
 
 class SlidingWindow:
@@ -72,23 +74,16 @@ class SlidingWindow:
         self._events.pop(key, None)
 
 
-CONNECTS_ENV = "SHOPDESK_SOCKET_CONNECTS_PER_MINUTE"
-MESSAGES_ENV = "SHOPDESK_SOCKET_MESSAGES_PER_MINUTE"
-IDLE_ENV = "SHOPDESK_SHOPPER_IDLE_MINUTES"
-MINUTE_S = 60.0
+CONNECTS_ENV: Final = "SHOPDESK_SOCKET_CONNECTS_PER_MINUTE"
+MESSAGES_ENV: Final = "SHOPDESK_SOCKET_MESSAGES_PER_MINUTE"
+IDLE_ENV: Final = "SHOPDESK_SHOPPER_IDLE_MINUTES"
+MINUTE_S: Final = 60.0
 
 
-def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise SettingsError(f"{name} must be a whole number above 0, not {raw!r}")
-    return int(raw)
+PerMinute = Annotated[int, BeforeValidator(whole_number(1))]
 
 
-@dataclass(frozen=True)
-class ShopperChannelSettings:
+class ShopperChannelSettings(Section):
     """How much one network address may ask of the shopper's socket.io channel, and how long
     a conversation may sit idle before its browser is given a new one (docs/web.md).
 
@@ -99,21 +94,11 @@ class ShopperChannelSettings:
     """
 
     # socket.io handshakes (new connections) per address per minute; also its session requests
-    connects_per_minute: int = 120
+    connects_per_minute: PerMinute = var(CONNECTS_ENV, 120)
     # chat messages per address per minute, all its chats together
-    messages_per_minute: int = 60
+    messages_per_minute: PerMinute = var(MESSAGES_ENV, 60)
     # a conversation idle this long is not resumed: the browser gets a new, empty one
-    idle_minutes: int = 30
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ShopperChannelSettings:
-        env = os.environ if environ is None else environ
-        default = cls()
-        return cls(
-            connects_per_minute=_whole_number(env, CONNECTS_ENV, default.connects_per_minute),
-            messages_per_minute=_whole_number(env, MESSAGES_ENV, default.messages_per_minute),
-            idle_minutes=_whole_number(env, IDLE_ENV, default.idle_minutes),
-        )
+    idle_minutes: PerMinute = var(IDLE_ENV, 30)
 
     @property
     def idle_s(self) -> float:

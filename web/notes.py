@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from catalog.models import Agent, AgentNote
-from catalog.support import kept_text, local_now
+from catalog.support import kept_text
+from core.clock import utc_now
 
 MAX_CONVERSATION_ID_CHARS = 64
 
@@ -46,7 +47,7 @@ def add_note(
         conversation_id=_conversation(conversation_id),
         agent=agent,
         text=kept_text(text, "note"),
-        created_at=now or local_now(),
+        created_at=now or utc_now(),
     )
     session.add(note)
     session.flush()

@@ -31,12 +31,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from catalog.privacy import delete_conversation
+from catalog.statuses import HandoffStatus
+from privacy.conversations import delete_conversation
+from tracker.events import TrackerEvents
 from web import handoff, proxies
 from web.hub import TOO_LONG_TEXT, Hub, plain_room
 from web.limits import EventLimits, Rule, ShopperChannelSettings
 from web.rasa_client import RasaUnavailable
-from web.transcripts import TrackerEvents
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ SESSION_REQUESTS_PER_CONVERSATION = 60
 HISTORY_PER_SOCKET = 20
 HISTORY_PER_CONVERSATION = 120
 CLEARS_PER_SOCKET = 5
-WIDGET_CLIENT = "shopdesk-widget"  # socket.io `auth.client` of web/static/widget.js
+WIDGET_CLIENT = "shopdesk-widget"  # socket.io `auth.client` of web/static/widget/connection.js
 # What every client of this channel renders: the ShopDesk widget and rasa-webchat both show
 # the product cards' carousel and quick replies, so product answers come as a sentence and
 # cards, without the numbered list of links (actions/channel.py, actions/product_cards.py).
@@ -256,7 +257,7 @@ def register(
             current = handoff.current(session, conversation_id)
             return current.status if current else None
 
-        return await hub.db(status) == "taken"
+        return await hub.db(status) == HandoffStatus.TAKEN
 
     async def clear_chat(sid: str, data: Any = None) -> None:
         conversation_id = await confirmed(sid)

@@ -227,5 +227,5 @@ class ShopDeskClassifierClient(GraphComponent, IntentClassifier):
         return cls(config)
 
     @classmethod
-    def required_packages(cls) -> list[str] | None:
+    def required_packages(cls) -> list[str]:
         return ["requests", "aiohttp"]

@@ -7,6 +7,8 @@ import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from tests.actions.render import render
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -23,9 +25,18 @@ def tracker_from() -> Callable[..., Tracker]:
     return load
 
 
+def with_text(message: dict[str, Any], slots: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A dispatcher message with the `text` the shopper reads: a response rendered from the
+    domain as Rasa renders it (tests/actions/render.py)."""
+    if not message.get("response"):
+        return message
+    return {**message, "text": render(message, slots)}
+
+
 class Chat:
     """A shopper's conversation replayed through the actions, as Rasa would run it: each
-    message gets the real entity extractor's entities, and slot events carry over."""
+    message gets the real entity extractor's entities, its responses are rendered from the
+    domain, and slot events carry over."""
 
     def __init__(self, tracker_from: Callable[..., Tracker], vocabulary: Any) -> None:
         self.tracker_from = tracker_from
@@ -51,10 +62,11 @@ class Chat:
         )
         dispatcher = CollectingDispatcher()
         events = action.run(dispatcher, tracker, {})
+        said = [with_text(message, self.slots) for message in dispatcher.messages]
         for event in events:
             if event.get("event") == "slot":
                 self.slots[event["name"]] = event["value"]
-        return dispatcher.messages, events
+        return said, events
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.handoff import (
-    REPHRASE_TEXT,
     TIMEOUT_BUTTONS,
     ActionFallback,
     ActionHandoff,
@@ -22,6 +21,7 @@ from actions.handoff import (
 )
 from catalog.db import session_scope
 from catalog.models import Handoff, SupportMessage
+from tests.actions.render import render, template
 from tests.actions.test_orders import run, verified
 
 
@@ -70,7 +70,7 @@ def test_the_fallback_asks_to_rephrase_then_offers_a_person(tracker_from) -> Non
     tracker.active_loop = {}
     tracker.events = [user("nlu_fallback")]
     [first], events = run(ActionFallback(), tracker)
-    assert (first, events) == (REPHRASE_TEXT, [])
+    assert (first, events) == (template("utter_rephrase"), [])
     tracker.events = [user("nlu_fallback"), action("action_fallback"), user("nlu_fallback")]
     [second], events = run(ActionFallback(), tracker)
     assert second == "I'm sorry, I still don't understand."
@@ -99,7 +99,7 @@ def test_a_timed_out_handoff_offers_to_carry_on_or_leave_a_message(tracker_from)
     dispatcher = CollectingDispatcher()
     events = ActionHandoffTimeout().run(dispatcher, tracker_from("order_form"), {})
     [message] = dispatcher.messages
-    assert message["text"].startswith("I'm sorry, no one from our support team is free right now.")
+    assert render(message).startswith("I'm sorry, no one from our support team is free right now.")
     assert message["buttons"] == TIMEOUT_BUTTONS
     assert events == [SlotSet("handoff_status", None)]
 
@@ -139,7 +139,7 @@ def test_an_e_mail_that_is_not_one_is_asked_again(tracker_from) -> None:
     assert form.validate_contact_email("not an address", dispatcher, tracker, {}) == {
         "contact_email": None
     }
-    assert "doesn't look like an e-mail address" in dispatcher.messages[0]["text"]
+    assert "doesn't look like an e-mail address" in render(dispatcher.messages[0])
     assert form.validate_contact_email(" Pat@Example.org ", dispatcher, tracker, {}) == {
         "contact_email": "pat@example.org"
     }

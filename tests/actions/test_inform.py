@@ -7,9 +7,12 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.inform import UNCLEAR_TEXT, ActionRouteInform
+from actions.inform import ActionRouteInform
 from actions.products import ActionSearchProducts
 from tests.actions.conftest import Chat
+from tests.actions.render import template
+
+UNCLEAR_TEXT = template("utter_unclear")
 
 
 def texts(messages: list[dict[str, Any]]) -> str:
@@ -75,10 +78,10 @@ def test_an_unsure_reading_that_names_products_is_searched(chat: Chat) -> None:
 
 
 def test_an_unsure_reading_of_nonsense_still_asks_to_rephrase(chat: Chat) -> None:
-    from actions.handoff import REPHRASE_TEXT, ActionFallback
+    from actions.handoff import ActionFallback
 
     messages, _ = chat.say(ActionFallback(), "blorp snazzle wib", "nlu_fallback")
-    assert texts(messages) == REPHRASE_TEXT
+    assert texts(messages) == template("utter_rephrase")
 
 
 def test_a_price_or_stock_question_about_a_product_is_answered_from_the_catalog(
@@ -95,7 +98,7 @@ def test_a_price_or_stock_question_about_a_product_is_answered_from_the_catalog(
         "what colours does the breathe easy tank come in",
         "product_question",
     )
-    assert "Breathe-Easy Tank" in texts(messages) and "In stock in colours" in texts(messages)
+    assert "Breathe-Easy Tank" in texts(messages) and "is in stock in colours" in texts(messages)
 
 
 def test_a_product_question_read_as_out_of_scope_is_answered(chat: Chat) -> None:
@@ -125,7 +128,7 @@ def test_a_search_the_catalog_could_not_answer_keeps_the_form(tracker_from, monk
         events = ActionSearchProducts().run(dispatcher, tracker, {})
     finally:
         catalog_access.settings.cache_clear()
-    assert [m["text"] for m in dispatcher.messages] == [catalog_access.UNAVAILABLE_TEXT]
+    assert [m["response"] for m in dispatcher.messages] == [catalog_access.UNAVAILABLE_RESPONSE]
     assert not any(e.get("event") == "active_loop" for e in events)
 
 

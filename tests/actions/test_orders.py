@@ -18,9 +18,9 @@ from actions.orders import (
     ActionRefundStatus,
     ValidateChangeAddressForm,
 )
-from actions.verification import LOCKED_TEXT
 from catalog.db import session_scope
 from catalog.models import Order
+from tests.actions.render import template, texts
 
 EMAILS = {
     "000000100": "emily.carter@example.com",
@@ -51,7 +51,7 @@ def verified(tracker_from: Callable[..., Tracker], number: str, **slots: Any) ->
 def run(action: Any, tracker: Tracker) -> tuple[list[str], list[dict[str, Any]]]:
     dispatcher = CollectingDispatcher()
     events = action.run(dispatcher, tracker, {})
-    return [m["text"] for m in dispatcher.messages], events
+    return texts(dispatcher.messages), events
 
 
 def order(url: str, number: str) -> Order:
@@ -76,7 +76,7 @@ def test_nothing_is_told_without_verification(order_book_env, tracker_from) -> N
 def test_a_locked_conversation_is_offered_a_person(order_book_env, tracker_from) -> None:
     tracker = tracker_from("order_form", slots={"verification_failures": 3.0})
     [text], events = run(ActionOrderStatus(), tracker)
-    assert text == LOCKED_TEXT
+    assert text == template("utter_verification_locked")
     assert events[-1] == FollowupAction("action_offer_human")
 
 

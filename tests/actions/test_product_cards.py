@@ -12,12 +12,17 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channel import BUTTONS, CAPABILITIES_KEY, CARDS, channel_capabilities, shows_cards
-from actions.product_cards import CARDS_TYPE, CLOSE_MATCHES_TEXT, send_products
+from actions.product_cards import CARDS_TYPE, send_products
+from actions.replies import Reply
 from catalog.search import ProductHit
+from tests.actions.conftest import with_text
+from tests.actions.render import fill, template
 from web.shopper import CAPABILITIES_KEY as RELAYED_KEY
 from web.shopper import SOCKET_CAPABILITIES
 
 WIDGET = {CAPABILITIES_KEY: ["cards", "buttons"]}
+INTRO = "Here is what I found for “hoodie”:"
+CLOSE_MATCHES = fill(template("utter_close_matches"), {"products": ""})
 
 
 @pytest.fixture(autouse=True)
@@ -58,9 +63,9 @@ HITS = [
 
 def answer(metadata: Any, hits: list[ProductHit] = HITS, start: int = 1) -> list[dict[str, Any]]:
     dispatcher = CollectingDispatcher()
-    send_products(dispatcher, tracker(metadata), "Here is what I found:", hits, start=start)
-    messages: list[dict[str, Any]] = dispatcher.messages
-    return messages
+    intro = Reply("utter_search_results", {"query": "hoodie"})
+    send_products(dispatcher, tracker(metadata), intro, hits, start=start)
+    return [with_text(message) for message in dispatcher.messages]
 
 
 # ------------------------------------------------------------------ capabilities
@@ -95,7 +100,7 @@ def test_the_web_server_relays_the_names_the_actions_know() -> None:
 
 def test_where_cards_render_the_answer_is_one_sentence_and_the_cards() -> None:
     sentence, cards = answer(WIDGET)
-    assert sentence["text"] == "Here is what I found:"
+    assert sentence["text"] == INTRO
     assert "https://" not in sentence["text"] and "\n" not in sentence["text"]
     assert "custom" not in sentence or not sentence["custom"]
     assert cards["custom"]["type"] == CARDS_TYPE
@@ -104,12 +109,12 @@ def test_where_cards_render_the_answer_is_one_sentence_and_the_cards() -> None:
 
 
 def test_a_text_channel_gets_the_numbered_list_then_the_cards_payload() -> None:
-    listed, cards = answer(None, start=6)
-    lines = listed["text"].splitlines()
+    listed, close, cards = answer(None, start=6)
+    lines = [*listed["text"].splitlines(), *close["text"].splitlines()]
     assert lines == [
-        "Here is what I found:",
+        INTRO,
         "6. Chaz Kangeroo Hoodie — $52.00 — ★4.5 (2) — https://shop.test/mh01.html",
-        CLOSE_MATCHES_TEXT,
+        CLOSE_MATCHES,
         "7. Teton Pullover Hoodie — $56.00 — ★4.5 (2) — $56.00, over your $50.00 — "
         "https://shop.test/mh02.html",
     ]
@@ -127,4 +132,4 @@ def test_a_close_match_card_lists_what_it_misses() -> None:
 def test_nothing_to_show_is_only_the_sentence() -> None:
     for metadata in (WIDGET, None):
         [only] = answer(metadata, hits=[])
-        assert only["text"] == "Here is what I found:" and not only.get("custom")
+        assert only["text"] == INTRO and not only.get("custom")

@@ -6,7 +6,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from actions.product_details import (
-    WHICH_TEXT,
     ActionCheckAvailability,
     ActionCompareProducts,
     ActionProductQuestion,
@@ -16,10 +15,14 @@ from actions.product_details import (
 from actions.products import ActionSearchProducts
 from catalog.db import session_scope
 from catalog.models import Product, Review, Variant
+from tests.actions.render import template
+
+WHICH_TEXT = template("utter_which_product")
 
 
 def text_of(messages: list[dict[str, Any]]) -> str:
-    return str(next(m["text"] for m in messages if m.get("text")))
+    """What the shopper reads, every message's text on its own line."""
+    return "\n".join(str(m["text"]) for m in messages if m.get("text"))
 
 
 def names(skus: list[str]) -> list[str]:

@@ -8,16 +8,18 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.product_cards import CARDS_TYPE, CLOSE_MATCHES_TEXT
+from actions.product_cards import CARDS_TYPE
 from actions.products import ActionRefineSearch, ActionSearchProducts, ActionShowMore
 from catalog.db import session_scope
 from catalog.models import Category, Product, Variant, product_categories
 from tests.actions.conftest import Chat
+from tests.actions.render import fill, template
 
 LINE = re.compile(
     r"^(\d+)\. (.+?) — \$(\d+\.\d\d)(?: \(was .+?\))?( — .+)? — (https://shop\.test/\S+)$"
 )
 HOODIES = "Men/Tops/Hoodies & Sweatshirts"
+CLOSE_MATCHES = fill(template("utter_close_matches"), {"products": ""})
 
 
 def cards_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -27,7 +29,8 @@ def cards_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def text_of(messages: list[dict[str, Any]]) -> str:
-    return str(next(m["text"] for m in messages if m.get("text")))
+    """What the shopper reads, every message's text on its own line."""
+    return "\n".join(str(m["text"]) for m in messages if m.get("text"))
 
 
 def in_category(db_url: str, skus: list[str], path: str) -> set[str]:
@@ -51,7 +54,7 @@ def test_a_search_with_filters_answers_with_text_and_cards_and_remembers_it(chat
     )
     lines = text_of(messages).splitlines()
     assert lines[0].startswith("Here is what I found for")
-    assert all(LINE.match(line) for line in lines[1:] if line != CLOSE_MATCHES_TEXT), lines
+    assert all(LINE.match(line) for line in lines[1:] if line != CLOSE_MATCHES), lines
     cards = [card for card in cards_of(messages) if card["exact"]]
     assert 1 <= len(cards) <= 5
     for card in cards:
@@ -154,7 +157,7 @@ def test_a_broken_database_gets_a_polite_answer(tmp_path, monkeypatch, tracker_f
     dispatcher = CollectingDispatcher()
     ActionSearchProducts().run(dispatcher, tracker_from("search_black_hoodie"), {})
     catalog_access.settings.cache_clear()
-    assert dispatcher.messages[0]["text"] == catalog_access.UNAVAILABLE_TEXT
+    assert dispatcher.messages[0]["response"] == catalog_access.UNAVAILABLE_RESPONSE
 
 
 def test_a_corrupt_slot_is_treated_as_no_search(chat) -> None:

@@ -5,7 +5,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from actions.product_details import WHICH_TEXT
 from actions.products import ActionSearchProducts
 from actions.recommendations import (
     ActionComplementaryProducts,
@@ -16,6 +15,9 @@ from actions.recommendations import (
 from catalog.db import session_scope
 from catalog.models import Product, ProductLink
 from catalog.search import SearchRequest, search
+from tests.actions.render import template
+
+WHICH_TEXT = template("utter_which_product")
 
 
 def cards_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -24,7 +26,8 @@ def cards_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def text_of(messages: list[dict[str, Any]]) -> str:
-    return str(next(m["text"] for m in messages if m.get("text")))
+    """What the shopper reads, every message's text on its own line."""
+    return "\n".join(str(m["text"]) for m in messages if m.get("text"))
 
 
 def test_more_like_this_gives_products_of_the_same_kind(chat) -> None:

@@ -2,10 +2,8 @@
 
 from rasa_sdk import Tracker
 
+from actions.contract import Slot
 from actions.search_state import (
-    FOCUS_SLOT,
-    SEARCH_SLOT,
-    SHOWN_SLOT,
     ShoppingState,
     category_scores,
     ordinals,
@@ -51,16 +49,16 @@ def test_unreadable_slots_mean_no_search() -> None:
 def test_remember_moves_the_offset_and_focuses_a_single_result() -> None:
     events = remember(SearchRequest("bag", offset=5), ["24-MB01"])
     slots = {e["name"]: e["value"] for e in events}
-    assert slots[SEARCH_SLOT]["offset"] == 6
-    assert slots[SHOWN_SLOT] == ["24-MB01"] and slots[FOCUS_SLOT] == "24-MB01"
+    assert slots[Slot.SEARCH_REQUEST]["offset"] == 6
+    assert slots[Slot.SHOWN_PRODUCTS] == ["24-MB01"] and slots[Slot.FOCUSED_PRODUCT] == "24-MB01"
     several = {e["name"]: e["value"] for e in remember(SearchRequest("bag"), ["A", "B"])}
-    assert several[FOCUS_SLOT] is None
+    assert several[Slot.FOCUSED_PRODUCT] is None
 
 
 def test_positions_point_into_the_last_list() -> None:
-    state = ShoppingState.of(tracker({SHOWN_SLOT: ["A", "B", "C"]}))
+    state = ShoppingState.of(tracker({Slot.SHOWN_PRODUCTS: ["A", "B", "C"]}))
     assert (state.pick(1), state.pick(3), state.pick(-1), state.pick(4)) == ("A", "C", "C", None)
-    empty = ShoppingState.of(tracker({SHOWN_SLOT: "garbage"}))
+    empty = ShoppingState.of(tracker({Slot.SHOWN_PRODUCTS: "garbage"}))
     assert empty.shown == [] and empty.pick(1) is None
 
 

@@ -1,4 +1,5 @@
-"""Answers come from the shop's settings (shop.yml), so a shop changes them there."""
+"""Answers come from the shop's settings (shop.yml), so a shop changes them there; their
+wording is bot/domain.yml's responses, which the settings fill."""
 
 from __future__ import annotations
 
@@ -8,10 +9,18 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.shop_answers import ANSWERS, BUTTONS, ActionShopAnswer
-from catalog.policies import load_policies
+from catalog.policies import ShopPolicies, load_policies
+from tests.actions.conftest import with_text
+from tests.actions.render import fill, placeholders, template
 from tests.actions.test_orders import run
 
 POLICIES = load_policies(shop_url="https://shop.test")
+
+
+def said(intent: str, policies: ShopPolicies = POLICIES) -> str:
+    """The answer to `intent` as the shopper reads it, rendered from the domain."""
+    reply = ANSWERS[intent](policies)
+    return fill(template(reply.response), reply.variables)
 
 
 @pytest.mark.parametrize(
@@ -52,14 +61,28 @@ POLICIES = load_policies(shop_url="https://shop.test")
     ],
 )
 def test_answers_quote_the_shop_settings(intent: str, facts: list[str]) -> None:
-    text = ANSWERS[intent](POLICIES)
+    text = said(intent)
     for fact in facts:
         assert fact in text
 
 
 def test_every_answer_is_a_sentence() -> None:
+    for intent in ANSWERS:
+        assert said(intent).rstrip().endswith((".", "?", "!")), intent
+
+
+def test_every_answer_fills_exactly_the_variables_of_its_response() -> None:
+    """A variable the response lacks is lost, one it needs but lacks shows as `{name}`."""
     for intent, answer in ANSWERS.items():
-        assert answer(POLICIES).rstrip().endswith((".", "?", "!")), intent
+        reply = answer(POLICIES)
+        assert set(reply.variables) == placeholders(reply.response), intent
+
+
+def test_fees_are_written_in_the_shops_currency() -> None:
+    euros = dataclasses.replace(POLICIES, currency="EUR")
+    assert "from €16.00" in said("delivery_options", euros) and "$" not in said(
+        "delivery_options", euros
+    )
 
 
 def test_an_intent_without_an_answer_gets_a_polite_reply(order_book_env, tracker_from) -> None:
@@ -77,14 +100,14 @@ def test_promo_code_rules_follow_the_settings() -> None:
         not_valid_on=(),
         added_after_order=True,
     )
-    text = ANSWERS["promo_code"](dataclasses.replace(POLICIES, promotions=promotions))
+    text = said("promo_code", dataclasses.replace(POLICIES, promotions=promotions))
     assert "up to 2 codes per order" in text and "at least $50.00" in text
     assert "don't apply to" not in text and "can still apply it" in text
 
 
 def test_a_shop_with_exchanges_hands_them_to_a_person() -> None:
     returns = dataclasses.replace(POLICIES.returns, exchanges=True)
-    text = ANSWERS["exchange_item"](dataclasses.replace(POLICIES, returns=returns))
+    text = said("exchange_item", dataclasses.replace(POLICIES, returns=returns))
     assert "A person from our team arranges the exchange" in text
     assert "don't swap" not in text
 
@@ -93,7 +116,7 @@ def test_an_exchange_offers_a_return_or_a_person(order_book_env, tracker_from) -
     tracker = tracker_from("order_form", intent={"name": "exchange_item", "confidence": 0.9})
     dispatcher = CollectingDispatcher()
     assert ActionShopAnswer().run(dispatcher, tracker, {}) == []
-    [message] = dispatcher.messages
+    [message] = [with_text(m) for m in dispatcher.messages]
     assert message["text"].startswith("We don't swap items directly")
     assert [b["payload"] for b in message["buttons"]] == ["/get_refund", "/contact_human_agent"]
     assert set(BUTTONS) <= set(ANSWERS)
@@ -103,5 +126,5 @@ def test_other_answers_carry_no_buttons(order_book_env, tracker_from) -> None:
     tracker = tracker_from("order_form", intent={"name": "promo_code", "confidence": 0.9})
     dispatcher = CollectingDispatcher()
     ActionShopAnswer().run(dispatcher, tracker, {})
-    [message] = dispatcher.messages
+    [message] = [with_text(m) for m in dispatcher.messages]
     assert message["text"].startswith("Enter a discount code") and message["buttons"] == []

@@ -10,7 +10,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.orders import ValidateTrackOrderForm
-from actions.verification import MAX_FAILURES, NO_MATCH_TEXT, NOT_A_NUMBER_TEXT
+from actions.verification import MAX_FAILURES
+from tests.actions.render import render, template, texts
 
 SHIPPED = ("000000101", "james.nguyen@example.net")
 
@@ -21,7 +22,7 @@ def validate_email(
     tracker = tracker_from("order_form", slots={"order_number": number, **slots})
     dispatcher = CollectingDispatcher()
     result = ValidateTrackOrderForm().validate_email(email, dispatcher, tracker, {})
-    return [m["text"] for m in dispatcher.messages], result
+    return texts(dispatcher.messages), result
 
 
 def test_the_order_is_verified_when_number_and_email_match(order_book_env, tracker_from) -> None:
@@ -42,7 +43,7 @@ def test_a_wrong_email_learns_nothing(order_book_env, tracker_from) -> None:
     no items, no carrier, and the number is forgotten too."""
     wrong_messages, wrong = validate_email(tracker_from, "000000101", "thief@example.com")
     unknown_messages, unknown = validate_email(tracker_from, "000009999", "thief@example.com")
-    assert wrong_messages == unknown_messages == [NO_MATCH_TEXT]
+    assert wrong_messages == unknown_messages == [template("utter_verification_no_match")]
     assert wrong == unknown
     assert wrong["order_number"] is None and wrong["email"] is None
     assert wrong["verified_order_number"] is None
@@ -105,7 +106,7 @@ def test_not_an_order_number(order_book_env, tracker_from) -> None:
         "12ab", dispatcher, tracker_from("order_form"), {}
     )
     assert slots == {"order_number": None}
-    assert dispatcher.messages[0]["text"] == NOT_A_NUMBER_TEXT
+    assert render(dispatcher.messages[0]) == template("utter_order_number_invalid")
 
 
 def test_not_an_email(order_book_env, tracker_from) -> None:

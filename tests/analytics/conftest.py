@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from analytics.conversations import Conversation, conversations_from_events
-from tests.rasa_tracker import write_events
+from tracker.writer import write_events
 
 FIXTURE = Path(__file__).parent / "fixtures" / "conversations.json"
 KNOWN: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -49,6 +49,6 @@ def known() -> list[Conversation]:
 
 
 def make_tracker(url: str) -> None:
-    """Rasa's `events` table (tests/rasa_tracker.py) with every fixture event, in the order
+    """Rasa's `events` table (tracker/writer.py) with every fixture event, in the order
     Rasa would have written them: by time, the senders' events interleaved."""
     write_events(url, KNOWN["senders"])

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from analytics.conversations import Conversation, conversations_from_events
-from analytics.report import build_report, load_report, parse_range, percentile
+from analytics.report import build_report, load_report, parse_range
 from catalog.db import session_scope
 from catalog.models import Base, Handoff
 from tests.analytics.conftest import make_tracker
@@ -193,14 +193,6 @@ def test_a_handoff_without_a_recorded_reason(known: list[Conversation]) -> None:
     (old,) = conversations_from_events("shopper-cat", events)
     report = build_report([old], [], date(2026, 11, 2), date(2026, 11, 2)).as_json()
     assert report["handoff_reasons"] == [{"reason": "not recorded", "count": 1}]
-
-
-def test_nearest_rank_percentiles() -> None:
-    assert percentile([], 50) is None
-    assert percentile([3.0], 95) == 3.0
-    assert percentile([4.0, 1.0, 3.0, 2.0], 50) == 2.0  # the lower middle of an even count
-    assert percentile([float(n) for n in range(1, 21)], 95) == 19.0  # 95 % of 20 = 19th
-    assert percentile([float(n) for n in range(1, 101)], 95) == 95.0
 
 
 def test_load_report_reads_the_tracker_store_and_the_shops_handoffs(tmp_path: Path) -> None:

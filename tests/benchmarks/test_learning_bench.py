@@ -15,8 +15,8 @@ import pytest
 from benchmarks.learning import main, parser, split_pool
 from nlu_models.artifact import Artifact
 from nlu_models.bitext import SOURCE
+from nlu_models.config import ClassifierSettings
 from nlu_models.data import Example, read_nlu_dir
-from nlu_models.settings import ClassifierSettings
 from nlu_models.training import ensure_trained
 from tests.benchmarks.help import assert_help_explains_every_option
 from tests.learning.conftest import write_domain
@@ -92,6 +92,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyShop:
     return TinyShop(settings, table, domain, adapter)
 
 
+@pytest.mark.slow  # trains a model or embeds in two processes: `make test-fast` leaves it out
 def test_a_tiny_run_writes_both_files_with_the_right_counts(
     tiny: TinyShop, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from catalog import attempts
 from catalog.db import migrate, session_scope
 from catalog.models import VerificationFailure
 
-NOW = datetime(2026, 12, 7, 12, 0, 0)
+NOW = datetime(2026, 12, 7, 12, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture

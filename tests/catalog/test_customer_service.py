@@ -4,7 +4,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ from catalog.db import session_scope
 from catalog.models import Order, Return
 from tests.catalog.test_order_book import TODAY, order_book_db
 
-NOW = datetime.combine(TODAY, datetime.min.time()).replace(hour=10)
+NOW = datetime.combine(TODAY, datetime.min.time()).replace(hour=10, tzinfo=UTC)
 WINDOW = 30
 NEW_ADDRESS = Address("Emily Carter", "77 Lake Drive", "Madison", "WI", "53703")
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.pool import Pool
 
 from catalog.db import engine_for, flush_deleted, migrate, session_scope
-from catalog.privacy import apply_retention
-from tests.rasa_tracker import write_events
+from catalog.models import Complaint
+from catalog.support import record_complaint
+from core.clock import utc_now
+from privacy.retention import apply_retention
+from tracker.writer import write_events
 
 # Sure not to appear in a SQLite file by chance.
 PLANTED = "erase-me-7f3c2a91-shopper@example.com-221B-Baker-Street"
@@ -123,7 +128,8 @@ def test_without_secure_delete_the_deleted_row_would_stay_in_the_file(tmp_path: 
 def test_retention_leaves_no_trace_of_the_deleted_events_in_rasas_file(
     tmp_path: Path, secure_delete_off_by_default: None
 ) -> None:
-    """catalog.privacy's connection to Rasa's tracker store zeroes what it deletes."""
+    """privacy's connection to Rasa's tracker store (tracker.store.writing_engine) zeroes what
+    it deletes."""
     shop_url = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
     tracker = tmp_path / "rasa_tracker.sqlite3"
     tracker_url = f"sqlite:///{tracker}"
@@ -133,7 +139,50 @@ def test_retention_leaves_no_trace_of_the_deleted_events_in_rasas_file(
     write_events(tracker_url, {"other-chat": [{"event": "user", "text": "still here"}]})
     assert PLANTED.encode() in file_bytes(tracker)
     with session_scope(shop_url) as session:
-        result = apply_retention(session, tracker_url, older_than_days=30)
+        result = apply_retention(
+            session, tracker_url, older_than_days=30, forgetter=lambda *_: 0
+        )  # no training data here to forget
     assert result.conversations == 1
     assert PLANTED.encode() not in file_bytes(tracker)
     assert b"still here" in file_bytes(tracker)
+
+
+@pytest.fixture
+def new_york_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The server's local zone is New York (UTC-5/-4), as TZ=America/New_York sets it."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_stored_time_comes_back_aware_in_utc(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
+    migrate(url)
+    in_paris = datetime(2025, 6, 18, 12, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    with session_scope(url) as session:
+        complaint = record_complaint(session, "chat-1", "late parcel", now=in_paris)
+        complaint_id = complaint.id
+    with session_scope(url) as session:
+        stored = session.get(Complaint, complaint_id)
+        assert stored is not None
+        assert stored.created_at == datetime(2025, 6, 18, 10, 30, tzinfo=UTC)
+        assert stored.created_at.tzinfo is UTC
+        raw = session.execute(text("SELECT created_at FROM complaints")).scalar_one()
+    assert str(raw).startswith("2025-06-18 10:30:00")  # the column holds naive UTC
+
+
+@pytest.mark.usefixtures("new_york_time")
+def test_a_time_written_now_is_utc_whatever_the_servers_zone(tmp_path: Path) -> None:
+    assert datetime.now().astimezone().utcoffset() != timedelta(0)  # really not UTC here
+    url = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
+    migrate(url)
+    with session_scope(url) as session:
+        complaint_id = record_complaint(session, "chat-1", "late parcel").id
+    with session_scope(url) as session:
+        stored = session.get(Complaint, complaint_id)
+        assert stored is not None
+    assert abs(stored.created_at - utc_now()) < timedelta(seconds=5)

@@ -145,7 +145,7 @@ def test_another_model_re_embeds_everything(luma_db_url: str, tmp_path: Path) ->
 
 
 def test_model_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nlu_models.settings import ClassifierSettings
+    from nlu_models.config import ClassifierSettings
 
     monkeypatch.delenv("SHOPDESK_EMBEDDING_MODEL", raising=False)
     monkeypatch.delenv("SHOPDESK_NLU_BASE_MODEL", raising=False)

@@ -3,7 +3,7 @@
 import re
 import sqlite3
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from catalog import cli
 from catalog.addresses import US_STATES
@@ -25,7 +25,6 @@ from catalog.models import (
     NewsletterSubscriber,
     Order,
     Product,
-    Refund,
     Return,
     Review,
     Variant,
@@ -36,12 +35,13 @@ from catalog.order_book import (
     generate_order_book,
     showcase,
 )
+from catalog.orders import ORDER_WITH_DETAILS
 from catalog.policies import policies
 from catalog.settings import LUMA_DATA_DIR
 from tests.catalog import test_postgres
 
 TODAY = date(2025, 6, 18)
-MIDNIGHT = datetime(2025, 6, 19)  # nothing generated may lie after the end of TODAY
+MIDNIGHT = datetime(2025, 6, 19, tzinfo=UTC)  # nothing generated may lie after the end of TODAY
 TRACKING = {
     "UPS": re.compile(r"1Z[A-Z0-9]{6}0[123]\d{8}"),
     "FedEx": re.compile(r"[1-9]\d{11}"),
@@ -88,14 +88,7 @@ def book_orders(session: Session) -> list[Order]:
             select(Order)
             .where(Order.number >= f"{FIRST_NUMBER:09d}")
             .order_by(Order.number)
-            .options(
-                selectinload(Order.customer),
-                selectinload(Order.lines),
-                selectinload(Order.shipments),
-                selectinload(Order.returns).selectinload(Return.line),
-                selectinload(Order.invoices),
-                selectinload(Order.refunds).selectinload(Refund.return_),
-            )
+            .options(*ORDER_WITH_DETAILS)
         )
     )
 

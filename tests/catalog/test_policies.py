@@ -10,11 +10,11 @@ import pytest
 import yaml
 
 from catalog.policies import (
-    DEFAULT_SETTINGS_FILE,
     ShopSettingsError,
     load_policies,
     parse_policies,
 )
+from catalog.settings import DEFAULT_SHOP_SETTINGS
 
 
 def test_the_shipped_settings_follow_the_luma_customer_service_page() -> None:
@@ -37,7 +37,7 @@ def test_promotions_accounts_and_exchanges_are_typed() -> None:
 
 
 def shipped_settings() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(DEFAULT_SETTINGS_FILE.read_text(encoding="utf-8"))
+    data: dict[str, Any] = yaml.safe_load(DEFAULT_SHOP_SETTINGS.read_text(encoding="utf-8"))
     return data
 
 

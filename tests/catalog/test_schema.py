@@ -3,7 +3,7 @@ migration (0005, agents' corrections) goes down and up again without touching ol
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,7 +17,7 @@ from tests.catalog import test_postgres
 from tests.catalog.test_order_book import migrate_to
 
 postgres_url = test_postgres.postgres_url  # the fresh-schema fixture, for this module
-NOW = datetime(2026, 11, 28, 10, 0, 0)
+NOW = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
 
 
 def differences(url: str) -> list[object]:

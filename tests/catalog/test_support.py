@@ -1,6 +1,6 @@
 """What the conversation records for people: complaints, hand-offs, erasure, newsletter, reviews."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,8 +11,6 @@ from catalog.answers import summarise_reviews
 from catalog.db import session_scope
 from catalog.luma import import_luma
 from catalog.models import (
-    REVIEW_APPROVED,
-    REVIEW_PENDING,
     Customer,
     ErasureRequest,
     Handoff,
@@ -23,6 +21,7 @@ from catalog.models import (
 )
 from catalog.search_index import refresh_product_stats
 from catalog.settings import LUMA_DATA_DIR
+from catalog.statuses import ReviewStatus
 from catalog.support import (
     leave_message,
     record_complaint,
@@ -31,9 +30,10 @@ from catalog.support import (
     set_newsletter,
     store_review,
 )
+from core.clock import utc_now
 from tests.catalog.test_order_book import copy_database
 
-NOW = datetime(2025, 6, 18, 10, 30)
+NOW = datetime(2025, 6, 18, 10, 30, tzinfo=UTC)
 RONI = "roni_cost@example.com"  # the Luma sample customer
 
 
@@ -67,9 +67,7 @@ def test_a_complaint_keeps_the_words_and_the_order(shop_url: str) -> None:
             True,
         )
         bare = record_complaint(session, "chat-2", "Rude courier.")
-        assert (
-            bare.email is None and bare.order_number is None and bare.created_at <= datetime.now()
-        )
+        assert bare.email is None and bare.order_number is None and bare.created_at <= utc_now()
         with pytest.raises(ValueError):
             record_complaint(session, "chat-3", "   ")
 
@@ -134,7 +132,7 @@ def test_a_chat_review_waits_for_moderation(shop_url: str) -> None:
             "chat-7", now=NOW,
         )  # fmt: skip
         assert (review.status, review.title, review.conversation_id) == (
-            REVIEW_PENDING,
+            ReviewStatus.PENDING,
             "Fell apart",
             "chat-7",
         )
@@ -146,7 +144,7 @@ def test_a_chat_review_waits_for_moderation(shop_url: str) -> None:
         for bad in (0, 6, True, 4.5):
             with pytest.raises(ValueError):
                 store_review(session, tee, bad, "", "", "", "chat-7")  # type: ignore[arg-type]
-        review.status = REVIEW_APPROVED  # once a moderator approves it, it counts
+        review.status = ReviewStatus.APPROVED  # once a moderator approves it, it counts
         refresh_product_stats(session)
         session.refresh(tee)
         assert tee.review_count == before[1] + 1
@@ -156,7 +154,7 @@ def test_a_chat_review_waits_for_moderation(shop_url: str) -> None:
 def test_imported_reviews_are_approved(shop_url: str) -> None:
     with session_scope(shop_url) as session:
         statuses = session.scalars(select(Review.status).distinct()).all()
-        assert statuses == [REVIEW_APPROVED]
+        assert statuses == [ReviewStatus.APPROVED]
 
 
 def test_importing_the_catalog_again_keeps_chat_reviews(shop_url: str) -> None:

@@ -12,6 +12,7 @@ from catalog import vector_index
 from catalog.db import engine_for, migrate, session_scope
 from catalog.vector_index import PGVECTOR, SCAN, SQLITE_VEC, ScanIndex, index_for
 from tests.catalog.test_postgres import fresh_schema
+from tests.conftest import require
 
 PRODUCTS = 600
 K = 20
@@ -182,11 +183,12 @@ def test_pgvector_hnsw_finds_the_scans_neighbours(
     postgres_url: str, vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with session_scope(postgres_url) as session:
-        if not vector_index.pgvector_available(session):
-            pytest.skip(
-                "this PostgreSQL has no `vector` extension (Debian 12's PostgreSQL 15 packages "
-                "none; search uses the numpy scan there)"
-            )
+        require(
+            vector_index.pgvector_available(session),
+            "this PostgreSQL has no `vector` extension (Debian 12's PostgreSQL 15 packages "
+            "none; search uses the numpy scan there)",
+            feature="pgvector",
+        )
     monkeypatch.setenv(vector_index.INDEX_VARIABLE, PGVECTOR)
     queries = queries_near(vectors, 10, np.random.default_rng(11))
     recalls = []

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from launcher.fresh import fresh_config
 from launcher.stack import ROOT, Stack, StackConfig, missing_environments, prepare
-from launcher.stories import fresh_config
 from tests.conftest import skip_or_fail
 
 

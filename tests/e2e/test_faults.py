@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from actions.catalog_access import UNAVAILABLE_TEXT
 from launcher.chat import send
+from launcher.fresh import fresh_config
 from launcher.stack import Stack
-from launcher.stories import fresh_config
+from tests.actions.render import template
 from tests.catalog.test_postgres import SERVER_URL
 from tests.conftest import skip_or_fail
 from tests.e2e.live import live_stack
@@ -85,7 +85,7 @@ def test_the_database_going_away_mid_task_loses_nothing(stack: Stack, role: str)
     try:
         for message in ("james.nguyen@example.net", "do you have a black hoodie?"):
             replies = chat(stack, sender, message)
-            assert replies[0] == UNAVAILABLE_TEXT, replies
+            assert replies[0] == template("utter_catalog_unavailable"), replies
             # the order number is kept: only the e-mail is asked again
             assert "e-mail" in replies[-1] and "order number" not in replies[-1], replies
     finally:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from launcher.chat import send
+from launcher.ports import free_port
 from launcher.stack import ROOT, StackConfig, missing_environments
-from launcher.stories import free_port
 from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.e2e

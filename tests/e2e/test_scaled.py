@@ -24,12 +24,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from launcher.chat import send
+from launcher.fresh import scaled_config
 from launcher.scaled import (
     DEFAULT_REDIS_URL,
     ScaledSettings,
     ScaledSetupError,
     check_redis,
-    scaled_config,
 )
 from launcher.stack import Stack
 from tests.catalog.test_postgres import SERVER_URL, postgres_admin

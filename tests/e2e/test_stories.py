@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from launcher import stories
 from launcher.stack import StackConfig, missing_environments
+from launcher.stories import cli, play
 from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.e2e
@@ -20,10 +20,10 @@ def test_every_story_passes_against_the_live_stack(
 ) -> None:
     if missing := missing_environments(StackConfig()):
         skip_or_fail("the virtual environments are missing: " + ", ".join(missing))
-    monkeypatch.setattr(stories, "STORY_LOG_DIR", tmp_path / "logs")
+    monkeypatch.setattr(play, "STORY_LOG_DIR", tmp_path / "logs")
     report_path = tmp_path / "report.json"
 
-    status = stories.main([str(stories.DEFAULT_STORY_DIR), "--report", str(report_path)])
+    status = cli.main([str(cli.DEFAULT_STORY_DIR), "--report", str(report_path)])
 
     out = capsys.readouterr().out
     report = json.loads(report_path.read_text())

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from launcher import stories
 from launcher.stack import ROOT, StackConfig, missing_environments
+from launcher.stories import cli, play
+from launcher.stories import rasa_test as rasa_test_runner
 from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.e2e
@@ -50,13 +51,13 @@ def test_stories_play_against_a_fresh_stack_and_report_the_divergence(
         skip_or_fail("the virtual environments are missing: " + ", ".join(missing))
     if missing := missing_models(config):
         skip_or_fail("the trained models are missing (run `make run` once): " + ", ".join(missing))
-    monkeypatch.setattr(stories, "STORY_LOG_DIR", tmp_path / "logs")
-    monkeypatch.setattr(stories, "DEFAULT_RASA_TEST_DIR", tmp_path / "rasa-test")
+    monkeypatch.setattr(play, "STORY_LOG_DIR", tmp_path / "logs")
+    monkeypatch.setattr(rasa_test_runner, "DEFAULT_RASA_TEST_DIR", tmp_path / "rasa-test")
     story_file = tmp_path / "test_greetings.yml"
     story_file.write_text(STORIES)
     report_path = tmp_path / "report.json"
 
-    status = stories.main([str(story_file), "--report", str(report_path), "--rasa-test"])
+    status = cli.main([str(story_file), "--report", str(report_path), "--rasa-test"])
 
     out, err = capsys.readouterr()
     assert status == 1, out + err

@@ -27,8 +27,8 @@ import httpx
 import pytest
 
 from launcher.chat import send
+from launcher.ports import free_port
 from launcher.stack import Stack
-from launcher.stories import free_port
 from tests.browser import ARTIFACTS, screenshot
 from tests.conftest import skip_or_fail
 from tests.e2e.live import console_stack

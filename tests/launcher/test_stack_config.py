@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from launcher.ports import HOST
 from launcher.stack import (
-    HOST,
     Role,
     Service,
     Stack,

@@ -10,12 +10,12 @@ import pytest
 
 from catalog.db import session_scope
 from catalog.models import NluCorrection
-from launcher.stories import load_stories
+from launcher.stories.parse import load_stories
 from learning.cli import main
 from nlu_models.artifact import Artifact
 from tests.learning.conftest import SMALL_INTENTS, AddCorrections, Shop, write_domain
 from tests.learning.test_stories import OTHERS, WENT_WELL, Event
-from tests.rasa_tracker import write_events
+from tracker.writer import write_events
 
 Capture = pytest.CaptureFixture[str]
 
@@ -109,6 +109,7 @@ def test_export_prints_the_summary(
     assert env.paths.corrections.is_file() and env.paths.new_intents.is_file()
 
 
+@pytest.mark.slow  # trains a model or embeds in two processes: `make test-fast` leaves it out
 def test_retrain_writes_the_report_and_says_when_the_adapter_is_used(
     env: Shop, add_corrections: AddCorrections, capsys: Capture
 ) -> None:
@@ -153,7 +154,7 @@ def test_retrain_without_corrections_keeps_the_adapter_and_trains_nothing(
 
 
 def make_tracker(url: str, senders: dict[str, list[Event]]) -> None:
-    """Rasa's `events` table (tests/rasa_tracker.py) with these senders' events."""
+    """Rasa's `events` table (tracker/writer.py) with these senders' events."""
     write_events(url, senders, by_time=False)
 
 

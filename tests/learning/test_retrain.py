@@ -18,8 +18,8 @@ import pytest
 from learning.corrections import ExportPaths
 from learning.retrain import RetrainOptions, RetrainReport, Scores, decide, retrain, swap_in
 from nlu_models.artifact import Artifact
+from nlu_models.config import ClassifierSettings, TrainingSettings
 from nlu_models.data import read_nlu_dir
-from nlu_models.settings import ClassifierSettings, TrainingSettings
 from nlu_models.training import ensure_trained
 from tests.learning.conftest import SMALL_INTENTS, AddCorrections, Shop, write_domain
 from tests.nlu_models.conftest import SMALL_NLU
@@ -135,6 +135,7 @@ def test_retrain_learns_the_corrections_and_promotes_the_candidate(
     print(table)  # the measured numbers, for `pytest -s`
 
 
+@pytest.mark.slow  # trains a model or embeds in two processes: `make test-fast` leaves it out
 def test_without_a_current_adapter_the_candidate_is_promoted(setup: Setup) -> None:
     report = run(setup, setup.options(epochs=1))  # promoted whatever it scores
     assert report.before is None

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from catalog.db import session_scope
+from nlu_models.config import ClassifierSettings, TrainingSettings
 from nlu_models.data import Example, read_nlu_dir
-from nlu_models.settings import ClassifierSettings, TrainingSettings
 from nlu_models.training import ensure_trained
 from nlu_models.vocabulary import Vocabulary, build_vocabulary
 

@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from core.settings import settings
 from nlu_models.cli import main
 
 
@@ -61,6 +62,7 @@ def test_bad_data_and_settings_get_a_clear_message(cli_env, tmp_path, monkeypatc
     assert "missing column(s) label, text" in capsys.readouterr().err
     assert main(["evaluate", "--data", str(tmp_path / "nowhere.csv")]) == 2
     monkeypatch.setenv("SHOPDESK_NLU_QUANTIZATION", "4bit")
+    settings.cache_clear()  # as a new process would read it
     assert main(["predict", "hi"]) == 2
     assert "SHOPDESK_NLU_QUANTIZATION must be one of" in capsys.readouterr().err
 

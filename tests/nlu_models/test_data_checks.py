@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 
 from nlu_models.cli import main
+from nlu_models.config import ClassifierSettings, DataCheckSettings, TrainingSettings
 from nlu_models.data import Example
 from nlu_models.data_checks import (
     CHECK_DATA_HINT,
     DataCheckError,
-    DataCheckSettings,
     check_examples,
     normalise,
     refuse_broken_data,
 )
-from nlu_models.settings import ClassifierSettings, TrainingSettings
+from nlu_models.settings import NluSettings
 
 # Four intents a bag of words separates easily: every intent its own words.
 CLUSTERS = {
@@ -160,10 +160,10 @@ def test_refusal_lists_errors_and_warnings_get_a_one_line_summary(caplog) -> Non
 
 def test_minimum_comes_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("SHOPDESK_NLU_MIN_EXAMPLES", "12")
-    assert DataCheckSettings.from_env().min_examples == 12
+    assert NluSettings.from_env().data_checks().min_examples == 12
     monkeypatch.setenv("SHOPDESK_NLU_MIN_EXAMPLES", "none")
     with pytest.raises(ValueError, match="SHOPDESK_NLU_MIN_EXAMPLES"):
-        DataCheckSettings.from_env()
+        NluSettings.from_env().data_checks()
 
 
 @pytest.fixture

@@ -4,12 +4,13 @@ from dataclasses import replace
 
 import pytest
 
+from core.settings import settings
 from nlu_models import dp as dp_module
 from nlu_models.artifact import ARTIFACT_FILE, Artifact
 from nlu_models.cli import main
+from nlu_models.config import ClassifierSettings, DPConfig, TrainingSettings
 from nlu_models.data import Example, data_hash, read_nlu_dir
-from nlu_models.dp import DPConfig
-from nlu_models.settings import ClassifierSettings, TrainingSettings
+from nlu_models.settings import NluSettings
 from nlu_models.training import train
 
 TINY = [Example(f"hello number {i}", "greet") for i in range(6)] + [
@@ -25,6 +26,7 @@ def tiny_settings(root, dp: DPConfig | None) -> ClassifierSettings:
     )
 
 
+@pytest.mark.slow  # trains a model or embeds in two processes: `make test-fast` leaves it out
 def test_dp_training_reports_epsilon_within_the_target(tmp_path) -> None:
     artifact = train(
         tiny_settings(tmp_path, DPConfig(target_epsilon=8.0)), "intent", TINY, None, False
@@ -40,6 +42,7 @@ def test_dp_training_reports_epsilon_within_the_target(tmp_path) -> None:
     assert Artifact.read(tmp_path / "models" / "intent") == artifact
 
 
+@pytest.mark.slow  # trains a model or embeds in two processes: `make test-fast` leaves it out
 def test_dp_falls_back_to_fp32_when_8bit_cannot_give_per_sample_grads(
     tmp_path, monkeypatch, caplog
 ) -> None:
@@ -86,6 +89,7 @@ def test_cli_refuses_nonsense_before_loading_a_model(tmp_path, monkeypatch, caps
     assert main(["train", "--data", str(data), "--epsilon", "8"]) == 2
     assert "--epsilon given without --dp" in capsys.readouterr().err
     monkeypatch.setenv("SHOPDESK_NLU_DP_EPSILON", "-3")
+    settings.cache_clear()  # as a new process would read it
     assert main(["train", "--data", str(data)]) == 2
     assert "epsilon must be a positive number" in capsys.readouterr().err
     assert not (tmp_path / "models").exists()
@@ -101,11 +105,11 @@ def test_help_explains_the_dp_options(capsys) -> None:
 
 
 def test_env_turns_dp_on_and_only_then_changes_the_fingerprint(monkeypatch) -> None:
-    plain = ClassifierSettings.from_env()
+    plain = NluSettings.from_env().classifier()
     assert plain.dp is None and "dp" not in plain.fingerprint()
     monkeypatch.setenv("SHOPDESK_NLU_DP_EPSILON", "3")
     monkeypatch.setenv("SHOPDESK_NLU_DP_MAX_GRAD_NORM", "0.5")
-    private = ClassifierSettings.from_env()
+    private = NluSettings.from_env().classifier()
     assert private.dp == DPConfig(target_epsilon=3.0, max_grad_norm=0.5)
     assert private.fingerprint()["dp"]["target_epsilon"] == 3.0
 

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from nlu_models.artifact import Artifact
 from nlu_models.classifier import Classifier
+from nlu_models.config import ClassifierSettings
 from nlu_models.service import CATEGORY_INTENTS, MAX_BATCH, MAX_TEXT_LENGTH, create_app
-from nlu_models.settings import ClassifierSettings
+from nlu_models.settings import NluSettings
 
 
 @pytest.fixture(scope="module")
@@ -152,12 +153,12 @@ def test_a_parse_is_the_same_whichever_adapter_was_on(trained_small) -> None:
 
 def test_the_serving_threads_are_a_setting(monkeypatch) -> None:
     monkeypatch.setenv("SHOPDESK_NLU_THREADS", "2")
-    assert ClassifierSettings.from_env().serve_threads == 2
+    assert NluSettings.from_env().classifier().serve_threads == 2
     monkeypatch.setenv("SHOPDESK_NLU_THREADS", "zero")
     with pytest.raises(ValueError, match="SHOPDESK_NLU_THREADS"):
-        ClassifierSettings.from_env()
+        NluSettings.from_env().classifier()
     monkeypatch.delenv("SHOPDESK_NLU_THREADS")
-    assert ClassifierSettings.from_env().serve_threads == 1
+    assert NluSettings.from_env().classifier().serve_threads == 1
 
 
 def test_the_intent_reads_one_known_address_and_entities_keep_the_typed_one() -> None:

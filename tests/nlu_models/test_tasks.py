@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from nlu_models.config import ClassifierSettings, TrainingSettings
 from nlu_models.data import Example, data_hash, read_nlu_dir, stratified_split
-from nlu_models.settings import ClassifierSettings, TrainingSettings
 from nlu_models.tasks import CORRECTIONS_FILE, intent_split, read_intent_data
 from nlu_models.training import split_examples, split_hash
 from tests.nlu_models.conftest import SMALL_NLU

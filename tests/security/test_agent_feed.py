@@ -40,9 +40,9 @@ from tests.security.conftest import (
     tracker,
 )
 from web.agent_feed import AGENT_NAMESPACE
-from web.console_api import COOKIE
+from web.console.deps import COOKIE
 
-WIDGET_CLIENT = "shopdesk-widget"  # web/static/widget.js's socket.io `auth.client`
+WIDGET_CLIENT = "shopdesk-widget"  # web/static/widget/connection.js's socket.io `auth.client`
 ASK_FOR_A_PERSON = "I want to talk to a human"
 REPLY_WAIT_S = 60.0  # a bot reply on a loaded two-core machine
 FEED_WAIT_S = 15.0  # the web server's sweep checks sessions every second

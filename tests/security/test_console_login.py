@@ -24,13 +24,13 @@ from launcher.stack import Stack
 from tests.security.conftest import ADMIN, console_login, shop_db_url
 from web.app import HTTP_REQUESTS_PER_MINUTE
 from web.auth import create_agent
-from web.console_api import ACCOUNT_FAILURES_ALLOWED, LOGIN_FAILURES_ALLOWED
+from web.console.sign_in import ACCOUNT_FAILURES_ALLOWED, LOGIN_FAILURES_ALLOWED
 
 PASSWORD = "a red team agent's long passphrase"
 ACCOUNTS = ("redcsrf", "redbody", "redxff", "redproto", "redspray", "redaudit")
 LOGIN = "/agent/api/login"
 RATE_WINDOW_S = 60.0  # web/app.py counts HTTP requests per address per minute
-AUDIT_VIEW = 200  # the audit view shows this many newest entries (web/console_api.py)
+AUDIT_VIEW = 200  # the audit view shows this many newest entries (web/console/admin.py)
 
 
 @pytest.fixture(scope="module")

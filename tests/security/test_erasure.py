@@ -21,8 +21,8 @@ from sqlalchemy.pool import NullPool
 
 from catalog.db import session_scope
 from catalog.models import ConversationSubject, Customer, Order, Product
-from catalog.privacy import tracker_conversations
 from launcher.stack import Stack
+from privacy.conversations import tracker_conversations
 from tests.security.conftest import (
     HOUSEKEEPING_INTERVAL_S,
     ROOT,
@@ -37,9 +37,9 @@ SCHEDULE_WAIT_S = 20 * float(HOUSEKEEPING_INTERVAL_S)  # generous: the machine i
 
 
 def privacy(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m catalog.cli privacy ...` as an admin runs it beside the stack."""
+    """`python -m launcher.privacy ...` as an admin runs it beside the stack."""
     return subprocess.run(
-        [sys.executable, "-m", "catalog.cli", "privacy", *args],
+        [sys.executable, "-m", "launcher.privacy", *args],
         cwd=ROOT, env=stack.config.env(), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 

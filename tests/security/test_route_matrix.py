@@ -47,7 +47,7 @@ CONVERSATION = "/agent/api/conversations/{conversation_id}"
 # The matrix speaks from its own loopback address, so that the limits per address (HTTP
 # requests, socket connects) that other live tests use up do not decide its cells.
 ADDRESS = "127.0.0.21"
-WIDGET_CLIENT = "shopdesk-widget"  # web/static/widget.js's socket.io `auth.client`
+WIDGET_CLIENT = "shopdesk-widget"  # web/static/widget/connection.js's socket.io `auth.client`
 ASK_FOR_A_PERSON = "I want to talk to a human"
 HANDED_OVER = "asked a person from our support team"
 REPLY_WAIT_S = 60.0  # a bot reply on a loaded two-core machine

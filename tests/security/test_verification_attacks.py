@@ -22,10 +22,10 @@ import pytest
 import socketio
 from sqlalchemy import select
 
-from actions.verification import LOCKED_TEXT, NO_MATCH_TEXT
 from catalog.db import session_scope
 from catalog.models import AuditEntry, Customer, NewsletterSubscriber, Order, OutboxEmail
 from launcher.stack import Stack
+from tests.actions.render import template
 from tests.security.conftest import new_sender, shop_db_url, texts, tracker
 
 # This file's attacker speaks from its own loopback address, so the per-client count of failed
@@ -34,6 +34,9 @@ ATTACKER = "127.0.0.3"
 # bot/shopdesk_rasa/channels.py NO_REPLY_TEXT (the Rasa side; not importable from this venv)
 NO_REPLY_TEXT = "part of our system is not responding"
 REPLY_TIMEOUT_S = 60
+# The domain's answers (bot/domain.yml) the attacks must get, and nothing more.
+LOCKED_TEXT = template("utter_verification_locked")
+NO_MATCH_TEXT = template("utter_verification_no_match")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
 import threading
 import time as clock
 from collections.abc import Callable, Iterator
@@ -23,12 +22,14 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from catalog.db import migrate, session_scope
-from tests.rasa_tracker import write_events as write_rasa_events
+from launcher.ports import free_port
+from tests.conftest import require, require_module
+from tracker.events import TrackerEvents
+from tracker.writer import write_events as write_rasa_events
 from web.app import CHART_JS, SOCKET_IO_CLIENT, create_app
 from web.auth import create_agent
 from web.rasa_client import RasaClient
 from web.settings import WebSettings
-from web.transcripts import TrackerEvents
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -112,7 +113,7 @@ def known_conversations() -> dict[str, list[dict[str, Any]]]:
 
 
 def write_events(path: Path, senders: dict[str, list[dict[str, Any]]]) -> None:
-    """Rasa 3.6's SQLTrackerStore `events` table (tests/rasa_tracker.py) with these events."""
+    """Rasa 3.6's SQLTrackerStore `events` table (tracker/writer.py) with these events."""
     write_rasa_events(f"sqlite:///{path}", senders, by_time=False)
 
 
@@ -271,8 +272,7 @@ def test_an_unknown_table_is_refused_naming_the_known_ones(client: TestClient) -
 
 
 def test_the_chart_library_is_served_from_our_own_origin(client: TestClient) -> None:
-    if not CHART_JS.exists():
-        pytest.skip("web/node_modules is missing: run scripts/bootstrap")
+    require(CHART_JS.exists(), "web/node_modules is missing: run scripts/bootstrap")
     answer = client.get("/static/vendor/chart.umd.js")
     assert answer.status_code == 200
     assert "javascript" in answer.headers["content-type"]
@@ -280,13 +280,6 @@ def test_the_chart_library_is_served_from_our_own_origin(client: TestClient) -> 
 
 
 # ---------------------------------------------------------------- the page, in chromium
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> None:
@@ -301,9 +294,11 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> None:
 @pytest.fixture
 def live_console(console: Console) -> Iterator[str]:
     """The app served by uvicorn on a free port, for the browser; its base URL."""
-    pytest.importorskip("playwright.sync_api")
-    if not (SOCKET_IO_CLIENT.exists() and CHART_JS.exists()):
-        pytest.skip("web/node_modules is missing: run scripts/bootstrap")
+    require_module("playwright", "playwright is missing: run scripts/bootstrap")
+    require(
+        SOCKET_IO_CLIENT.exists() and CHART_JS.exists(),
+        "web/node_modules is missing: run scripts/bootstrap",
+    )
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(console.app, host="127.0.0.1", port=port, log_level="warning")

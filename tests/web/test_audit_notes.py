@@ -1,6 +1,6 @@
 """The audit log and agents' notes."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -11,7 +11,7 @@ from web import audit
 from web.auth import create_agent
 from web.notes import add_note, note_json, notes_for
 
-NOW = datetime(2025, 6, 18, 10, 30)
+NOW = datetime(2025, 6, 18, 10, 30, tzinfo=UTC)
 db_url, session = test_auth.db_url, test_auth.session  # a fresh migrated SQLite per test
 
 
@@ -25,11 +25,11 @@ def test_the_audit_log_lists_the_newest_first_with_names(session: Session, anna:
     audit.record(session, "take", anna, "chat-1", "waiting 40 s", now=NOW + timedelta(seconds=5))
     audit.record(session, "login_failed", detail="unknown username", now=NOW + timedelta(seconds=9))
     assert audit.recent(session) == [
-        {"at": "2025-06-18T10:30:09", "agent": None, "action": "login_failed",
+        {"at": "2025-06-18T10:30:09+00:00", "agent": None, "action": "login_failed",
          "conversation_id": None, "detail": "unknown username"},
-        {"at": "2025-06-18T10:30:05", "agent": "Anna", "action": "take",
+        {"at": "2025-06-18T10:30:05+00:00", "agent": "Anna", "action": "take",
          "conversation_id": "chat-1", "detail": "waiting 40 s"},
-        {"at": "2025-06-18T10:30:00", "agent": "Anna", "action": "login",
+        {"at": "2025-06-18T10:30:00+00:00", "agent": "Anna", "action": "login",
          "conversation_id": None, "detail": ""},
     ]  # fmt: skip
     assert [entry["action"] for entry in audit.recent(session, limit=2)] == [
@@ -61,9 +61,9 @@ def test_notes_are_kept_trimmed_and_read_oldest_first(session: Session, anna: Ag
     add_note(session, "chat-1", ben, "<b>Called back</b>", now=NOW + timedelta(minutes=3))
     assert notes_for(session, "chat-1") == [
         {"id": first.id, "agent": "Anna", "text": "Wants a refund, not an exchange.",
-         "at": "2025-06-18T10:30:00"},
+         "at": "2025-06-18T10:30:00+00:00"},
         {"id": first.id + 2, "agent": "Ben", "text": "<b>Called back</b>",
-         "at": "2025-06-18T10:33:00"},
+         "at": "2025-06-18T10:33:00+00:00"},
     ]  # fmt: skip
     assert note_json(first) == notes_for(session, "chat-1")[0]
     assert notes_for(session, "chat-3") == []

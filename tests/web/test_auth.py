@@ -8,7 +8,7 @@ import hashlib
 import threading
 import unicodedata
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from catalog.db import engine_for, migrate, session_scope
 from catalog.models import Agent, AgentSession, AuditEntry, Handoff, SignInFailure
 from catalog.support import request_handoff
+from core.settings import SettingsError
 from tests.async_run import run as run_async
 from tests.catalog import test_postgres
 from tests.catalog.test_order_book import migrate_to
@@ -42,18 +43,18 @@ from web.auth import (
     start_session,
     verify_password,
 )
-from web.console_api import (
+from web.console.deps import MAX_BODY_BYTES
+from web.console.sign_in import (
     ACCOUNT_FAILURES_ALLOWED,
     ACCOUNT_WINDOW_S,
     LOGIN_FAILURES_ALLOWED,
-    MAX_BODY_BYTES,
     MAX_LOGIN_BODY_BYTES,
     LoginThrottle,
 )
 from web.proxies import parse_trusted_proxies
-from web.settings import SettingsError, WebSettings
+from web.settings import WebSettings
 
-NOW = datetime(2025, 6, 18, 10, 30)
+NOW = datetime(2025, 6, 18, 10, 30, tzinfo=UTC)
 TTL_S = 3600
 PASSWORD = "correct horse battery"
 postgres_url = test_postgres.postgres_url  # the same fresh-schema fixture, for this module

@@ -63,7 +63,7 @@ def test_no_body_makes_the_console_api_fail(
     headers = {"Content-Type": content_type} if content_type else {}
     answer = test_client.post(path, content=body, headers=headers)
     assert answer.status_code < 500, answer.text
-    # 413/415: a sign-in body too large or not JSON (web/console_api.py)
+    # 413/415: a sign-in body too large or not JSON (web/console/sign_in.py)
     assert answer.status_code in {200, 400, 401, 403, 404, 405, 413, 415, 422, 429}
     with session_scope(url) as session:
         assert session.scalar(select(func.count()).select_from(AgentSession)) == 0

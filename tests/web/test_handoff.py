@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from catalog.support import request_handoff
 from web import handoff
 from web.auth import create_agent
 
-T0 = datetime(2026, 11, 28, 10, 0, 0)
+T0 = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
 PASSWORD = "a long enough password"
 
 

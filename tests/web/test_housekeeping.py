@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from catalog.db import migrate, session_scope
 from catalog.models import ConversationSubject
-from catalog.support import local_now
+from core.clock import utc_now
+from core.settings import SettingsError
 from learning.forget import LearningFiles
 from tests.async_run import run as run_async
-from tests.catalog.test_privacy import add_events, make_tracker, slot, tracker_rows, user
+from tests.privacy.test_privacy import add_events, make_tracker, slot, tracker_rows, user
 from web.housekeeping import HousekeepingSettings, keep_house, run_once
-from web.settings import SettingsError
 
 EMAIL = "pat.lee@example.org"
 
@@ -56,7 +56,7 @@ def stores(tmp_path: Path) -> tuple[str, str]:
     shop = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
     migrate(shop)
     tracker = make_tracker(f"sqlite:///{tmp_path / 'tracker.sqlite3'}")
-    now = local_now()
+    now = utc_now()
     said = [user(f"it's {EMAIL}"), slot("verified_customer_email", EMAIL)]
     add_events(tracker, "ended", said, start=now - timedelta(hours=3))
     add_events(tracker, "going", said, start=now - timedelta(minutes=1))

@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from catalog.db import migrate, session_scope
 from catalog.models import Agent, AgentSession
-from catalog.support import local_now, request_handoff
+from catalog.support import request_handoff
+from core.clock import utc_now
 from tests.async_run import run as run_async
+from tracker.events import TrackerEvents
 from web import auth, handoff
 from web.agent_feed import AGENT_NAMESPACE
 from web.hub import Hub, Recent
 from web.rasa_client import RasaClient
-from web.transcripts import TrackerEvents
 
 PASSWORD = "correct horse battery"
 TTL_S, MAX_AGE_S = 3600.0, 4 * 3600.0
@@ -84,7 +85,7 @@ def sign_in(db_url: str, username: str, seen_ago_s: float = 0.0) -> tuple[int, s
         agent = session.scalar(select(Agent).where(Agent.username == username))
         if agent is None:
             agent = auth.create_agent(session, username, username.title(), PASSWORD)
-        _, row = auth.start_session(session, agent, now=local_now() - timedelta(seconds=seen_ago_s))
+        _, row = auth.start_session(session, agent, now=utc_now() - timedelta(seconds=seen_ago_s))
         return agent.id, row.id
 
 
@@ -126,7 +127,7 @@ def test_a_socket_whose_session_ended_is_dropped_and_sent_nothing(db_url: str) -
         # busy all along (polling), but begun longer ago than the absolute lifetime
         aged = session.get(AgentSession, too_old[1])
         assert aged is not None
-        aged.last_seen_at = local_now()
+        aged.last_seen_at = utc_now()
         auth.disable_agent(session, "ben")  # as `python -m web agents disable` does
 
     run_async(hub.queue_changed({"conversations": []}))

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from catalog.db import migrate
+from core.settings import SettingsError
 from web.app import HTTP_REQUESTS_PER_MINUTE, create_app
 from web.limits import ShopperChannelSettings
 from web.proxies import (
@@ -26,7 +27,7 @@ from web.proxies import (
     parse_trusted_proxies,
     resolved_scope,
 )
-from web.settings import SettingsError, WebSettings
+from web.settings import WebSettings
 from web.shopper import client_address as socket_client_address
 
 LOCAL: TrustedProxies = parse_trusted_proxies("127.0.0.1, ::1")

@@ -3,7 +3,6 @@ channel's limits, idle sessions and "clear this chat", on the real app without R
 
 from __future__ import annotations
 
-import socket
 import stat
 import threading
 import time
@@ -20,9 +19,11 @@ from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
 from catalog.db import migrate
-from tests.rasa_tracker import write_events
+from core.settings import SettingsError
+from launcher.ports import free_port
+from tracker.writer import write_events
 from web.app import create_app
-from web.console_api import LOGIN_FAILURES_ALLOWED, LoginThrottle
+from web.console.sign_in import LOGIN_FAILURES_ALLOWED, LoginThrottle
 from web.gate import Gate, is_handshake
 from web.limits import (
     CONNECTS_ENV,
@@ -32,7 +33,7 @@ from web.limits import (
     Rule,
     ShopperChannelSettings,
 )
-from web.settings import SettingsError, WebSettings, load_session_secret
+from web.settings import WebSettings, load_session_secret
 from web.shopper import (
     HISTORY_PER_SOCKET,
     TOO_FAST_TEXT,
@@ -204,9 +205,7 @@ class Served:
     written by the test and no Rasa: what the shopper channel does on its own."""
 
     def __init__(self, tmp_path: Path, channel: ShopperChannelSettings) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
+        self.port = free_port()
         self.tracker_url = f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
         db_url = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
         migrate(db_url)

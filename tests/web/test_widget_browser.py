@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import threading
 import time
 import uuid
@@ -33,15 +32,21 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
+from launcher.ports import free_port
+from tests.conftest import require, require_module
 from tests.web.test_shopper import Served
-from web.app import PAGE_HEADERS  # the real server's headers: the widget must live with them
+from web.app import (  # the real server's headers and static files: the widget lives with them
+    JAVASCRIPT,
+    PAGE_HEADERS,
+    SHARED,
+    SharedStatic,
+)
 from web.limits import ShopperChannelSettings
 from web.shopper import TOO_FAST_TEXT
 
-pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Page, expect
+require_module("playwright", "playwright is missing: run scripts/bootstrap")
+from playwright.sync_api import Page, expect  # noqa: E402 (after the check above)
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 STATIC = WEB / "static"
@@ -61,18 +66,10 @@ USER = '[data-testid=shopdesk-message][data-sender="user"]'
 BOT = '[data-testid=shopdesk-message][data-sender="bot"]'
 AGENT = '[data-testid=shopdesk-message][data-sender="agent"]'
 
-if not SOCKET_IO_CLIENT.exists():
-    pytest.skip(
-        f"{SOCKET_IO_CLIENT.relative_to(WEB.parent)} is missing: run scripts/bootstrap",
-        allow_module_level=True,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+require(
+    SOCKET_IO_CLIENT.exists(),
+    f"{SOCKET_IO_CLIENT.relative_to(WEB.parent)} is missing: run scripts/bootstrap",
+)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
@@ -146,10 +143,10 @@ class ShopDouble:
             return FileResponse(STATIC / "shop.html", headers=PAGE_HEADERS)
 
         async def widget(request: Request) -> Response:
-            return FileResponse(STATIC / "widget.js", headers={"Access-Control-Allow-Origin": "*"})
+            return FileResponse(STATIC / "widget.js", media_type=JAVASCRIPT, headers=SHARED)
 
         async def vendor(request: Request) -> Response:
-            return FileResponse(SOCKET_IO_CLIENT, headers={"Access-Control-Allow-Origin": "*"})
+            return FileResponse(SOCKET_IO_CLIENT, media_type=JAVASCRIPT, headers=SHARED)
 
         async def image(request: Request) -> Response:
             return Response(PRODUCT_SVG, media_type="image/svg+xml")
@@ -160,7 +157,7 @@ class ShopDouble:
                 Route("/widget.js", widget),
                 Route("/static/vendor/socket.io.min.js", vendor),
                 Route("/img/{name}", image),
-                Mount("/static", StaticFiles(directory=STATIC)),
+                Mount("/static", SharedStatic(directory=STATIC)),
             ]
         )
         return socketio.ASGIApp(sio, other_asgi_app=app)
@@ -782,14 +779,22 @@ def test_a_phone_screen_gets_the_whole_viewport(
     expect(page.get_by_test_id("shopdesk-launcher")).to_be_focused()
 
 
+# The embed tag of docs/web.md, and the classic tag shops used before the widget was modules.
+EMBED_TAGS = {
+    "module": "<script type='module' src='{url}/widget.js' data-title='Ask Luma' data-open='true'>",
+    "classic": "<script src='{url}/widget.js' data-title='Ask Luma' data-open='true' defer>",
+}
+
+
 @pytest.fixture
-def other_origin_shop(shop: ShopDouble, tmp_path: Path) -> Iterator[str]:
-    """A shop on another origin that embeds the widget with an absolute src."""
+def other_origin_shop(
+    shop: ShopDouble, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A shop on another origin that embeds the widget with an absolute src (param: the tag)."""
+    tag = EMBED_TAGS[getattr(request, "param", "module")].format(url=shop.url)
     (tmp_path / "index.html").write_text(
         "<!doctype html><html lang='en'><head><title>Other shop</title></head><body>"
-        "<h1>Another shop</h1>"
-        f"<script src='{shop.url}/widget.js' data-title='Ask Luma' data-open='true' defer>"
-        "</script></body></html>"
+        f"<h1>Another shop</h1>{tag}</script></body></html>"
     )
     handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
     handler.log_message = lambda *args: None  # type: ignore[attr-defined]
@@ -803,6 +808,7 @@ def other_origin_shop(shop: ShopDouble, tmp_path: Path) -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.parametrize("other_origin_shop", sorted(EMBED_TAGS), indirect=True)
 def test_another_origin_embeds_the_widget_with_one_tag(
     shop: ShopDouble, other_origin_shop: str, browser_page: Page, page_errors: list[str]
 ) -> None:
