@@ -194,7 +194,7 @@ class Action(StrEnum):
 
 
 # Actions Rasa 3.6 logs on its own around every turn; they are not the bot's behaviour, so the
-# story replay (launcher/stories) does not compare them and learning/stories.py leaves them out
+# story replay (launcher/stories) does not compare them and learning/story_writer.py leaves them out
 # of the stories it writes. (action_extract_slots runs after every user message but is not
 # logged as an action; its slot events come right after the user event, before the first one.)
 IGNORED_ACTIONS: Final[frozenset[str]] = frozenset(

@@ -18,6 +18,7 @@ from launcher.stack import (
     StackError,
     missing_environments,
     prepare,
+    stack_settings,
 )
 from launcher.stories import cli as stories
 
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             "  Ctrl-C stops every process.\n"
             + (
                 ""
-                if os.environ.get("SHOPDESK_RASA_TOKEN")
+                if stack_settings().rasa_token
                 else "  (Rasa's HTTP API token is random for this run; set SHOPDESK_RASA_TOKEN "
                 "to play stories here with `python -m launcher stories --url`.)\n"
             ),

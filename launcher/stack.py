@@ -23,6 +23,7 @@ from typing import Literal
 from sqlalchemy.engine import make_url
 
 from core.paths import PROJECT_ROOT, VAR_DIR
+from core.settings import SettingsError
 from launcher.ports import HOST, port_in_use
 from launcher.scaled import (
     PORT_STEP,
@@ -32,6 +33,7 @@ from launcher.scaled import (
     deployment_from_env,
     ensure_database,
 )
+from launcher.settings import StackSettings
 
 ROOT = PROJECT_ROOT  # the name launcher code and its tests use
 # The shop's data (databases, logs with shoppers' messages, the session key) is its owner's
@@ -89,18 +91,17 @@ class StackError(RuntimeError):
     """A step failed; the message says which and where its log is."""
 
 
-def _port_from_env(variable: str, default: int) -> int:
-    value = os.environ.get(variable)
-    if value is None:
-        return default
-    if not value.isdigit() or not 0 < int(value) < 65536:
-        raise StackError(f"{variable} must be a port number, not {value!r}")
-    return int(value)
+def stack_settings() -> StackSettings:
+    """The launcher's settings from the environment (StackError for a bad value)."""
+    try:
+        return StackSettings.from_env()
+    except SettingsError as error:
+        raise StackError(str(error)) from None
 
 
 def rasa_token_from_env() -> str:
     """Rasa's HTTP API token: SHOPDESK_RASA_TOKEN, or a new random one (never a constant)."""
-    return os.environ.get("SHOPDESK_RASA_TOKEN", "").strip() or secrets.token_urlsafe(32)
+    return stack_settings().rasa_token or secrets.token_urlsafe(32)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class StackConfig:
         SHOPDESK_TRACKER_DB, SHOPDESK_RASA_TOKEN, and SHOPDESK_DEPLOYMENT with the scaled
         setup's settings (launcher/scaled.py)."""
         default = cls()
-        tracker_db = os.environ.get("SHOPDESK_TRACKER_DB")
+        given = stack_settings()
         try:
             deployment = deployment_from_env()
             scaled = ScaledSettings.from_env() if deployment == "scaled" else None
@@ -147,14 +148,13 @@ class StackConfig:
             rasa_instances=scaled.rasa_instances if scaled else 1,
             actions_instances=scaled.actions_instances if scaled else 1,
             extra_env=scaled.env() if scaled else {},
-            rasa_port=_port_from_env("SHOPDESK_RASA_PORT", default.rasa_port),
-            actions_port=_port_from_env("SHOPDESK_ACTIONS_PORT", default.actions_port),
-            nlu_port=_port_from_env("SHOPDESK_NLU_PORT", default.nlu_port),
-            web_port=_port_from_env("SHOPDESK_WEB_PORT", default.web_port),
-            tracker_db=Path(tracker_db) if tracker_db else default.tracker_db,
-            rasa_token=rasa_token_from_env(),
-            internal_token=os.environ.get("SHOPDESK_INTERNAL_TOKEN", "").strip()
-            or secrets.token_urlsafe(32),
+            rasa_port=given.rasa_port,
+            actions_port=given.actions_port,
+            nlu_port=given.nlu_port,
+            web_port=given.web_port,
+            tracker_db=Path(given.tracker_db) if given.tracker_db else default.tracker_db,
+            rasa_token=given.rasa_token or secrets.token_urlsafe(32),
+            internal_token=given.internal_token or secrets.token_urlsafe(32),
         )
 
     @property

@@ -169,7 +169,7 @@ def _run(args: argparse.Namespace) -> int:
 
     database_url = CatalogSettings.from_env().database_url
     if args.command == "stories":
-        from learning.stories import date_range, export_stories
+        from learning.story_writer import date_range, export_stories
         from tracker.store import tracker_url_from_env
 
         start, end = date_range(args.start, args.end, date.today())

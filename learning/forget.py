@@ -39,7 +39,7 @@ from privacy.forgetting import TrainingDataForgetter
 
 DEFAULT_DATA_DIR = PROJECT_ROOT / "bot" / "data"
 DEFAULT_STORIES = LEARNING_DIR / "test_stories.yml"
-# `learning.stories.story_name`: "went well 2026-11-20 14:05 (1a2b3c4d5e, 6 messages)"
+# `learning.story_writer.story_name`: "went well 2026-11-20 14:05 (1a2b3c4d5e, 6 messages)"
 _STORY_NAME = re.compile(r"^went well (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) \(([0-9a-f]{10}),")
 _DIGEST_CHARS = 10
 
@@ -119,7 +119,7 @@ def forget_examples(files: LearningFiles, removed: Iterable[str], kept: Iterable
 
 
 def story_digest(conversation_id: str) -> str:
-    """The part of a story's name that tells its conversation (`learning.stories`)."""
+    """The part of a story's name that tells its conversation (`learning.story_writer`)."""
     return hashlib.sha256(conversation_id.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
 
 

@@ -13,13 +13,15 @@ slots are redacted here too, keeping their shape. The log filter is privacy/logs
 from __future__ import annotations
 
 import copy
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
+from pydantic import BeforeValidator
+
+from core.settings import Section, choice, var
 from privacy.detection import ADDRESS, EMAIL, Finding, build_analyzer, find_personal_data
 
 if TYPE_CHECKING:
@@ -181,15 +183,19 @@ class TranscriptPolicy(StrEnum):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TranscriptPolicy:
-        env = os.environ if environ is None else environ
-        raw = env.get(POLICY_ENV, "").strip()
-        if not raw:
-            return cls.MASK
-        try:
-            return cls(raw.lower())
-        except ValueError:
-            choices = " or ".join(repr(p.value) for p in cls)
-            raise ValueError(f"{POLICY_ENV} must be {choices}, not {raw!r}") from None
+        return TranscriptSettings.from_env(environ).policy
+
+
+def _policy(value: object) -> str:
+    return choice(*TranscriptPolicy)(str(value).strip().lower())
+
+
+class TranscriptSettings(Section):
+    """What stored transcripts keep of personal data (`TranscriptPolicy`)."""
+
+    policy: Annotated[TranscriptPolicy, BeforeValidator(_policy)] = var(
+        POLICY_ENV, TranscriptPolicy.MASK
+    )
 
 
 # Keys of a Rasa event whose values are identifiers or model output, never what a person

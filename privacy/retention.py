@@ -7,12 +7,12 @@ recent messages, not the old ones. The web server runs it on a schedule (web/hou
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, cast
+from typing import Annotated, Any, Final, cast
 
+from pydantic import BeforeValidator
 from sqlalchemy import CursorResult, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from catalog.models import (
     VerificationFailure,
 )
 from core.clock import as_utc, utc_now
+from core.settings import Section, var, whole_number
 from privacy.forgetting import TrainingDataForgetter, forget_training
 from privacy.holdings import in_conversations
 from tracker.events import open_events, select_in_chunks
@@ -34,19 +35,18 @@ RETENTION_ENV: Final = "SHOPDESK_TRANSCRIPT_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS: Final = 365
 
 
+class RetentionSettings(Section):
+    """How long conversations and what hangs on them are kept."""
+
+    days: Annotated[int, BeforeValidator(whole_number(1))] = var(
+        RETENTION_ENV, DEFAULT_RETENTION_DAYS
+    )
+
+
 def retention_days_from_env(environ: Mapping[str, str] | None = None) -> int:
-    """`SHOPDESK_TRANSCRIPT_RETENTION_DAYS` (default 365); ValueError unless a whole number
-    above 0, since 0 would delete every conversation, live ones included."""
-    env = os.environ if environ is None else environ
-    text = env.get(RETENTION_ENV, "").strip()
-    if not text:
-        return DEFAULT_RETENTION_DAYS
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(
-            f"SHOPDESK_TRANSCRIPT_RETENTION_DAYS is {text!r}; it must be a whole number of days "
-            "above 0"
-        )
-    return int(text)
+    """`SHOPDESK_TRANSCRIPT_RETENTION_DAYS` (default 365); ValueError (a SettingsError) unless
+    a whole number above 0, since 0 would delete every conversation, live ones included."""
+    return RetentionSettings.from_env(environ).days
 
 
 @dataclass(frozen=True)

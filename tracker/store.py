@@ -16,7 +16,6 @@ this module has its own two ways in:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -26,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from core.paths import VAR_DIR
+from core.settings import Section, Text, var
 
 URL_ENV: Final = "SHOPDESK_TRACKER_DB_URL"
 FILE_ENV: Final = "SHOPDESK_TRACKER_DB"
@@ -36,16 +36,24 @@ _PSYCOPG: Final = "postgresql+psycopg://"
 _PG_READ_ONLY: Final = "-c default_transaction_read_only=on"
 
 
+class TrackerSettings(Section):
+    """Where Rasa's tracker store is: a URL (the scaled setup's PostgreSQL), else the SQLite
+    file the launcher gives Rasa."""
+
+    url: Text = var(URL_ENV, "")
+    file: Text = var(FILE_ENV, "")
+
+    def tracker_url(self) -> str:
+        if self.url:
+            return self.url
+        file = Path(self.file).expanduser().resolve() if self.file else DEFAULT_TRACKER_DB
+        return f"sqlite:///{file}"
+
+
 def tracker_url_from_env(environ: Mapping[str, str] | None = None) -> str:
     """Rasa's tracker store: `SHOPDESK_TRACKER_DB_URL`, else the SQLite file that the launcher
     gives Rasa (`SHOPDESK_TRACKER_DB`, default var/rasa_tracker.sqlite3)."""
-    env = os.environ if environ is None else environ
-    url = env.get(URL_ENV, "").strip()
-    if url:
-        return url
-    path = env.get(FILE_ENV, "").strip()
-    file = Path(path).expanduser().resolve() if path else DEFAULT_TRACKER_DB
-    return f"sqlite:///{file}"
+    return TrackerSettings.from_env(environ).tracker_url()
 
 
 def driver_url(url: str) -> str:

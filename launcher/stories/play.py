@@ -8,7 +8,6 @@ a fresh stack of its own, started and stopped around the stories.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import signal
 import tempfile
@@ -26,7 +25,7 @@ from typing import Any
 from core.paths import PROJECT_ROOT
 from launcher.chat import send
 from launcher.fresh import fresh_config
-from launcher.stack import Stack, StackConfig, missing_environments, prepare
+from launcher.stack import Stack, StackConfig, missing_environments, prepare, stack_settings
 from launcher.stories.compare import (
     JSON,
     Divergence,
@@ -169,7 +168,8 @@ def target(url: str | None) -> Iterator[tuple[RasaClient, StackConfig]]:
     """A client for the Rasa at `url` (--url), or for a fresh stack that is stopped
     afterwards (the config: for --rasa-test, which needs that stack's classifier)."""
     if url:
-        token = os.environ.get("SHOPDESK_RASA_TOKEN", "").strip()
+        given = stack_settings()
+        token = given.rasa_token
         if not token:
             raise RunnerError(
                 "--url needs Rasa's API token in SHOPDESK_RASA_TOKEN (start the stack with "
@@ -179,7 +179,7 @@ def target(url: str | None) -> Iterator[tuple[RasaClient, StackConfig]]:
         client.check()
         # For --rasa-test: the classifier of that stack (SHOPDESK_NLU_URL, else the port).
         config = StackConfig.from_env()
-        if nlu_url := os.environ.get("SHOPDESK_NLU_URL"):
+        if nlu_url := given.nlu_url:
             config = replace(config, extra_env={**config.extra_env, "SHOPDESK_NLU_URL": nlu_url})
         yield client, config
         return

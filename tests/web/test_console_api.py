@@ -4,7 +4,6 @@ before a body is read, Pydantic bodies with the console's own sentences, and eve
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from catalog.db import migrate, session_scope
+from tests.async_run import run
 from web.app import create_app
 from web.auth import create_agent
 from web.console.bodies import MAX_REPLY_CHARS
@@ -106,10 +106,10 @@ def test_a_validation_error_has_the_console_shape_only_under_the_console() -> No
     problem = RequestValidationError(
         [{"type": "int_parsing", "loc": ("query", "n"), "msg": "not a number", "input": "x"}]
     )
-    console = asyncio.run(invalid_request(request_to("/agent/api/queue"), problem))
+    console = run(invalid_request(request_to("/agent/api/queue"), problem))
     assert console.status_code == 400
     assert json.loads(bytes(console.body)) == {
         "error": "The request's query.n is not right: not a number."
     }
-    elsewhere = asyncio.run(invalid_request(request_to("/newsletter/confirm"), problem))
+    elsewhere = run(invalid_request(request_to("/newsletter/confirm"), problem))
     assert elsewhere.status_code == 422 and "detail" in json.loads(bytes(elsewhere.body))

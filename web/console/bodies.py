@@ -75,7 +75,8 @@ class NoteBody(BaseModel):
 
 class CorrectionBody(BaseModel):
     """How the bot should have read shopper message `seq`: an `intent` from the list or a
-    `new_intent`; web/corrections.py checks them against the domain and says what is wrong."""
+    `new_intent`; web/console/misreadings.py checks them against the domain and says what is
+    wrong."""
 
     seq: Any = None
     intent: Any = None

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from catalog.models import Agent, AuditEntry
 from catalog.statuses import HandoffStatus
 from core.clock import utc_now
-from web import audit, corrections, handoff, notes
+from web import audit, handoff, notes
+from web.console import misreadings
 from web.console.bodies import CorrectionBody, NoteBody, ReplyBody
 from web.console.deps import (
     ChangingAgent,
@@ -93,7 +94,7 @@ async def conversation(conversation_id: str, who: SignedInAgent, hub: HubDep) ->
     tracker = await hub.rasa.tracker(conversation_id)
     events = list(tracker.get("events") or [])
     messages = conversation_messages(events, with_intents=True)
-    markable = corrections.markable(events)
+    markable = misreadings.markable(events)
     for message in messages:
         if message["sender"] == "user":  # typed, not a button: it may be marked misread
             message["markable"] = message["seq"] in markable
@@ -106,7 +107,7 @@ async def conversation(conversation_id: str, who: SignedInAgent, hub: HubDep) ->
             "handoff": handoff.as_json(session, current) if current else None,
             "summary": summarize(session, tracker),
             "notes": notes.notes_for(session, conversation_id),
-            "corrections": corrections.corrections_for(session, conversation_id, messages),
+            "corrections": misreadings.corrections_for(session, conversation_id, messages),
         }
 
     answer = await hub.db(read)
@@ -176,7 +177,7 @@ async def note(
 
 @router.get("/intents")
 async def intents(who: SignedInAgent) -> dict[str, Any]:
-    return {"intents": corrections.choosable_intents()}
+    return {"intents": misreadings.choosable_intents()}
 
 
 @router.post(CONVERSATION + "/corrections")
@@ -192,7 +193,7 @@ async def mark_misread(
 
     def store(session: Session) -> dict[str, Any]:
         agent = agent_row(session, who)
-        return corrections.mark(session, conversation_id, events, body.as_data(), agent)
+        return misreadings.mark(session, conversation_id, events, body.as_data(), agent)
 
     return {"correction": await hub.db(store)}
 
@@ -213,7 +214,7 @@ async def unmark_misread(
 
     def withdraw(session: Session) -> bool:
         agent = agent_row(session, who)
-        return corrections.unmark(session, conversation_id, events, number, agent)
+        return misreadings.unmark(session, conversation_id, events, number, agent)
 
     if not await hub.db(withdraw):
         raise ConsoleError(404, f"Message {seq} is not marked as misunderstood.")

@@ -24,7 +24,7 @@ from tests.web.test_analytics_api import (
     user,
     write_events,
 )
-from web import corrections
+from web.console import misreadings
 from web.messages import conversation_messages
 
 if TYPE_CHECKING:
@@ -235,16 +235,16 @@ def test_messages_are_numbered_as_the_console_numbers_them() -> None:
         {"event": "slot", "timestamp": 1.0, "name": "x", "value": 1},
         user("thanks", "thanks", 0.9, at(D1, 11, 3)),
     ]
-    numbered = [message for message, _ in corrections.numbered_events(events)]
+    numbered = [message for message, _ in misreadings.numbered_events(events)]
     assert numbered == conversation_messages(events, with_intents=True)
 
 
 def test_the_servers_own_messages_cannot_be_marked() -> None:
     timed_out = user("EXTERNAL: handoff_timeout", "handoff_timeout", 1.0, 5.0, is_external=True)
     events = [*misread_conversation(), timed_out, bot("Shall we go on?", 6.0)]
-    assert corrections.markable(events) == {0}
-    with pytest.raises(corrections.CorrectionError, match="sent by the shop's server"):
-        corrections.shopper_message(events, 5)
+    assert misreadings.markable(events) == {0}
+    with pytest.raises(misreadings.CorrectionError, match="sent by the shop's server"):
+        misreadings.shopper_message(events, 5)
 
 
 def test_a_domain_intent_may_carry_options(tmp_path: Any) -> None:
@@ -252,9 +252,9 @@ def test_a_domain_intent_may_carry_options(tmp_path: Any) -> None:
     domain.write_text(
         "intents:\n  - greet\n  - track_order:\n      use_entities: []\n  - handoff_timeout\n"
     )
-    assert corrections.choosable_intents(domain) == ["greet", "track_order"]
-    with pytest.raises(corrections.CorrectionError, match="cannot be read"):
-        corrections.choosable_intents(tmp_path / "missing.yml")
+    assert misreadings.choosable_intents(domain) == ["greet", "track_order"]
+    with pytest.raises(misreadings.CorrectionError, match="cannot be read"):
+        misreadings.choosable_intents(tmp_path / "missing.yml")
 
 
 # ---------------------------------------------------------------- in chromium

@@ -10,7 +10,7 @@ from typing import Any
 from analytics.conversations import Conversation, conversations_from_events
 from launcher.stories.compare import compare_turn, turn_events
 from launcher.stories.parse import parse_stories
-from learning.stories import StoriesResult, build_stories, stories_yaml
+from learning.story_writer import StoriesResult, build_stories, stories_yaml
 
 START = 1_800_000_000.0  # 2027-01-15, any day will do
 Event = dict[str, Any]
