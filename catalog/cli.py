@@ -25,12 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.db import migrate, session_scope
+from catalog.demo.order_book import OrderBookError, check_sizes, generate_order_book, showcase
 from catalog.embeddings import refresh_embeddings
 from catalog.importing import CatalogImportError, ImportReport, PricePolicy
 from catalog.luma import import_luma
 from catalog.merchant_feed import detect_format, import_merchant_feed
 from catalog.models import Order
-from catalog.order_book import OrderBookError, check_sizes, generate_order_book, showcase
 from catalog.search_index import refresh_search
 from catalog.settings import LUMA_DATA_DIR, CatalogSettings
 

@@ -29,7 +29,7 @@ from catalog.customer_service import (
 )
 from catalog.db import session_scope
 from catalog.models import Order, Return
-from tests.catalog.test_order_book import TODAY, order_book_db
+from tests.catalog.test_demo_order_book import TODAY, order_book_db
 
 NOW = datetime.combine(TODAY, datetime.min.time()).replace(hour=10, tzinfo=UTC)
 WINDOW = 30

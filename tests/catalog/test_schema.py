@@ -14,7 +14,7 @@ from catalog.db import engine_for, migrate, session_scope
 from catalog.models import Base, Handoff, NluCorrection
 from catalog.support import request_handoff
 from tests.catalog import test_postgres
-from tests.catalog.test_order_book import migrate_to
+from tests.catalog.test_demo_order_book import migrate_to
 
 postgres_url = test_postgres.postgres_url  # the fresh-schema fixture, for this module
 NOW = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)

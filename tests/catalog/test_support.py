@@ -31,7 +31,7 @@ from catalog.support import (
     store_review,
 )
 from core.clock import utc_now
-from tests.catalog.test_order_book import copy_database
+from tests.catalog.test_demo_order_book import copy_database
 
 NOW = datetime(2025, 6, 18, 10, 30, tzinfo=UTC)
 RONI = "roni_cost@example.com"  # the Luma sample customer

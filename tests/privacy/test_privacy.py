@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 
 from catalog import subjects
 from catalog.db import migrate, session_scope
+from catalog.demo.order_book import generate_order_book
 from catalog.luma import import_luma
 from catalog.models import (
     Agent,
@@ -45,7 +46,6 @@ from catalog.models import (
     Review,
     SupportMessage,
 )
-from catalog.order_book import generate_order_book
 from catalog.settings import LUMA_DATA_DIR
 from catalog.support import (
     leave_message,
@@ -68,7 +68,7 @@ from privacy.personal import FORMER_CUSTOMER
 from privacy.redaction import TranscriptPolicy, redact
 from privacy.retention import apply_retention
 from tests.catalog import test_postgres
-from tests.catalog.test_order_book import TODAY, order_book_db
+from tests.catalog.test_demo_order_book import TODAY, order_book_db
 from tracker.store import tracker_url_from_env
 from tracker.writer import write_events
 

@@ -53,7 +53,7 @@ def say(client: httpx.Client, stack: Stack, sender: str, text: str) -> list[str]
     return texts(list(response.json()))
 
 
-# Showcase orders of the demo order book (catalog/order_book.py), the ones the stories use:
+# Showcase orders of the demo order book (catalog/demo/order_book.py), the ones the stories use:
 # their wording is what the classifier is known to read, so a test fails only for the attack.
 SHIPPED = ("000000101", "james.nguyen@example.net")
 UNSHIPPED = ("000000100", "emily.carter@example.com")

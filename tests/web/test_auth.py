@@ -23,7 +23,7 @@ from catalog.support import request_handoff
 from core.settings import SettingsError
 from tests.async_run import run as run_async
 from tests.catalog import test_postgres
-from tests.catalog.test_order_book import migrate_to
+from tests.catalog.test_demo_order_book import migrate_to
 from web import audit, auth, notes
 from web.app import create_app
 from web.auth import (

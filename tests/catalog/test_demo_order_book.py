@@ -18,6 +18,12 @@ from sqlalchemy.orm import Session
 from catalog import cli
 from catalog.addresses import US_STATES
 from catalog.db import MIGRATIONS_DIR, engine_for, migrate, session_scope
+from catalog.demo.order_book import (
+    FIRST_NUMBER,
+    OrderBookError,
+    generate_order_book,
+    showcase,
+)
 from catalog.luma import import_luma
 from catalog.models import (
     Customer,
@@ -28,12 +34,6 @@ from catalog.models import (
     Return,
     Review,
     Variant,
-)
-from catalog.order_book import (
-    FIRST_NUMBER,
-    OrderBookError,
-    generate_order_book,
-    showcase,
 )
 from catalog.orders import ORDER_WITH_DETAILS
 from catalog.policies import policies
