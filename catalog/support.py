@@ -18,7 +18,6 @@ from catalog.models import (
     Complaint,
     Customer,
     ErasureRequest,
-    Handoff,
     NewsletterSubscriber,
     Product,
     Review,
@@ -26,21 +25,16 @@ from catalog.models import (
 )
 from catalog.orders import normalise_order_number
 from catalog.statuses import (
-    OPEN_HANDOFF,
     ComplaintStatus,
     ErasureStatus,
-    HandoffStatus,
     ReviewStatus,
     SupportMessageStatus,
 )
+from catalog.text import one_line
 from core.clock import utc_now
 
 MAX_TEXT_CHARS = 2000  # a note or a message left for the team
 MAX_EMAIL_CHARS = 255
-
-
-def _one_line(text: str, limit: int) -> str:
-    return " ".join(text.split())[:limit]
 
 
 def kept_text(text: str, what: str) -> str:
@@ -79,31 +73,6 @@ def record_complaint(
     session.add(complaint)
     session.flush()
     return complaint
-
-
-def request_handoff(
-    session: Session, conversation_id: str, reason: str, now: datetime | None = None
-) -> Handoff:
-    """Queue the conversation for an agent, once: an open hand-off of it is returned as is."""
-    now = now or utc_now()
-    existing = session.scalar(
-        select(Handoff)
-        .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(OPEN_HANDOFF))
-        .order_by(Handoff.created_at, Handoff.id)
-        .limit(1)
-    )
-    if existing is not None:
-        return existing
-    handoff = Handoff(
-        conversation_id=conversation_id,
-        reason=_one_line(reason, 255),
-        status=HandoffStatus.WAITING,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(handoff)
-    session.flush()
-    return handoff
 
 
 def request_erasure(
@@ -170,9 +139,9 @@ def store_review(
         raise ValueError(f"a rating is a whole number from 1 to 5, not {rating!r}")
     review = Review(
         rating=rating,
-        title=_one_line(title, 255),
+        title=one_line(title, 255),
         text=text.strip(),
-        reviewer=_one_line(reviewer, 120),
+        reviewer=one_line(reviewer, 120),
         status=ReviewStatus.PENDING,
         created_at=now or utc_now(),
         conversation_id=conversation_id,

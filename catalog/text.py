@@ -13,6 +13,12 @@ _SPACE = re.compile(r"\s+")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line (runs of white space become one space), cut to `limit` characters:
+    what a fixed-width column such as a handoff's reason or a review's title can hold."""
+    return " ".join(text.split())[:limit]
+
+
 def plain_text(markup: str) -> str:
     """Tags removed, entities decoded, whitespace collapsed."""
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip()

@@ -19,10 +19,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 from starlette.types import Scope
 
+from catalog import handoffs
 from core.clock import utc_now
 from tracker.events import TrackerEvents
 from tracker.store import tracker_url_from_env
-from web import analytics_api, auth, console, handoff, housekeeping, newsletter_api, proxies
+from web import analytics_api, auth, console, housekeeping, newsletter_api, proxies
 from web.agent_feed import AGENT_NAMESPACE
 from web.console.deps import COOKIE
 from web.console.queue import queue_snapshot
@@ -96,7 +97,7 @@ async def sweep(hub: Hub, settings: WebSettings) -> None:
             log.exception("checking the console sockets' sessions failed; trying again")
         try:
             expired = await hub.db(
-                lambda session: handoff.expire_waiting(session, settings.handoff_timeout_s)
+                lambda session: handoffs.expire_waiting(session, settings.handoff_timeout_s)
             )
             for conversation_id in expired:
                 log.info("handoff timed out; the bot takes the conversation back")

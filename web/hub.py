@@ -21,9 +21,9 @@ import socketio
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from catalog import handoffs
 from catalog.db import session_scope
 from tracker.events import TrackerEvents
-from web import handoff
 from web.agent_feed import AgentFeed
 from web.messages import conversation_messages, from_bot, plain
 from web.rasa_client import RasaClient, RasaUnavailable
@@ -153,7 +153,7 @@ class Hub:
         the shop database cannot say (then no agent is sent it: the console reads it again)."""
 
         def owner(session: Session) -> int | None:
-            agent = handoff.owner_of(session, conversation_id)
+            agent = handoffs.owner_of(session, conversation_id)
             return agent.id if agent is not None else None
 
         try:

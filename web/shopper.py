@@ -31,10 +31,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from catalog import handoffs
 from catalog.statuses import HandoffStatus
 from privacy.conversations import delete_conversation
 from tracker.events import TrackerEvents
-from web import handoff, proxies
+from web import proxies
 from web.hub import TOO_LONG_TEXT, Hub, plain_room
 from web.limits import EventLimits, Rule, ShopperChannelSettings
 from web.rasa_client import RasaUnavailable
@@ -254,7 +255,7 @@ def register(
 
     async def taken(conversation_id: str) -> bool:
         def status(session: Session) -> str | None:
-            current = handoff.current(session, conversation_id)
+            current = handoffs.current(session, conversation_id)
             return current.status if current else None
 
         return await hub.db(status) == HandoffStatus.TAKEN

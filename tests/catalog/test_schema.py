@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
+from catalog import handoffs
 from catalog.db import engine_for, migrate, session_scope
 from catalog.models import Base, Handoff, NluCorrection
-from catalog.support import request_handoff
 from tests.catalog import test_postgres
 from tests.catalog.test_demo_order_book import migrate_to
 
@@ -39,7 +39,7 @@ def corrections_round_trip(url: str) -> None:
     migrate(url)
     assert differences(url) == []
     with session_scope(url) as session:
-        request_handoff(session, "chat-1", "asked for a person", now=NOW)
+        handoffs.request(session, "chat-1", "asked for a person", now=NOW)
         session.add(
             NluCorrection(
                 conversation_id="chat-1", message_at=1764320000.25, text="wher is my parcel",

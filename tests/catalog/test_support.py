@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from catalog import handoffs
 from catalog.answers import summarise_reviews
 from catalog.db import session_scope
 from catalog.luma import import_luma
@@ -26,7 +27,6 @@ from catalog.support import (
     leave_message,
     record_complaint,
     request_erasure,
-    request_handoff,
     set_newsletter,
     store_review,
 )
@@ -74,16 +74,16 @@ def test_a_complaint_keeps_the_words_and_the_order(shop_url: str) -> None:
 
 def test_a_handoff_is_reused_while_open(shop_url: str) -> None:
     with session_scope(shop_url) as session:
-        first = request_handoff(session, "chat-1", "wants a person", now=NOW)
-        again = request_handoff(session, "chat-1", "asked again", now=NOW + timedelta(minutes=2))
+        first = handoffs.request(session, "chat-1", "wants a person", now=NOW)
+        again = handoffs.request(session, "chat-1", "asked again", now=NOW + timedelta(minutes=2))
         assert again.id == first.id and again.reason == "wants a person"
         assert first.status == "waiting" and first.created_at == first.updated_at == NOW
-        other = request_handoff(session, "chat-2", "billing question", now=NOW)
+        other = handoffs.request(session, "chat-2", "billing question", now=NOW)
         assert other.id != first.id
         first.status = "taken"
-        assert request_handoff(session, "chat-1", "still there?").id == first.id
+        assert handoffs.request(session, "chat-1", "still there?").id == first.id
         first.status = "closed"
-        later = request_handoff(session, "chat-1", "a new problem", now=NOW + timedelta(hours=1))
+        later = handoffs.request(session, "chat-1", "a new problem", now=NOW + timedelta(hours=1))
         assert later.id != first.id and later.status == "waiting"
         waiting = select(func.count()).select_from(Handoff).where(Handoff.status == "waiting")
         assert session.scalar(waiting) == 2

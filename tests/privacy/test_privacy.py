@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from catalog import subjects
+from catalog import handoffs, subjects
 from catalog.db import migrate, session_scope
 from catalog.demo.order_book import generate_order_book
 from catalog.luma import import_luma
@@ -51,7 +51,6 @@ from catalog.support import (
     leave_message,
     record_complaint,
     request_erasure,
-    request_handoff,
     store_review,
 )
 from launcher import privacy as cli
@@ -325,7 +324,7 @@ def plant(shop_url: str, tracker_url: str) -> None:
                 text=f"Verified Emily Carter; card {CARD}; ships to {NEW_STREET}.",
             )
         )  # fmt: skip
-        request_handoff(session, "chat-emily-1", "wants a person", now=NOW)
+        handoffs.request(session, "chat-emily-1", "wants a person", now=NOW)
         tee = session.scalars(select(Product).order_by(Product.id).limit(1)).one()
         store_review(
             session, tee, 2, f"Call {PHONE}",
@@ -342,7 +341,7 @@ def plant(shop_url: str, tracker_url: str) -> None:
             AgentNote(conversation_id="chat-james", agent_id=anna.id, text="UPS asked.",
                       created_at=NOW)
         )  # fmt: skip
-        request_handoff(session, "chat-james", "late parcel", now=NOW)
+        handoffs.request(session, "chat-james", "late parcel", now=NOW)
         store_review(session, tee, 5, "Great", "Fits well.", "James N.", "chat-james", now=NOW)
     make_tracker(tracker_url)
     add_events(tracker_url, "chat-emily-1", [
@@ -597,7 +596,7 @@ def test_after_masking_erasure_still_finds_her_and_leaves_no_trace(
             correction("chat-emily-1", "I was charged twice", NOW),
             correction("chat-james", "where is my parcel", NOW),
         ])  # fmt: skip
-        request_handoff(session, "chat-other", f"about order {EMILY_ORDER}", now=NOW)
+        handoffs.request(session, "chat-other", f"about order {EMILY_ORDER}", now=NOW)
     add_events(tracker_url, "chat-other", [
         user(f"what about order {EMILY_ORDER}?"), bot("Which e-mail address is it under?"),
     ])  # fmt: skip

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
+from catalog import handoffs
 from catalog.db import engine_for, migrate, session_scope
 from catalog.models import Agent, AgentSession, AuditEntry, Handoff, SignInFailure
-from catalog.support import request_handoff
 from core.settings import SettingsError
 from tests.async_run import run as run_async
 from tests.catalog import test_postgres
@@ -319,7 +319,7 @@ def console_round_trip(url: str) -> None:
         assert authenticate(session, "anna", PASSWORD) is found[0]
         audit.record(session, "login", agent=found[0], now=NOW)
         notes.add_note(session, "chat-1", found[0], "Prefers e-mail.", now=NOW)
-        handoff = request_handoff(session, "chat-1", "asked for a person", now=NOW)
+        handoff = handoffs.request(session, "chat-1", "asked for a person", now=NOW)
         handoff.status, handoff.agent_id, handoff.taken_at = "taken", found[0].id, NOW
     with session_scope(url) as session:
         assert audit.recent(session)[0]["agent"] == "Anna"

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from catalog import handoffs
 from catalog.db import session_scope
-from catalog.support import request_handoff
 from tests.web.test_analytics_api import (  # noqa: F401 (fixtures)
     D2,
     Console,
@@ -73,7 +73,7 @@ def test_an_agent_works_a_conversation_in_the_console(
         },
     )
     with session_scope(console.db_url) as session:
-        request_handoff(session, CONVERSATION, REASON)
+        handoffs.request(session, CONVERSATION, REASON)
 
     page = browser_page
     sign_in_on_page(page, live_console, "anna")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from catalog import handoffs
 from catalog.db import migrate, session_scope
 from catalog.models import Agent
-from catalog.support import request_handoff
 from web import handoff
 from web.auth import create_agent
 
@@ -27,7 +27,7 @@ def db(tmp_path: Path) -> str:
         create_agent(session, "anna", "Anna", PASSWORD)
         create_agent(session, "ben", "Ben", PASSWORD)
         create_agent(session, "root", "Admin", PASSWORD, role="admin")
-        request_handoff(session, "c1", "asked for a person", now=T0)
+        handoffs.request(session, "c1", "asked for a person", now=T0)
     return url
 
 
@@ -42,58 +42,58 @@ def agent(session: Session, username: str) -> Agent:
 
 
 def test_one_agent_takes_a_conversation_and_a_second_is_told_who_has_it(session: Session) -> None:
-    taken = handoff.take(session, "c1", agent(session, "anna"))
+    taken = handoffs.take(session, "c1", agent(session, "anna"))
     assert taken.status == "taken"
-    assert handoff.owner_of(session, "c1") == agent(session, "anna")
-    with pytest.raises(handoff.HandoffError, match="Anna already has it"):
-        handoff.take(session, "c1", agent(session, "ben"))
-    assert handoff.take(session, "c1", agent(session, "anna")).id == taken.id  # again: same
+    assert handoffs.owner_of(session, "c1") == agent(session, "anna")
+    with pytest.raises(handoffs.HandoffError, match="Anna already has it"):
+        handoffs.take(session, "c1", agent(session, "ben"))
+    assert handoffs.take(session, "c1", agent(session, "anna")).id == taken.id  # again: same
 
 
 def test_only_the_owner_replies_and_finishes(session: Session) -> None:
-    handoff.take(session, "c1", agent(session, "anna"))
-    with pytest.raises(handoff.HandoffError) as refused:
-        handoff.require_owner(session, "c1", agent(session, "ben"))
+    handoffs.take(session, "c1", agent(session, "anna"))
+    with pytest.raises(handoffs.HandoffError) as refused:
+        handoffs.require_owner(session, "c1", agent(session, "ben"))
     assert refused.value.status == 403
-    with pytest.raises(handoff.HandoffError):
-        handoff.finish(session, "c1", agent(session, "ben"), "closed")
-    done = handoff.finish(session, "c1", agent(session, "anna"), "handed_back")
+    with pytest.raises(handoffs.HandoffError):
+        handoffs.finish(session, "c1", agent(session, "ben"), "closed")
+    done = handoffs.finish(session, "c1", agent(session, "anna"), "handed_back")
     assert done.status == "handed_back"
     assert done.closed_at is not None
-    assert handoff.owner_of(session, "c1") is None
-    with pytest.raises(handoff.HandoffError, match="not with a person"):
-        handoff.finish(session, "c1", agent(session, "anna"), "closed")
+    assert handoffs.owner_of(session, "c1") is None
+    with pytest.raises(handoffs.HandoffError, match="not with a person"):
+        handoffs.finish(session, "c1", agent(session, "anna"), "closed")
 
 
 def test_an_admin_may_close_another_agents_conversation(session: Session) -> None:
-    handoff.take(session, "c1", agent(session, "anna"))
-    assert handoff.finish(session, "c1", agent(session, "root"), "closed").status == "closed"
+    handoffs.take(session, "c1", agent(session, "anna"))
+    assert handoffs.finish(session, "c1", agent(session, "root"), "closed").status == "closed"
 
 
 def test_a_new_request_after_a_finished_one_waits_again(session: Session) -> None:
-    handoff.take(session, "c1", agent(session, "anna"))
-    handoff.finish(session, "c1", agent(session, "anna"), "handed_back")
-    request_handoff(session, "c1", "asked for a person", now=T0 + timedelta(minutes=5))
-    assert handoff.current(session, "c1").status == "waiting"  # type: ignore[union-attr]
-    assert [h.conversation_id for h in handoff.open_handoffs(session)] == ["c1"]
+    handoffs.take(session, "c1", agent(session, "anna"))
+    handoffs.finish(session, "c1", agent(session, "anna"), "handed_back")
+    handoffs.request(session, "c1", "asked for a person", now=T0 + timedelta(minutes=5))
+    assert handoffs.current(session, "c1").status == "waiting"  # type: ignore[union-attr]
+    assert [h.conversation_id for h in handoffs.open_handoffs(session)] == ["c1"]
 
 
 def test_waiting_handoffs_time_out_but_taken_ones_do_not(session: Session) -> None:
-    request_handoff(session, "c2", "complaint", now=T0)
-    handoff.take(session, "c2", agent(session, "ben"))
-    assert handoff.expire_waiting(session, 180, now=T0 + timedelta(seconds=179)) == []
-    assert handoff.expire_waiting(session, 180, now=T0 + timedelta(seconds=180)) == ["c1"]
-    assert handoff.current(session, "c1").status == "timed_out"  # type: ignore[union-attr]
-    assert handoff.current(session, "c2").status == "taken"  # type: ignore[union-attr]
-    with pytest.raises(handoff.HandoffError, match="not waiting"):
-        handoff.take(session, "c1", agent(session, "anna"))
+    handoffs.request(session, "c2", "complaint", now=T0)
+    handoffs.take(session, "c2", agent(session, "ben"))
+    assert handoffs.expire_waiting(session, 180, now=T0 + timedelta(seconds=179)) == []
+    assert handoffs.expire_waiting(session, 180, now=T0 + timedelta(seconds=180)) == ["c1"]
+    assert handoffs.current(session, "c1").status == "timed_out"  # type: ignore[union-attr]
+    assert handoffs.current(session, "c2").status == "taken"  # type: ignore[union-attr]
+    with pytest.raises(handoffs.HandoffError, match="not waiting"):
+        handoffs.take(session, "c1", agent(session, "anna"))
 
 
 def test_queue_entries_say_who_has_it_and_how_long_it_waited(session: Session) -> None:
-    handoff.take(session, "c1", agent(session, "anna"))
+    handoffs.take(session, "c1", agent(session, "anna"))
     [entry] = [
         handoff.as_json(session, h, now=T0 + timedelta(seconds=75))
-        for h in handoff.open_handoffs(session)
+        for h in handoffs.open_handoffs(session)
     ]
     assert entry["agent"] == "Anna"
     assert entry["waiting_s"] == 75

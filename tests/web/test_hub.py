@@ -12,13 +12,13 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import select
 
+from catalog import handoffs
 from catalog.db import migrate, session_scope
 from catalog.models import Agent, AgentSession
-from catalog.support import request_handoff
 from core.clock import utc_now
 from tests.async_run import run as run_async
 from tracker.events import TrackerEvents
-from web import auth, handoff
+from web import auth
 from web.agent_feed import AGENT_NAMESPACE
 from web.hub import Hub, Recent
 from web.rasa_client import RasaClient
@@ -94,10 +94,10 @@ def test_a_conversations_messages_go_only_to_the_agent_who_holds_it(db_url: str)
     hub.feed.join("anna-tab", *sign_in(db_url, "anna"))
     hub.feed.join("ben-tab", *sign_in(db_url, "ben"))
     with session_scope(db_url) as session:
-        request_handoff(session, HELD, "asked for a person")
-        request_handoff(session, WAITING, "asked for a person")
+        handoffs.request(session, HELD, "asked for a person")
+        handoffs.request(session, WAITING, "asked for a person")
         anna = session.scalars(select(Agent).where(Agent.username == "anna")).one()
-        handoff.take(session, HELD, anna)
+        handoffs.take(session, HELD, anna)
 
     run_async(hub.sync(HELD))
     run_async(hub.sync(WAITING))

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog import handoffs
 from catalog.models import Agent, AuditEntry
 from catalog.statuses import HandoffStatus
 from core.clock import utc_now
@@ -101,7 +102,7 @@ async def conversation(conversation_id: str, who: SignedInAgent, hub: HubDep) ->
 
     def read(session: Session) -> dict[str, Any]:
         note_read(session, agent_row(session, who), conversation_id)
-        current = handoff.current(session, conversation_id)
+        current = handoffs.current(session, conversation_id)
         return {
             "conversation_id": conversation_id,
             "handoff": handoff.as_json(session, current) if current else None,
@@ -119,8 +120,8 @@ async def conversation(conversation_id: str, who: SignedInAgent, hub: HubDep) ->
 async def take(conversation_id: str, who: ChangingAgent, hub: HubDep) -> dict[str, Any]:
     def claim(session: Session) -> tuple[dict[str, Any], bool]:
         agent = agent_row(session, who)
-        already = handoff.owner_of(session, conversation_id) is not None
-        taken = handoff.take(session, conversation_id, agent)
+        already = handoffs.owner_of(session, conversation_id) is not None
+        taken = handoffs.take(session, conversation_id, agent)
         if not already:
             audit.record(session, AuditAction.TAKE, agent=agent, conversation_id=conversation_id)
         return handoff.as_json(session, taken), not already
@@ -148,7 +149,7 @@ async def reply(
 
     def check(session: Session) -> None:
         agent = agent_row(session, who)
-        handoff.require_owner(session, conversation_id, agent)
+        handoffs.require_owner(session, conversation_id, agent)
         audit.record(
             session, AuditAction.REPLY, agent=agent, conversation_id=conversation_id,
             detail=f"{len(text)} characters",
@@ -229,7 +230,7 @@ async def finish(
 
     def done_in(session: Session) -> dict[str, Any]:
         agent = agent_row(session, who)
-        done = handoff.finish(session, conversation_id, agent, status)
+        done = handoffs.finish(session, conversation_id, agent, status)
         audit.record(session, action, agent=agent, conversation_id=conversation_id)
         return handoff.as_json(session, done)
 

@@ -13,8 +13,8 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from catalog.handoffs import HandoffError
 from web.console.deps import API_PREFIX, ConsoleError
-from web.handoff import HandoffError
 from web.rasa_client import RasaUnavailable
 
 RASA_DOWN = "The assistant (Rasa) is not answering; please try again shortly."

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
+from catalog import handoffs
 from web import handoff
 from web.console.deps import HubDep, SignedInAgent
 from web.hub import PREVIEW_CHARS, Hub
@@ -20,7 +21,7 @@ async def queue_snapshot(hub: Hub) -> dict[str, Any]:
 
     def read(session: Session) -> dict[str, Any]:
         return {
-            "conversations": [handoff.as_json(session, h) for h in handoff.open_handoffs(session)]
+            "conversations": [handoff.as_json(session, h) for h in handoffs.open_handoffs(session)]
         }
 
     queue = await hub.db(read)
