@@ -14,7 +14,7 @@ from launcher.stories.parse import load_stories
 from learning.cli import main
 from nlu_models.artifact import Artifact
 from tests.learning.conftest import SMALL_INTENTS, AddCorrections, Shop, write_domain
-from tests.learning.test_stories import OTHERS, WENT_WELL, Event
+from tests.learning.test_story_writer import OTHERS, WENT_WELL, Event
 from tracker.writer import write_events
 
 Capture = pytest.CaptureFixture[str]

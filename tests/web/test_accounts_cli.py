@@ -10,11 +10,11 @@ from sqlalchemy.engine import make_url
 
 from catalog.db import session_scope
 from catalog.models import Agent, AuditEntry
-from tests.catalog import test_order_book
+from tests.catalog import test_demo_order_book
 from web.accounts_cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, main
 from web.auth import authenticate
 
-cli_db = test_order_book.cli_db  # SHOPDESK_DB_PATH at a fresh file, as catalog.cli finds it
+cli_db = test_demo_order_book.cli_db  # SHOPDESK_DB_PATH at a fresh file, as catalog.cli finds it
 PASSWORD = "a long enough secret"
 
 
