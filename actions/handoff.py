@@ -1,6 +1,6 @@
 """People and not understanding: offering a person, handing over, two-stage fallback, stopping.
 
-A handoff is recorded in the shop's database (catalog.support.request_handoff) and the
+A handoff is recorded in the shop's database (catalog.support.handoffs.request) and the
 conversation is paused: Rasa keeps the shopper's messages but the bot stays silent until the
 agent console (web/, docs/web.md) gives the conversation back, or the web server does when no
 agent takes it in time (action_handoff_timeout then offers to carry on or to leave a message).
@@ -29,9 +29,10 @@ from actions.forms import (
     latest_text,
 )
 from actions.inform import as_shopping
+from catalog import handoffs
 from catalog.policies import ShopSettingsError, policies
 from catalog.statuses import HandoffStatus
-from catalog.support import leave_message, request_handoff
+from catalog.support import leave_message
 
 OFFER_BUTTONS: Final = [
     {"title": "Yes, please", "payload": "/affirm"},
@@ -124,7 +125,7 @@ class ActionHandoff(RasaAction):
         reason = handoff_reason(tracker)
         try:
             with catalog_session() as session:
-                request_handoff(session, conversation_id(tracker), reason)
+                handoffs.request(session, conversation_id(tracker), reason)
         except SQLAlchemyError:
             return self._unavailable(dispatcher)
         try:

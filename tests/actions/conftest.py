@@ -84,13 +84,13 @@ def order_book_env(
     luma_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
     """A writable copy of the Luma catalog with the demo order book, for actions that change
-    orders; the showcase orders (catalog/order_book.py) are the ones the tests use."""
+    orders; the showcase orders (catalog/demo/order_book.py) are the ones the tests use."""
     import sqlite3
     from datetime import date
 
     from actions import catalog_access
     from catalog.db import session_scope
-    from catalog.order_book import generate_order_book
+    from catalog.demo.order_book import generate_order_book
     from catalog.policies import policies
 
     copy = tmp_path / "shop.sqlite3"
