@@ -13,26 +13,36 @@ current adapter reads the pool in order; the first --corrections messages it mis
 after. Its candidate is always promoted into the temporary copy, so that it can be scored on
 the unseen test set too; the results also say what the real command would have decided with
 --max-drop. Results go to --out (benchmarks/results) as learning.md and learning.json.
+
+The data and the corrections are in benchmarks/learning_data.py, the classifier's reading and
+scoring in benchmarks/learning_scoring.py, the report in benchmarks/learning_report.py; this
+module is the run and the command.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import gc
-import json
-import random
 import shutil
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
+from benchmarks.learning_data import BenchmarkError, read_bitext, split_pool, store_corrections
+from benchmarks.learning_report import markdown, save
+from benchmarks.learning_scoring import (
+    TASK,
+    find_misreads,
+    load_classifier,
+    predicted_labels,
+    scored,
+    subset_accuracy,
+)
 from benchmarks.measure import add_note_option, machine, peak_rss_mib, say, without_notes
 from core.paths import PROJECT_ROOT
 from learning.cli import fraction, positive_int
@@ -40,24 +50,10 @@ from nlu_models.config import ClassifierSettings
 from nlu_models.data import Example
 from nlu_models.settings import classifier_settings
 
-if TYPE_CHECKING:
-    from nlu_models.classifier import Classifier
-    from nlu_models.evaluation import EvaluationReport
-
 PROG = "python -m benchmarks.learning"
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 DEFAULT_DOMAIN = PROJECT_ROOT / "bot" / "domain.yml"
-TASK = "intent"
 EXIT_OK, EXIT_NOT_MEASURED, EXIT_BAD_INPUT = 0, 1, 2
-# The pool is read this many messages at a time until enough are misread: a multiple of the
-# classifier's batch size, so the batches (int8 activations are quantized per batch) are the
-# ones one call over the whole pool would make.
-POOL_CHUNK = 256
-LISTED = 20  # corrections listed in learning.md
-
-
-class BenchmarkError(ValueError):
-    """Bad input or a set-up the benchmark cannot run on; the message says what to do."""
 
 
 class NotMeasured(RuntimeError):
@@ -142,205 +138,6 @@ def parser() -> argparse.ArgumentParser:
     made.add_argument("--quiet", action="store_true", help="no training progress bar")
     add_note_option(made)
     return made
-
-
-# --- the data ------------------------------------------------------------------------------
-
-
-@dataclass
-class BitextData:
-    """The Bitext utterances the intent data does not have, under the bot's intent names."""
-
-    rows: int = 0
-    candidates: list[Example] = field(default_factory=list)
-    already_in_data: int = 0  # rows whose text the intent data has (under any intent)
-    duplicates: int = 0  # rows repeating a text (and intent) of an earlier row
-    ambiguous: int = 0  # rows of texts Bitext has under two intents: dropped
-    empty: int = 0  # rows without a text
-    other_intents: dict[str, int] = field(default_factory=dict)  # rows of intents not used
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "candidates": len(self.candidates),
-            "intents": len({e.label for e in self.candidates}),
-            "already_in_data": self.already_in_data,
-            "duplicates": self.duplicates,
-            "ambiguous": self.ambiguous,
-            "empty": self.empty,
-            "other_intents": dict(sorted(self.other_intents.items())),
-        }
-
-
-def read_bitext(source: Path, known_texts: set[str], intents: set[str]) -> BitextData:
-    """Rows of `source` whose intent is one of Bitext's and of `intents` (the current adapter's
-    labels; Bitext's names are the bot's), less the texts in `known_texts` (normalised)."""
-    from nlu_models.bitext import DEFAULT_INTENTS
-    from nlu_models.data_checks import normalise
-
-    if not source.is_file():
-        raise BenchmarkError(f"{source}: no such file (set --csv to the Bitext CSV)")
-    result = BitextData()
-    by_text: dict[str, dict[str, str]] = defaultdict(dict)
-    rows_of: Counter[str] = Counter()
-    usable = set(DEFAULT_INTENTS) & intents
-    try:
-        with source.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"instruction", "intent"} - set(reader.fieldnames or [])
-            if missing:
-                raise BenchmarkError(
-                    f"{source}: not Bitext's columns (missing {', '.join(sorted(missing))})"
-                )
-            for row in reader:
-                result.rows += 1
-                intent = (row["intent"] or "").strip()
-                text = " ".join((row["instruction"] or "").split())
-                if intent not in usable:
-                    name = intent or "(none)"
-                    result.other_intents[name] = result.other_intents.get(name, 0) + 1
-                    continue
-                if not text:
-                    result.empty += 1
-                    continue
-                key = normalise(text)
-                if key in known_texts:
-                    result.already_in_data += 1
-                    continue
-                rows_of[key] += 1
-                if intent in by_text[key]:
-                    result.duplicates += 1
-                else:
-                    by_text[key][intent] = text
-    except UnicodeDecodeError:
-        raise BenchmarkError(f"{source}: not a UTF-8 CSV file") from None
-    for key, texts in by_text.items():
-        if len(texts) > 1:
-            result.ambiguous += rows_of[key]
-            continue
-        [(intent, text)] = texts.items()
-        result.candidates.append(Example(text, intent))
-    result.candidates.sort(key=lambda e: (e.label, e.text))
-    return result
-
-
-def split_pool(
-    candidates: Sequence[Example], test_size: int, seed: int
-) -> tuple[list[Example], list[Example]]:
-    """(pool, test): exactly `test_size` test messages, each intent's share in proportion
-    (largest remainders), drawn with `seed`; the pool is the rest, shuffled."""
-    if test_size >= len(candidates):
-        raise BenchmarkError(
-            f"--test-size {test_size} leaves no corrections pool: there are "
-            f"{len(candidates)} usable Bitext utterances"
-        )
-    by_label: dict[str, list[Example]] = defaultdict(list)
-    for example in candidates:
-        by_label[example.label].append(example)
-    rng = random.Random(seed)
-    groups: dict[str, list[Example]] = {}
-    for label in sorted(by_label):
-        group = sorted(by_label[label], key=lambda e: e.text)
-        rng.shuffle(group)
-        groups[label] = group
-    shares = {label: test_size * len(group) / len(candidates) for label, group in groups.items()}
-    quota = {label: int(share) for label, share in shares.items()}
-    left = test_size - sum(quota.values())
-    for label in sorted(shares, key=lambda name: (quota[name] - shares[name], name))[:left]:
-        quota[label] += 1
-    test = [e for label, group in groups.items() for e in group[: quota[label]]]
-    pool = [e for label, group in groups.items() for e in group[quota[label] :]]
-    rng.shuffle(pool)
-    return pool, test
-
-
-# --- the corrections ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Misread:
-    text: str
-    correct_intent: str
-    predicted_intent: str
-
-
-def find_misreads(
-    classifier: Classifier, pool: Sequence[Example], wanted: int
-) -> tuple[list[Misread], int, int]:
-    """The first `wanted` pool messages the classifier misreads; (them, messages read, right).
-
-    The pool is read POOL_CHUNK messages at a time and reading stops once enough are found.
-    """
-    found: list[Misread] = []
-    read = right = 0
-    for start in range(0, len(pool), POOL_CHUNK):
-        chunk = pool[start : start + POOL_CHUNK]
-        predictions = classifier.predict(TASK, [e.text for e in chunk])
-        for example, prediction in zip(chunk, predictions, strict=True):
-            if prediction.label == example.label:
-                right += 1
-            elif len(found) < wanted:
-                found.append(Misread(example.text, example.label, prediction.label))
-        read += len(chunk)
-        say(f"  pool: {read:,}/{len(pool):,} read, {read - right:,} misread")
-        if len(found) >= wanted:
-            break
-    return found, read, right
-
-
-def store_corrections(database_url: str, misreads: Sequence[Misread]) -> None:
-    """One `nlu_corrections` row per misread message, as the agent console stores a verdict
-    (`web.corrections.mark`): the text redacted, a made-up conversation for each."""
-    from catalog.db import session_scope
-    from catalog.models import NluCorrection
-    from privacy.redaction import redact
-
-    started = datetime(2026, 11, 20, 9, 0)
-    with session_scope(database_url) as session:
-        for number, misread in enumerate(misreads, start=1):
-            session.add(
-                NluCorrection(
-                    conversation_id=f"benchmark-{number:05d}",
-                    message_at=1_800_000_000.0 + number,
-                    text=redact(misread.text)[:2000],
-                    predicted_intent=misread.predicted_intent[:64],
-                    correct_intent=misread.correct_intent,
-                    is_new_intent=False,
-                    agent_id=None,
-                    created_at=started + timedelta(minutes=number),
-                )
-            )
-
-
-# --- scoring -------------------------------------------------------------------------------
-
-
-def predicted_labels(classifier: Classifier, examples: Sequence[Example]) -> list[str]:
-    """One call for the whole set, as `nlu_models evaluate` scores a file."""
-    return [p.label for p in classifier.predict(TASK, [e.text for e in examples])]
-
-
-def load_classifier(settings: ClassifierSettings) -> Classifier:
-    from nlu_models.classifier import Classifier
-
-    return Classifier.load(settings, [TASK])
-
-
-def scored(
-    examples: Sequence[Example], predicted: Sequence[str], oos_label: str | None
-) -> EvaluationReport:
-    from nlu_models.evaluation import evaluate
-
-    return evaluate([e.label for e in examples], predicted, oos_label)
-
-
-def subset_accuracy(
-    examples: Sequence[Example], predicted: Sequence[str], labels: set[str]
-) -> float | None:
-    pairs = [(e.label, p) for e, p in zip(examples, predicted, strict=True) if e.label in labels]
-    if not pairs:
-        return None
-    return round(sum(gold == guess for gold, guess in pairs) / len(pairs), 4)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -563,144 +360,6 @@ def _shown(path: Path) -> str:
         return str(path.resolve().relative_to(PROJECT_ROOT))
     except ValueError:
         return str(path)
-
-
-# --- the report ----------------------------------------------------------------------------
-
-
-def _cell(value: float | int | None, percent: bool) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.1%}" if percent else f"{value:,}"
-
-
-def _change(pair: dict[str, Any], percent: bool) -> str:
-    old, new = pair["before"], pair["after"]
-    if old is None or new is None:
-        return "–"
-    return f"{(new - old) * 100:+.1f} pt" if percent else f"{new - old:+,}"
-
-
-def markdown(result: dict[str, Any]) -> str:
-    m, data, fix = result["machine"], result["data"], result["corrections"]
-    bitext, scores, training = data["bitext"], result["scores"], result["training"]
-    export, decision, settings = result["export"], result["decision"], result["settings"]
-    device = m.get("gpu") or f"{m['cpu']}, {m['cores']} cores"
-    lines = [
-        "# Learning loop: does retraining fix what agents correct, without breaking the rest?",
-        "",
-        f"Measured {result['measured_at']} on {device}, {m['memory_gib']} GiB, Python "
-        f"{m['python']}, torch {m.get('torch')}, with:",
-        "",
-        f"    {result['command']}",
-        "",
-        f"The intent data ({data['intent_data']}: {data['own_examples']:,} examples, "
-        f"{data['own_intents']} intents) and the current adapter ({data['adapter']}, trained on "
-        f"{data['adapter_examples']:,}) were copied into a temporary folder with a temporary "
-        "shop database; nothing of the project's was changed. "
-        f"Of the {bitext['rows']:,} rows of {data['csv']}, {bitext['candidates']:,} utterances "
-        f"of {bitext['intents']} intents are not in the intent data ({bitext['already_in_data']:,}"
-        f" row(s) are, {bitext['duplicates']:,} repeat a row, {bitext['ambiguous']:,} have a text "
-        "Bitext puts under two intents"
-        + (
-            f", {sum(bitext['other_intents'].values()):,} are of intents the adapter lacks"
-            if bitext["other_intents"]
-            else ""
-        )
-        + f"). With seed {data['seed']} they were split into an unseen test set of "
-        f"{data['test']:,} messages ({data['test_intents']} intents, stratified) and a shuffled "
-        f"corrections pool of {data['pool']:,}.",
-        "",
-        f"The current adapter read {fix['pool_read']:,} pool messages "
-        f"({fix['pool_read_accuracy_before']:.1%} right) to find {fix['selected']} misread ones "
-        f"(--corrections {fix['wanted']}); each became an `nlu_corrections` row as the agent "
-        "console stores it (text redacted, made-up conversation). Then "
-        "`learning.retrain.retrain` ran on the copy: export, score the current adapter, train "
-        f"a candidate ({settings['base_model']}, {settings['quantization']}, at most "
-        f"{training['max_epochs']} epochs, batch {settings['batch_size']}), score it.",
-        "",
-        "| measure | before | after | change |",
-        "|---|---|---|---|",
-    ]
-    rows = (
-        (f"validation accuracy ({scores['validation_examples']:,}, fixed split)",
-         "validation_accuracy", True),
-        ("validation macro-F1", "validation_macro_f1", True),
-        (f"accuracy on the corrections ({scores['corrections']:,}, trained on)",
-         "corrections_accuracy", True),
-        (f"unseen test accuracy ({scores['test_examples']:,})", "test_accuracy", True),
-        ("unseen test macro-F1", "test_macro_f1", True),
-        (f"unseen test accuracy, corrected intents only "
-         f"({scores['test_examples_of_corrected_intents']:,})",
-         "test_accuracy_corrected_intents", True),
-        ("training examples", "training_examples", False),
-    )  # fmt: skip
-    for title, name, percent in rows:
-        pair = scores[name]
-        lines.append(
-            f"| {title} | {_cell(pair['before'], percent)} | {_cell(pair['after'], percent)} "
-            f"| {_change(pair, percent)} |"
-        )
-    verdict = "would have promoted" if decision["would_promote"] else "would have kept out"
-    lines += [
-        "",
-        f"Unseen test messages the candidate reads right and the current adapter did not: "
-        f"{scores['test_fixed']:,}; read right before and wrong after: {scores['test_broken']:,}.",
-        "",
-        f"Training: the candidate trained {training['seconds']:.0f} s "
-        f"({training['epochs_run']} epoch(s), best {training['best_epoch']}); the whole retrain "
-        f"(export, both scorings, training) took {training['retrain_wall_seconds']:.0f} s, the "
-        f"benchmark {result['wall_seconds']:.0f} s; peak resident memory "
-        f"{result['peak_rss_mib']:.0f} MiB.",
-        "",
-        f"Export: {export['read']} read, {export['accepted']} accepted, {export['duplicates']} "
-        f"duplicates, {export['known']} already known, {export['redacted_again']} redacted again,"
-        f" {export['conflicts']} conflict(s) ({export['conflicts_held_back']} held back), "
-        f"{export['held_back']} held back, {export['new_intents']} to new intents, "
-        f"{export['warnings']} data-check warning(s) about them; check: {export['check']}.",
-        "",
-        f"`learning retrain --max-drop {decision['max_drop']}` {verdict} the candidate: "
-        f"{decision['reason'].replace('--dry-run: ', '')}. Here it was {decision['candidate']}.",
-        "",
-        "Accuracy on the corrections after the retrain is on messages the candidate trained on: "
-        "it shows they were learned. The unseen test set (never corrected, never trained on, "
-        "texts the intent data does not have) shows whether that generalises to similar "
-        "messages; the fixed validation split, whether the rest still works.",
-    ]
-    if fix["pairs"]:
-        lines += [
-            "",
-            "## What the agents corrected",
-            "",
-            "| corrected to | had been read as | messages |",
-            "|---|---|---|",
-        ]
-        lines += [f"| {gold} | {guess} | {count} |" for gold, guess, count in fix["pairs"]]
-    still = scores["still_misread_corrections"]
-    if still:
-        lines += ["", "## Corrections the candidate still misreads", ""]
-        lines += ["| text | corrected to | read as |", "|---|---|---|"]
-        lines += [
-            f"| {text.replace('|', chr(92) + '|')} | {gold} | {guess} |"
-            for text, gold, guess in still[:LISTED]
-        ]
-        if len(still) > LISTED:
-            lines.append(f"| ... and {len(still) - LISTED} more | | |")
-    if scores["test_confused_pairs_after"]:
-        lines += ["", "## Unseen test: the candidate's most confused pairs", ""]
-        lines += ["| gold | read as | messages |", "|---|---|---|"]
-        lines += [f"| {g} | {p} | {n} |" for g, p, n in scores["test_confused_pairs_after"]]
-    if result["notes"]:
-        lines += ["", "## Notes", ""] + [f"- {note}" for note in result["notes"]]
-    return "\n".join(lines) + "\n"
-
-
-def save(result: dict[str, Any], out: Path, name: str) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    md, js = out / f"{name}.md", out / f"{name}.json"
-    js.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    md.write_text(markdown(result), encoding="utf-8")
-    return md, js
 
 
 def main(argv: Sequence[str] | None = None, settings: ClassifierSettings | None = None) -> int:

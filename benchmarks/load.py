@@ -7,8 +7,9 @@ for a fixed time each, against loopback addresses only. While a level runs, each
 CPU and memory (with its child processes) is sampled with psutil, the load generator's too,
 as it shares the machine. Writes benchmarks/results/load.json and load.md (`--out`).
 
-Layers: pure functions (options, the loopback check, the conversation scripts, summaries,
-the CPU/memory arithmetic, markdown), the sampler thread, and the command (`main`).
+This module is the command: its options, the loopback check, the conversation scripts, and the
+run (`main`). The sampler thread and its CPU/memory arithmetic are in benchmarks.load_processes,
+the summaries and the report (JSON and markdown) in benchmarks.load_report.
 """
 
 from __future__ import annotations
@@ -25,23 +26,21 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
-import psutil
-
 from benchmarks import profiling
 from benchmarks.footprint import memory_mib
+from benchmarks.load_processes import JSON, Sampler
+from benchmarks.load_report import cell, level_result, markdown, users_label, write_results
 from benchmarks.measure import machine, without_notes
-from core.stats import measured_percentile
 from launcher.chat import send
 from launcher.fresh import fresh_config, scaled_config
 from launcher.scaled import ScaledSetupError
@@ -62,7 +61,6 @@ DEFAULT_USERS = "1,10,20,50"
 MAX_USERS = 1000
 MIN_DURATION_S, MAX_DURATION_S = 5, 3600
 MAX_THINK_S = 60.0
-SAMPLE_INTERVAL_S = 0.5
 STOP_TIMEOUT_S = 10
 FIRST_REPLY_TIMEOUT_S = 240.0
 LOAD_GENERATOR = "load generator"
@@ -71,7 +69,6 @@ SETUPS = ("embedded", "scaled")
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 Conversations = dict[str, tuple[int, list[str]]]
-JSON = dict[str, Any]
 
 
 class LoadError(RuntimeError):
@@ -282,333 +279,6 @@ def conversations(path: Path = LOCUSTFILE) -> Conversations:
 
 
 # --------------------------------------------------------------------------------------------
-# Summaries
-
-
-def summarize(records: Sequence[tuple[float, bool]], window_s: float) -> JSON:
-    """Messages as (latency ms, answered): counts, error rate, answered messages per second of
-    the window, and exact percentiles of the answered messages' latency (None if none)."""
-    answered = [latency for latency, ok in records if ok]
-    errors = len(records) - len(answered)
-    latency: JSON | None = None
-    if answered:
-        latency = {
-            "p50": round(measured_percentile(answered, 50), 1),
-            "p95": round(measured_percentile(answered, 95), 1),
-            "p99": round(measured_percentile(answered, 99), 1),
-            "mean": round(sum(answered) / len(answered), 1),
-            "max": round(max(answered), 1),
-        }
-    return {
-        "messages": len(records),
-        "answered": len(answered),
-        "errors": errors,
-        "error_rate": round(errors / len(records), 4) if records else 0.0,
-        "msg_per_s": round(len(answered) / window_s, 2) if window_s > 0 else 0.0,
-        "latency_ms": latency,
-    }
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One look at the processes: `at` (epoch s); per process (tree) its cumulative CPU
-    seconds and resident memory; the whole machine's busy CPU seconds."""
-
-    at: float
-    cpu_s: Mapping[str, float]
-    rss_mib: Mapping[str, float]
-    machine_busy_s: float = 0.0
-
-
-def usage(samples: Sequence[Sample], start: float, end: float) -> JSON:
-    """Average cores each process used from `start` to `end` (between the samples just outside
-    the window), its peak resident memory in the samples of that span, and the whole machine's
-    busy cores."""
-    if not samples:
-        return {"processes": {}, "machine_busy_cores": None, "span_s": 0.0}
-    first = next((s for s in reversed(samples) if s.at <= start), samples[0])
-    last = next((s for s in samples if s.at >= end), samples[-1])
-    span = last.at - first.at
-    inside = [s for s in samples if first.at <= s.at <= last.at]
-    processes: JSON = {}
-    for name in last.cpu_s:
-        used = last.cpu_s[name] - first.cpu_s.get(name, 0.0)
-        processes[name] = {
-            "cpu_cores": round(used / span, 2) if span > 0 else None,
-            "peak_rss_mib": round(max(s.rss_mib.get(name, 0.0) for s in inside), 1),
-        }
-    busy = last.machine_busy_s - first.machine_busy_s
-    return {
-        "processes": processes,
-        "machine_busy_cores": round(busy / span, 2) if span > 0 else None,
-        "span_s": round(span, 2),
-    }
-
-
-def level_result(
-    users: int, data: Mapping[str, Any], samples: Sequence[Sample], duration: int
-) -> JSON:
-    """One level from the locustfile's record and the samples: the window runs from the test's
-    start to the last reply (the run time plus the replies in flight when it ended)."""
-    requests = data.get("requests") or []
-    started = data.get("test_start")
-    if started is None:
-        started = min((end - ms / 1000 for end, ms, _, _ in requests), default=time.time())
-    last_end = max((end for end, _, _, _ in requests), default=started + duration)
-    window_s = max(last_end - started, 1e-9)
-    summary = summarize([(ms, bool(ok)) for _, ms, ok, _ in requests], window_s)
-    return {
-        "users": users,
-        "duration_s": duration,
-        "window_s": round(window_s, 2),
-        **summary,
-        "conversations_begun": data.get("conversations") or {},
-        "error_kinds": data.get("errors") or {},
-        "by_message": by_message(requests),
-        **usage(samples, started, last_end),
-    }
-
-
-def by_message(requests: Sequence[Sequence[Any]]) -> JSON:
-    """Per message text (the 4th field of a request): count, errors, p50 and max of the
-    answered ones; the slowest median first."""
-    grouped: dict[str, list[tuple[float, bool]]] = {}
-    for _, ms, ok, text in requests:
-        grouped.setdefault(str(text), []).append((float(ms), bool(ok)))
-    stats: list[tuple[float, str, JSON]] = []
-    for text, records in grouped.items():
-        answered = [ms for ms, ok in records if ok]
-        p50 = round(measured_percentile(answered, 50), 1) if answered else None
-        each = {
-            "messages": len(records),
-            "errors": len(records) - len(answered),
-            "p50": p50,
-            "max": round(max(answered), 1) if answered else None,
-        }
-        stats.append((-1.0 if p50 is None else p50, text, each))
-    stats.sort(key=lambda item: -item[0])
-    return {text: each for _, text, each in stats}
-
-
-def other_processes(
-    before: Mapping[tuple[int, float], tuple[str, float]],
-    after: Mapping[tuple[int, float], tuple[str, float]],
-    seconds: float,
-    ours: set[tuple[int, float]],
-    top: int = 3,
-) -> list[JSON]:
-    """The busiest processes outside the measured ones between two snapshots of every
-    process ((pid, start time) → (name, CPU s)): the machine is shared."""
-    if seconds <= 0:
-        return []
-    busy: list[tuple[float, str, int]] = []
-    for key, (name, cpu_s) in after.items():
-        cores = (cpu_s - before.get(key, (name, 0.0))[1]) / seconds
-        if key not in ours and cores >= 0.05:
-            busy.append((round(cores, 2), name, key[0]))
-    busy.sort(reverse=True)
-    return [{"name": name, "pid": pid, "cpu_cores": cores} for cores, name, pid in busy[:top]]
-
-
-# --------------------------------------------------------------------------------------------
-# Markdown
-
-
-def _cell(value: Any, suffix: str = "") -> str:
-    return "–" if value is None else f"{value}{suffix}"
-
-
-def _users(count: int) -> str:
-    return f"{count} user" if count == 1 else f"{count} users"
-
-
-def markdown(result: Mapping[str, Any]) -> str:
-    m = result["machine"]
-    think = result["think_time_s"]
-    pacing = "a closed loop" if think == 0 else f"{think:g} s between messages"
-    lines = [
-        "# Load: simulated shoppers on the ShopDesk stack",
-        "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {m['system']}.",
-        f"Measured {result['measured_at']} with `{result['command']}`: setup "
-        f"{result['setup']}, {result['duration_s']} s per level, think time {think:g} s "
-        f"({pacing}). The load generator (Locust) runs on the same machine.",
-        "",
-        "| users | messages | msg/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for level in result["levels"]:
-        latency = level["latency_ms"] or {}
-        lines.append(
-            f"| {level['users']} | {level['messages']} | {level['msg_per_s']} | "
-            f"{_cell(latency.get('p50'))} | {_cell(latency.get('p95'))} | "
-            f"{_cell(latency.get('p99'))} | {level['errors']} "
-            f"({level['error_rate'] * 100:.1f}%) |"
-        )
-    path = (
-        "through the web server's socket.io channel, as the chat widget sends it, until the "
-        "server turns the typing indicator off"
-        if result.get("via") == "web"
-        else "to Rasa's REST channel until its reply is in"
-    )
-    lines += [
-        "",
-        f"Latency: from sending a message {path}; exact percentiles of the answered messages. "
-        "msg/s: answered messages per second of the level's wall time (its run time plus the "
-        "replies in flight at its end). An error is an HTTP error, no reply in time, an empty "
-        "reply, or one of the stack's apologies that a part did not answer.",
-        "",
-        "CPU (average cores in use over the level) and peak resident memory (MiB, sampled "
-        f"every {SAMPLE_INTERVAL_S:g} s) of each process with its child processes:",
-        "",
-    ]
-    names = list(dict.fromkeys(n for lv in result["levels"] for n in lv["processes"]))
-    header = " | ".join(_users(lv["users"]) for lv in result["levels"])
-    lines += [f"| process | {header} |", "|---|" + "---|" * len(result["levels"])]
-    for name in names:
-        cells = []
-        for level in result["levels"]:
-            each = level["processes"].get(name) or {}
-            cells.append(
-                f"{_cell(each.get('cpu_cores'))} cores, {_cell(each.get('peak_rss_mib'))} MiB"
-            )
-        lines.append(f"| {name} | {' | '.join(cells)} |")
-    busy = ", ".join(
-        f"{_users(lv['users'])} {_cell(lv['machine_busy_cores'])}" for lv in result["levels"]
-    )
-    lines += ["", f"The whole machine's busy cores (every process on it): {busy}."]
-    for level in result["levels"]:
-        if others := level.get("other_busy_processes"):
-            shown = ", ".join(f"{o['name']} ({o['pid']}) {o['cpu_cores']}" for o in others)
-            lines.append(f"Other busy processes at {_users(level['users'])}: {shown} cores.")
-    if hwm := result.get("peak_since_start_mib"):
-        peaks = ", ".join(f"{name} {mib}" for name, mib in hwm.items())
-        lines.append(f"Peak resident memory since start (VmHWM) after the last level: {peaks} MiB.")
-    cold = result["cold_start"]
-    healthy = ", ".join(f"{name} {s} s" for name, s in cold["healthy_s"].items())
-    lines += [
-        "",
-        f"Cold start: all processes healthy {cold['all_healthy_s']} s after they were started "
-        f'({healthy}); the first reply to "hi" {cold["first_reply_s"]} s after the start '
-        f"(that reply took {cold['first_reply_ms']} ms). Then a warm-up of "
-        f"{result['warmup_messages']} messages, not counted.",
-    ]
-    slowest = [
-        f"{_users(lv['users'])}: "
-        + "; ".join(f"{text!r} {each['p50']}" for text, each in list(lv["by_message"].items())[:3])
-        for lv in result["levels"]
-        if lv.get("by_message")
-    ]
-    if slowest:
-        lines += ["", "Slowest messages (median ms): " + ". ".join(slowest) + "."]
-    mix = ", ".join(f"{name} {weight}" for name, weight in result["conversation_mix"].items())
-    lines += ["", f"Conversations, by weight: {mix} (benchmarks/locustfile.py)."]
-    failed = [lv for lv in result["levels"] if lv["error_kinds"]]
-    if failed:
-        lines += ["", "Errors:"]
-        for level in failed:
-            kinds = sorted(level["error_kinds"].items(), key=lambda kv: -kv[1])[:5]
-            shown = "; ".join(f"{count}× {kind}" for kind, count in kinds)
-            lines.append(f"- {_users(level['users'])}: {shown}")
-    if result.get("note"):
-        lines += ["", f"Note: {result['note']}"]
-    for level in result["levels"]:
-        if "profile" in level:
-            title = f"at {_users(level['users'])}"
-            lines += ["", profiling.markdown(level["profile"], title).rstrip("\n")]
-    return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------------------------
-# Sampling
-
-
-@dataclass
-class Sampler:
-    """Samples the process trees of `roots` (name → pid) every `interval_s` in a thread. A
-    process that has exited keeps its last CPU time, so a tree's CPU never goes back."""
-
-    roots: Mapping[str, int]
-    interval_s: float = SAMPLE_INTERVAL_S
-    samples: list[Sample] = field(default_factory=list, init=False)
-    # per process tree: (pid, start time) → its latest CPU seconds
-    _seen: dict[str, dict[tuple[int, float], float]] = field(default_factory=dict, init=False)
-    _stop: threading.Event = field(default_factory=threading.Event, init=False)
-    _thread: threading.Thread | None = field(default=None, init=False)
-    _everything: tuple[float, dict[tuple[int, float], tuple[str, float]]] | None = field(
-        default=None, init=False
-    )
-
-    def sample(self) -> Sample:
-        cpu: dict[str, float] = {}
-        rss: dict[str, float] = {}
-        for name, pid in self.roots.items():
-            seen = self._seen.setdefault(name, {})
-            resident = 0
-            for process in _tree(pid):
-                try:
-                    with process.oneshot():
-                        times = process.cpu_times()
-                        key = (process.pid, process.create_time())
-                        resident += process.memory_info().rss
-                    seen[key] = times.user + times.system
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    continue
-            cpu[name] = sum(seen.values())
-            rss[name] = resident / 2**20
-        return Sample(time.time(), cpu, rss, _machine_busy_s())
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.samples.append(self.sample())
-            self._stop.wait(self.interval_s)
-
-    def start(self) -> None:
-        self._everything = (time.time(), _every_process())
-        self._thread = threading.Thread(target=self._run, name="load-sampler", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> list[Sample]:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        return self.samples
-
-    def others(self) -> list[JSON]:
-        """The busiest other processes on the machine since `start` (call after `stop`)."""
-        if self._everything is None:
-            return []
-        started, before = self._everything
-        ours = {key for seen in self._seen.values() for key in seen}
-        return other_processes(before, _every_process(), time.time() - started, ours)
-
-
-def _machine_busy_s() -> float:
-    """CPU seconds the whole machine spent busy, all cores (Linux counts guest time in user)."""
-    times = psutil.cpu_times()._asdict()
-    not_busy = ("idle", "iowait", "guest", "guest_nice")
-    return float(sum(value for key, value in times.items() if key not in not_busy))
-
-
-def _every_process() -> dict[tuple[int, float], tuple[str, float]]:
-    found: dict[tuple[int, float], tuple[str, float]] = {}
-    for process in psutil.process_iter(["name", "cpu_times", "create_time"]):
-        info = process.info
-        if info.get("cpu_times") is not None and info.get("create_time") is not None:
-            cpu = info["cpu_times"].user + info["cpu_times"].system
-            found[(process.pid, info["create_time"])] = (str(info["name"]), cpu)
-    return found
-
-
-def _tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return []
-
-
-# --------------------------------------------------------------------------------------------
 # Running
 
 
@@ -699,7 +369,7 @@ def run_level(
         INSTANCES_ENV: ",".join(loopback_url(url) for url in config.rasa_urls),
         VIA_ENV: args.via,
     }
-    progress(f"==> level {position}: {_users(users)} for {args.duration} s")
+    progress(f"==> level {position}: {users_label(users)} for {args.duration} s")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             locust_command(
@@ -725,7 +395,7 @@ def run_level(
             if elapsed >= shown + 10:
                 shown = int(elapsed) // 10 * 10
                 done = min(elapsed, args.duration)
-                progress(f"    {_users(users)}: {done:.0f}/{args.duration} s")
+                progress(f"    {users_label(users)}: {done:.0f}/{args.duration} s")
             time.sleep(0.2)
     finally:
         if process.poll() is None:
@@ -746,8 +416,8 @@ def run_level(
         result["profile"] = profile or dict.fromkeys(pids, not_profiled or "not recorded")
     latency = result["latency_ms"] or {}
     progress(
-        f"    {_users(users)}: {result['messages']} messages, {result['msg_per_s']} msg/s, "
-        f"p50 {_cell(latency.get('p50'))} ms, p95 {_cell(latency.get('p95'))} ms, "
+        f"    {users_label(users)}: {result['messages']} messages, {result['msg_per_s']} msg/s, "
+        f"p50 {cell(latency.get('p50'))} ms, p95 {cell(latency.get('p95'))} ms, "
         f"{result['errors']} errors"
     )
     return result
@@ -799,14 +469,6 @@ def run(args: argparse.Namespace, command_line: str) -> JSON:
         "levels": levels,
         "peak_since_start_mib": hwm,
     }
-
-
-def write_results(result: Mapping[str, Any], out: Path) -> tuple[Path, Path]:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out.with_name(out.name + ".json"), out.with_name(out.name + ".md")
-    json_path.write_text(json.dumps(result, indent=2) + "\n")
-    md_path.write_text(markdown(result))
-    return json_path, md_path
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

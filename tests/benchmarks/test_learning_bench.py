@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.learning import main, parser, split_pool
+from benchmarks.learning import main, parser
 from nlu_models.artifact import Artifact
 from nlu_models.bitext import SOURCE
 from nlu_models.config import ClassifierSettings
-from nlu_models.data import Example, read_nlu_dir
+from nlu_models.data import read_nlu_dir
 from nlu_models.training import ensure_trained
 from tests.benchmarks.help import assert_help_explains_every_option
 from tests.learning.conftest import write_domain
@@ -200,15 +200,6 @@ def test_bad_input_gets_one_line_and_exit_2(
     error = capsys.readouterr().err.strip()
     assert says in error and "\n" not in error
     assert not out.exists()
-
-
-def test_the_test_set_is_stratified_exact_and_disjoint() -> None:
-    examples = [Example(f"{label} {n}", label) for label in "abc" for n in range(10 + ord(label))]
-    pool, test = split_pool(examples, 10, seed=3)
-    assert len(test) == 10 and len(pool) == len(examples) - 10
-    assert not {e.text for e in pool} & {e.text for e in test}
-    assert sorted({e.label for e in test}) == ["a", "b", "c"]
-    assert split_pool(examples, 10, seed=3) == (pool, test)  # the seed fixes it
 
 
 def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
