@@ -104,7 +104,7 @@ def module_cycles(package: str) -> list[list[str]]:
             for target in targets:
                 while target and target not in paths:
                     target = target.rpartition(".")[0]
-                if target and target != name and not name.startswith(target + "."):
+                if target and target != name:
                     edges[name].add(target)
     return strongly_connected(edges)
 

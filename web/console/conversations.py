@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import web.console.misreadings as misreadings
 from catalog import handoffs
 from catalog.models import Agent, AuditEntry
 from catalog.statuses import HandoffStatus
 from core.clock import utc_now
 from web import audit, handoff, notes
-from web.console import misreadings
 from web.console.bodies import CorrectionBody, NoteBody, ReplyBody
 from web.console.deps import (
     ChangingAgent,
