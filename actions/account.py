@@ -16,7 +16,6 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.orm import Session
 
 from actions.catalog_access import apologise_if_catalog_down, catalog_session
 from actions.change_notices import notify_change
@@ -27,9 +26,9 @@ from actions.orders import YES_NO_BUTTONS, OrderTaskAction, now
 from actions.search_state import ordinals
 from actions.verification import EMAIL, OrderFormValidation
 from catalog import newsletter, outbox
-from catalog.models import Order
 from catalog.policies import policies
 from catalog.support import request_erasure, set_newsletter
+from connectors.orders import Order
 
 UNSUBSCRIBE = re.compile(
     r"\b(unsub\w*|stop|cancel\w*|no longer|opt[- ]?out|remove|don'?t want|do not want|"
@@ -70,15 +69,14 @@ class ActionDeleteAccount(OrderTaskAction):
         return [SlotSet(Slot.DELETE_CONFIRMED, None)]
 
     def act(
-        self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         if tracker.get_slot(Slot.DELETE_CONFIRMED) is not True:
             dispatcher.utter_message(response="utter_account_kept")
             return []
-        request = request_erasure(session, order.customer, conversation_id(tracker))
-        session.flush()
+        with catalog_session() as session:
+            request = request_erasure(session, order.email, conversation_id(tracker))
         notify_change(
-            session,
             order,
             tracker,
             outbox.ERASURE_REQUESTED,
@@ -89,7 +87,7 @@ class ActionDeleteAccount(OrderTaskAction):
         dispatcher.utter_message(
             response="utter_account_deletion_started",
             request=f"E-{request.id}",
-            account_email=order.customer.email,
+            account_email=order.email,
             shop=policies().name,
         )
         return []

@@ -12,9 +12,11 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
+from actions.catalog_access import catalog_session
 from catalog import audit, outbox
-from catalog.models import Order
+from catalog.order_system import order_system
 from catalog.policies import policies
+from connectors.orders import Order
 
 AUDIT_ACTIONS = {
     outbox.ORDER_CANCELLED: "bot_cancel_order",
@@ -28,20 +30,29 @@ SUBJECTS = {
 }
 
 
-def notify_change(
+def notify_change(order: Order, tracker: Tracker, kind: str, detail: str, what: str) -> None:
+    """Audit the change and queue the notice, in one transaction of ShopDesk's database.
+
+    The change itself was made by the order system (its own transaction, or the connected
+    shop's API), so this runs after it succeeded: a change that failed leaves no notice, and
+    the audit names the system that made it."""
+    with catalog_session() as session:
+        _record(session, order, tracker, kind, detail, what)
+
+
+def _record(
     session: Session, order: Order, tracker: Tracker, kind: str, detail: str, what: str
 ) -> None:
-    """Audit the change and queue the notice, in the caller's transaction (with the change)."""
     audit.record(
         session,
         AUDIT_ACTIONS[kind],
         conversation_id=str(tracker.sender_id),
-        detail=f"order {order.number}; {detail}",
+        detail=f"order {order.number}; {detail}; in {order_system().name}",
     )
     shop = policies().name
     outbox.enqueue(
         session,
-        order.customer.email,
+        order.email,
         kind,
         SUBJECTS[kind].format(number=order.number, shop=shop),
         f"{what}\nThis was done in the {shop} chat assistant. If it wasn't you, please "

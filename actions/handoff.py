@@ -91,9 +91,24 @@ def previous_turn_actions(tracker: Tracker) -> list[str]:
     return turns[-2] if len(turns) >= 2 else []
 
 
+def reason_given_last_turn(tracker: Tracker) -> str | None:
+    """The handoff reason an action set with its offer of a person in the previous turn (an
+    order change the connected shop cannot make: actions/orders.py `person_instead`)."""
+    turns: list[str | None] = [None]
+    for event in tracker.events:
+        if event.get("event") == "user":
+            turns.append(None)
+        elif event.get("event") == "slot" and event.get("name") == Slot.HANDOFF_REASON:
+            value = event.get("value")
+            turns[-1] = str(value) if value else None
+    return turns[-2] if len(turns) >= 2 else None
+
+
 def handoff_reason(tracker: Tracker) -> str:
     """Why a person is needed: what led to the offer the shopper accepted, else they asked."""
     actions = previous_turn_actions(tracker)
+    if Action.ACTION_OFFER_HUMAN in actions and (given := reason_given_last_turn(tracker)):
+        return given
     if Action.ACTION_OFFER_HUMAN in actions:
         offered = actions.index(Action.ACTION_OFFER_HUMAN)
         for name in reversed(actions[:offered]):

@@ -2,7 +2,9 @@
 
 Each task is a form (bot/domain.yml) whose validation is an `OrderFormValidation`: it proves
 the order number and e-mail first, then asks what the task needs. The submit action runs on
-the verified order only (`OrderTaskAction`).
+the verified order only (`OrderTaskAction`), read from the connected order system
+(catalog/order_system.py). A change the connected system cannot make (a capability it does not
+declare) is not attempted: the bot says so and offers a person, who sees the order.
 """
 
 from __future__ import annotations
@@ -17,25 +19,19 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.orm import Session
 
-from actions.catalog_access import apologise_if_catalog_down, catalog_session
+from actions.catalog_access import apologise_if_catalog_down
 from actions.change_notices import notify_change
 from actions.contract import Action, Intent, Slot
 from actions.forms import free_text
 from actions.verification import MAX_FAILURES, OrderFormValidation, failures, verified_order
 from catalog import addresses, outbox
-from catalog.customer_service import (
-    NotAllowed,
-    can_cancel,
-    cancel_order,
-    change_shipping_address,
-    refund_status,
-    tracking,
-)
-from catalog.models import Order
+from catalog.order_system import order_system
 from catalog.policies import policies
-from catalog.statuses import OrderStatus, RefundStatus
+from connectors.errors import NotAllowed, Unsupported
+from connectors.orders import Order, Shipment, can_cancel, latest_shipment
+from connectors.protocol import Capability
+from connectors.statuses import OrderStatus, RefundStatus
 from core.clock import utc_now
 from core.money import format_money
 
@@ -82,7 +78,22 @@ CANNOT_CHANGE: Final[dict[str, str]] = {
     OrderStatus.REFUNDED: "utter_cannot_change_refunded",
 }
 CANNOT_OTHER: Final = {"cancel": "utter_cannot_cancel_other", "change": "utter_cannot_change_other"}
+# What the bot says when the connected shop's system cannot make a change through its API.
+NOT_IN_CHAT: Final[dict[Capability, str]] = {
+    Capability.CANCEL: "utter_cannot_cancel_in_chat",
+    Capability.CHANGE_ADDRESS: "utter_cannot_change_address_in_chat",
+    Capability.START_RETURN: "utter_cannot_return_in_chat",
+}
+# The handoff's reason when the shopper accepts the person offered for it (actions/handoff.py).
+PERSON_FOR: Final[dict[Capability, str]] = {
+    Capability.CANCEL: "cancel an order (the shop's system cannot do it in the chat)",
+    Capability.CHANGE_ADDRESS: (
+        "change an order's address (the shop's system cannot do it in the chat)"
+    ),
+    Capability.START_RETURN: "start a return (the shop's system cannot do it in the chat)",
+}
 ADDRESS_SLOTS: Final = (Slot.STREET, Slot.CITY, Slot.REGION, Slot.POSTCODE)
+_NO_PARCEL: Final = Shipment(carrier=None, tracking_number=None)
 
 
 def now() -> datetime:
@@ -107,16 +118,35 @@ def order_money(order: Order, cents: int) -> str:
     return format_money(cents, order.currency)
 
 
+def supports(capability: Capability) -> bool:
+    return capability in order_system().capabilities
+
+
+def person_instead(
+    capability: Capability, order: Order, dispatcher: CollectingDispatcher
+) -> list[dict[str, Any]]:
+    """The connected shop cannot make this change here: say so, and offer a person, with why
+    (the handoff's reason) and the verified order (its slots) for the agent."""
+    dispatcher.utter_message(response=NOT_IN_CHAT[capability], order_number=order.number)
+    return [
+        SlotSet(Slot.HANDOFF_REASON, f"{PERSON_FOR[capability]}: order {order.number}"),
+        FollowupAction(Action.ACTION_OFFER_HUMAN),
+    ]
+
+
 def describe(order: Order, dispatcher: CollectingDispatcher) -> None:
     """Status, items, and for a shipped order the carrier, tracking number and ETA."""
     facts: dict[str, Any] = {"order_number": order.number, "items": items_text(order)}
-    info = tracking(order)
+    info = latest_shipment(order) or _NO_PARCEL
     response = STATUS_RESPONSES.get(order.status, OTHER_STATUS_RESPONSE)
     if response == OTHER_STATUS_RESPONSE:
         facts["status"] = order.status
-    if info.carrier and info.tracking_number and order.status == OrderStatus.SHIPPED:
+    if info.tracking_number and order.status == OrderStatus.SHIPPED:
         link = f" ({info.tracking_url})" if info.tracking_url else ""
-        facts |= {"carrier": info.carrier, "tracking": f"{info.tracking_number}{link}"}
+        facts |= {
+            "carrier": info.carrier or "the carrier",
+            "tracking": f"{info.tracking_number}{link}",
+        }
         response = "utter_order_status_shipped_tracked"
         if info.eta:
             response, facts["eta"] = "utter_order_status_shipped_tracked_eta", day(info.eta)
@@ -132,7 +162,7 @@ class OrderTaskAction(RasaAction, ABC):
 
     @abstractmethod
     def act(
-        self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         """Do the task on the verified order; return the events."""
 
@@ -144,10 +174,9 @@ class OrderTaskAction(RasaAction, ABC):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        with catalog_session() as session:
-            order = verified_order(session, tracker)
-            if order is not None:
-                return [*self.act(session, order, dispatcher, tracker), *self.done()]
+        order = verified_order(tracker)
+        if order is not None:
+            return [*self.act(order, dispatcher, tracker), *self.done()]
         if failures(tracker) >= MAX_FAILURES:
             dispatcher.utter_message(response="utter_verification_locked")
             return [*self.done(), FollowupAction(Action.ACTION_OFFER_HUMAN)]
@@ -175,7 +204,7 @@ class ActionOrderStatus(OrderTaskAction):
         return Action.ACTION_ORDER_STATUS
 
     def act(
-        self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         describe(order, dispatcher)
         return []
@@ -186,9 +215,9 @@ class ActionRefundStatus(OrderTaskAction):
         return Action.ACTION_REFUND_STATUS
 
     def act(
-        self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
-        refunds = refund_status(order)
+        refunds = order.refunds
         if not refunds:
             dispatcher.utter_message(response="utter_no_refund", order_number=order.number)
             return []
@@ -219,7 +248,7 @@ class ActionInvoice(OrderTaskAction):
         return Action.ACTION_INVOICE
 
     def act(
-        self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         if not order.invoices:
             dispatcher.utter_message(response="utter_no_invoice", order_number=order.number)
@@ -233,7 +262,7 @@ class ActionInvoice(OrderTaskAction):
                 invoice_number=invoice.number,
                 issued_on=day(invoice.issued_at),
                 amount=order_money(order, invoice.amount_cents),
-                orders_page=orders_page,
+                orders_page=invoice.url or orders_page,  # the shop's own link, when it has one
             )
             return []
         invoices = "; ".join(
@@ -254,7 +283,9 @@ class ValidateCancelOrderForm(OrderFormValidation):
         return Action.VALIDATE_CANCEL_ORDER_FORM
 
     def task_slots(self, order: Order, tracker: Tracker) -> list[str]:
-        return [Slot.CANCEL_CONFIRMED] if can_cancel(order) else []
+        if not (can_cancel(order) and supports(Capability.CANCEL)):
+            return []  # the submit says why, or offers a person
+        return [Slot.CANCEL_CONFIRMED]
 
 
 class ActionAskCancelConfirmed(RasaAction):
@@ -266,27 +297,26 @@ class ActionAskCancelConfirmed(RasaAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         cents = policies().cancellation_fee_cents
-        with catalog_session() as session:
-            order = verified_order(session, tracker)
-            if order is None:  # the form verified it; it may have gone since
-                fee = {"fee": format_money(cents)} if cents else {}
-                dispatcher.utter_message(
-                    response="utter_confirm_cancel_fee_this_order"
-                    if cents
-                    else "utter_confirm_cancel_free_this_order",
-                    buttons=YES_NO_BUTTONS,
-                    **fee,
-                )
-                return []
-            fee = {"fee": order_money(order, cents)} if cents else {}
+        order = verified_order(tracker)
+        if order is None:  # the form verified it; it may have gone since
+            fee = {"fee": format_money(cents)} if cents else {}
             dispatcher.utter_message(
-                response="utter_confirm_cancel_fee" if cents else "utter_confirm_cancel_free",
-                order_number=order.number,
-                items=items_text(order),
-                total=order_money(order, order.total_cents),
+                response="utter_confirm_cancel_fee_this_order"
+                if cents
+                else "utter_confirm_cancel_free_this_order",
                 buttons=YES_NO_BUTTONS,
                 **fee,
             )
+            return []
+        fee = {"fee": order_money(order, cents)} if cents else {}
+        dispatcher.utter_message(
+            response="utter_confirm_cancel_fee" if cents else "utter_confirm_cancel_free",
+            order_number=order.number,
+            items=items_text(order),
+            total=order_money(order, order.total_cents),
+            buttons=YES_NO_BUTTONS,
+            **fee,
+        )
         return []
 
 
@@ -298,23 +328,27 @@ class ActionCancelOrder(OrderTaskAction):
         return [SlotSet(Slot.CANCEL_CONFIRMED, None)]
 
     def act(
-        self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         if not can_cancel(order):
             cannot_change(order, "cancel", dispatcher)
             return []
+        if not supports(Capability.CANCEL):
+            return person_instead(Capability.CANCEL, order, dispatcher)
         if tracker.get_slot(Slot.CANCEL_CONFIRMED) is not True:
             dispatcher.utter_message(response="utter_order_kept", order_number=order.number)
             return []
         try:
-            result = cancel_order(
-                session, order, now(), fee_cents=policies().cancellation_fee_cents
+            result = order_system().cancel(
+                order, fee_cents=policies().cancellation_fee_cents, now=now()
             )
         except NotAllowed as refusal:
-            dispatcher.utter_message(response="utter_refusal", reason=str(refusal))
+            dispatcher.utter_message(response="utter_refusal", reason=refusal.reason)
             return []
+        except Unsupported:
+            return person_instead(Capability.CANCEL, order, dispatcher)
         notify_change(
-            session, order, tracker, outbox.ORDER_CANCELLED, "cancelled",
+            order, tracker, outbox.ORDER_CANCELLED, "cancelled",
             f"Your order {order.number} ({items_text(order)}) was cancelled in our chat.",
         )  # fmt: skip
         if result.refund and result.refund.amount_cents:
@@ -356,6 +390,8 @@ class ValidateChangeAddressForm(OrderFormValidation):
     def task_slots(self, order: Order, tracker: Tracker) -> list[str]:
         if not can_cancel(order):  # the address can change exactly while it could be cancelled
             return []
+        if not supports(Capability.CHANGE_ADDRESS):
+            return []  # the submit offers a person instead
         return [*ADDRESS_SLOTS, Slot.ADDRESS_CONFIRMED]
 
     def _field(
@@ -453,22 +489,27 @@ class ActionChangeAddress(OrderTaskAction):
         return [SlotSet(slot, None) for slot in (*ADDRESS_SLOTS, Slot.ADDRESS_CONFIRMED)]
 
     def act(
-        self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         if not can_cancel(order):
             cannot_change(order, "change", dispatcher)
             return []
+        if not supports(Capability.CHANGE_ADDRESS):
+            return person_instead(Capability.CHANGE_ADDRESS, order, dispatcher)
         if tracker.get_slot(Slot.ADDRESS_CONFIRMED) is not True:
             dispatcher.utter_message(response="utter_address_kept", order_number=order.number)
             return []
-        address = new_address(tracker, order.ship_name or "")
+        shipping = order.shipping_address
+        address = new_address(tracker, shipping.name if shipping else order.customer_name)
         try:
-            change_shipping_address(session, order, address, now())
+            order_system().change_address(order, address, now=now())
         except NotAllowed as refusal:
-            dispatcher.utter_message(response="utter_refusal", reason=str(refusal))
+            dispatcher.utter_message(response="utter_refusal", reason=refusal.reason)
             return []
+        except Unsupported:
+            return person_instead(Capability.CHANGE_ADDRESS, order, dispatcher)
         notify_change(
-            session, order, tracker, outbox.ADDRESS_CHANGED, "new shipping address",
+            order, tracker, outbox.ADDRESS_CHANGED, "new shipping address",
             f"Your order {order.number} will now be shipped to {address_text(address)}.",
         )  # fmt: skip
         dispatcher.utter_message(

@@ -1,5 +1,6 @@
 """Returns: a verified, delivered order within the return window; the item, the reason, a
-return number and the instructions."""
+return number and the instructions. A connected shop whose system cannot start a return
+(connectors/protocol.py `Capability.START_RETURN`) gets a person offered instead."""
 
 from __future__ import annotations
 
@@ -11,19 +12,24 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from actions.catalog_access import apologise_if_catalog_down, catalog_failure, catalog_session
+from actions.catalog_access import (
+    apologise_if_catalog_down,
+    catalog_failure,
+    order_system_failure,
+)
 from actions.choices import match_choice
 from actions.contract import Action, Intent, Slot
 from actions.forms import free_text, is_asked, latest_text
-from actions.orders import OrderTaskAction, day, now, today
+from actions.orders import OrderTaskAction, day, now, person_instead, supports, today
 from actions.search_state import ordinals
 from actions.verification import OrderFormValidation, verified_order
-from catalog.customer_service import NotAllowed, create_return, return_deadline, returnable_lines
-from catalog.models import Order, OrderLine
+from catalog.order_system import order_system
 from catalog.policies import policies
-from catalog.statuses import NOT_SHIPPED, OrderStatus
+from connectors.errors import ConnectorError, NotAllowed, ShopError, ShopUnavailable, Unsupported
+from connectors.orders import Order, OrderLine, return_deadline, returnable_lines
+from connectors.protocol import Capability
+from connectors.statuses import NOT_SHIPPED, OrderStatus
 
 
 def returnable(order: Order) -> list[OrderLine]:
@@ -42,12 +48,11 @@ def names_a_line(tracker: Tracker) -> bool:
     """Whether the message picks one of the listed items, whatever the classifier read: an
     item's name ("Quest Lumaflex Band") can read as a product search."""
     try:
-        with catalog_session() as session:
-            order = verified_order(session, tracker)
-            lines = returnable(order) if order else []
-            return chosen_line(latest_text(tracker), ordinals(tracker), lines) is not None
-    except SQLAlchemyError:
+        order = verified_order(tracker)
+    except (SQLAlchemyError, ConnectorError):
         return False
+    lines = returnable(order) if order else []
+    return chosen_line(latest_text(tracker), ordinals(tracker), lines) is not None
 
 
 class ValidateReturnForm(OrderFormValidation):
@@ -55,7 +60,9 @@ class ValidateReturnForm(OrderFormValidation):
         return Action.VALIDATE_RETURN_FORM
 
     def task_slots(self, order: Order, tracker: Tracker) -> list[str]:
-        return [Slot.RETURN_ITEM, Slot.RETURN_REASON] if returnable(order) else []
+        if not (returnable(order) and supports(Capability.START_RETURN)):
+            return []  # the submit says why, or offers a person
+        return [Slot.RETURN_ITEM, Slot.RETURN_REASON]
 
     def extract_return_item(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -73,15 +80,17 @@ class ValidateReturnForm(OrderFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         try:
-            with catalog_session() as session:
-                order = verified_order(session, tracker)
-                lines = returnable(order) if order else []
-                line = chosen_line(str(value), ordinals(tracker), lines)
-                if line is not None:
-                    return {Slot.RETURN_ITEM: str(line.id)}
+            order = verified_order(tracker)
         except SQLAlchemyError:
             catalog_failure(dispatcher)
             return {Slot.RETURN_ITEM: None}
+        except (ShopUnavailable, ShopError) as error:
+            order_system_failure(dispatcher, error)
+            return {Slot.RETURN_ITEM: None}
+        lines = returnable(order) if order else []
+        line = chosen_line(str(value), ordinals(tracker), lines)
+        if line is not None:
+            return {Slot.RETURN_ITEM: line.line_id}
         dispatcher.utter_message(response="utter_return_item_unclear")
         return {Slot.RETURN_ITEM: None}
 
@@ -106,12 +115,11 @@ class ActionAskReturnItem(RasaAction):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        with catalog_session() as session:
-            order = verified_order(session, tracker)
-            lines = returnable(order) if order else []
-            deadline = return_deadline(order, policies().returns.window_days) if order else None
-            listed = "\n".join(f"{n}. {line.name}" for n, line in enumerate(lines, 1))
-            buttons = [{"title": line.name, "payload": line.name} for line in lines]
+        order = verified_order(tracker)
+        lines = returnable(order) if order else []
+        deadline = return_deadline(order, policies().returns.window_days) if order else None
+        listed = "\n".join(f"{n}. {line.name}" for n, line in enumerate(lines, 1))
+        buttons = [{"title": line.name, "payload": line.name} for line in lines]
         if deadline:
             dispatcher.utter_message(
                 response="utter_which_return_item_until",
@@ -149,26 +157,29 @@ class ActionSubmitReturn(OrderTaskAction):
         return [SlotSet(Slot.RETURN_ITEM, None), SlotSet(Slot.RETURN_REASON, None)]
 
     def act(
-        self, session: Session, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         rules = policies().returns
-        lines = {str(line.id): line for line in returnable(order)}
+        lines = {line.line_id: line for line in returnable(order)}
+        if lines and not supports(Capability.START_RETURN):
+            return person_instead(Capability.START_RETURN, order, dispatcher)
         line = lines.get(str(tracker.get_slot(Slot.RETURN_ITEM)))
         if line is None:
             self.not_returnable(order, dispatcher)
             return []
         try:
-            created = create_return(
-                session,
+            created = order_system().start_return(
                 order,
-                line,
+                line.line_id,
                 str(tracker.get_slot(Slot.RETURN_REASON) or ""),
-                now(),
-                rules.window_days,
+                now=now(),
+                window_days=rules.window_days,
             )
         except NotAllowed as refusal:
-            dispatcher.utter_message(response="utter_refusal", reason=str(refusal))
+            dispatcher.utter_message(response="utter_refusal", reason=refusal.reason)
             return []
+        except Unsupported:
+            return person_instead(Capability.START_RETURN, order, dispatcher)
         dispatcher.utter_message(
             response="utter_return_registered",
             return_number=created.number,

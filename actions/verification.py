@@ -3,7 +3,9 @@
 Every order form asks for the order number and then the e-mail address the order was placed
 with. Only when both match does the conversation remember the order as verified (and the shop
 database records whose conversation it is, for export and erasure: catalog/subjects.py). A
-wrong e-mail and an unknown number get the same answer, so a guess learns nothing.
+wrong e-mail and an unknown number get the same answer, so a guess learns nothing. The order
+itself comes from the connected order system (catalog/order_system.py: the built-in order book,
+Oscar, Shopify, Magento); the proof, its limits and its record stay here, whatever the shop runs.
 
 Failed tries are counted in the shop database per order number, per e-mail address and per
 client (catalog/attempts.py), not only in a slot: a slot, a session id and `/restart` are the
@@ -21,15 +23,14 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from actions.catalog_access import catalog_failure, catalog_session
+from actions.catalog_access import catalog_failure, catalog_session, order_system_failure
 from actions.contract import Slot
 from actions.forms import REQUESTED_SLOT
 from catalog import attempts, subjects
-from catalog.customer_service import verify_order
-from catalog.models import Order
-from catalog.orders import normalise_order_number
+from catalog.order_system import order_system
+from connectors.errors import ConnectorError, ShopError, ShopUnavailable
+from connectors.orders import Order
 
 MAX_FAILURES: Final = 3
 EMAIL: Final = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
@@ -73,12 +74,12 @@ def is_verified(tracker: Tracker) -> bool:
     return bool(number == tracker.get_slot(Slot.ORDER_NUMBER) or answering_another_question)
 
 
-def verified_order(session: Session, tracker: Tracker) -> Order | None:
-    """The conversation's verified order, checked again against the database."""
+def verified_order(tracker: Tracker) -> Order | None:
+    """The conversation's verified order, read again from the order system (its state now);
+    ShopUnavailable or ShopError when that system cannot answer."""
     if not is_verified(tracker):
         return None
-    return verify_order(
-        session,
+    return order_system().find_order(
         str(tracker.get_slot(Slot.VERIFIED_ORDER_NUMBER)),
         str(tracker.get_slot(Slot.VERIFIED_CUSTOMER_EMAIL) or ""),
     )
@@ -110,17 +111,20 @@ class OrderFormValidation(FormValidationAction, ABC):
         if not is_verified(tracker):
             return list(IDENTITY_SLOTS)
         try:
-            with catalog_session() as session:
-                order = verified_order(session, tracker)
-                extra = self.task_slots(order, tracker) if order else []
-        except SQLAlchemyError:
-            extra = []
+            order = verified_order(tracker)
+            extra = self.task_slots(order, tracker) if order else []
+        except (SQLAlchemyError, ConnectorError):
+            extra = []  # the submit action tells the shopper
         return [*IDENTITY_SLOTS, *extra]
 
     def validate_order_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        number = normalise_order_number(str(value)) if value else None
+        try:
+            number = order_system().order_number(str(value)) if value else None
+        except ConnectorError as error:  # a connector that cannot even be built (settings)
+            order_system_failure(dispatcher, error)
+            return {Slot.ORDER_NUMBER: None}
         if number is None:
             dispatcher.utter_message(response="utter_order_number_invalid")
             return {Slot.ORDER_NUMBER: None}
@@ -169,7 +173,8 @@ class OrderFormValidation(FormValidationAction, ABC):
                 if attempts.locked_scopes(session, number, email, client):
                     # no check at all while locked, so a right guess reveals nothing either
                     return dict(LOCKED_SLOTS)
-                order = verify_order(session, number, email)
+            order = order_system().find_order(number, email)
+            with catalog_session() as session:
                 if order is not None:
                     subjects.link(session, tracker.sender_id, email, order.number)
                 elif not quiet:
@@ -178,6 +183,10 @@ class OrderFormValidation(FormValidationAction, ABC):
         except SQLAlchemyError:
             # nothing is decided: keep the number, ask for the e-mail again
             catalog_failure(dispatcher)
+            return {Slot.ORDER_NUMBER: number, Slot.EMAIL: None}
+        except (ShopUnavailable, ShopError) as error:
+            # the shop's system did not answer: no try is counted; keep the number
+            order_system_failure(dispatcher, error)
             return {Slot.ORDER_NUMBER: number, Slot.EMAIL: None}
         if order is not None:
             return {

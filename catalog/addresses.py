@@ -10,6 +10,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from connectors.orders import DEFAULT_COUNTRY, Address
+
+__all__ = ["SHIPPING_COUNTRY", "US_ONLY_TEXT", "US_STATES", "Address", "FieldCheck"]
+
 US_STATES = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
     "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
@@ -24,7 +28,7 @@ US_STATES = {
     "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin",
     "WY": "Wyoming", "PR": "Puerto Rico", "GU": "Guam",
 }  # fmt: skip
-SHIPPING_COUNTRY = "US"
+SHIPPING_COUNTRY = DEFAULT_COUNTRY
 US_ONLY_TEXT = "Sorry, we only ship to addresses in the United States."
 _US_NAMES = {"us", "usa", "u.s.", "u.s.a.", "united states", "united states of america", "america"}
 _STATE_NAMES = {name.lower(): code for code, name in US_STATES.items()}
@@ -34,23 +38,6 @@ _STREET = re.compile(r"\d+[A-Za-z]?(?:-\d+)? (.+)")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _CITY = re.compile(r"[^\W\d_]+(?:[ .'’-]+[^\W\d_]+)*\.?")
 _WORD_START = re.compile(r"(?:^|(?<=[ -]))\w")
-
-
-@dataclass(frozen=True)
-class Address:
-    name: str
-    street: str
-    city: str
-    region: str  # two-letter state code
-    postcode: str
-    country: str = SHIPPING_COUNTRY
-
-    def one_line(self) -> str:
-        """'Veronica Costello, 6146 Honey Bluff Parkway, Calder, MI 49628-7978, US'."""
-        return (
-            f"{self.name}, {self.street}, {self.city}, {self.region} {self.postcode}, "
-            f"{self.country}"
-        )
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,27 @@
-"""What the service desk may tell and do about an order once the shopper has proved it is theirs.
+"""The changes the built-in order book makes to ShopDesk's own order rows, under the shop's rules.
 
 An order is shown only to someone who knows both its number and its customer's e-mail, and
 `verify_order` answers the same None for an unknown number and a wrong e-mail, so the chat
 cannot be used to find out which order numbers exist. Every change takes `now` from the
-caller and checks the order's state first; a change the shop's rules forbid raises
-NotAllowed with a sentence the bot can say.
+caller and checks the order's state first with the rules every connector shares
+(connectors/orders.py); a change the shop's rules forbid raises NotAllowed with a sentence the
+bot can say. catalog/order_system.py offers these as the `OrderSystem` the actions use.
 """
 
 from __future__ import annotations
 
-import hmac
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.addresses import SHIPPING_COUNTRY, US_ONLY_TEXT, Address
-from catalog.models import Customer, Order, OrderLine, Refund, Return, Shipment
-from catalog.orders import ORDER_WITH_DETAILS, normalise_order_number, tracking_url
+from catalog.models import Customer, Order, OrderLine, Refund, Return
+from catalog.order_views import order_view
+from catalog.orders import ORDER_WITH_DETAILS, normalise_order_number
 from catalog.statuses import NOT_SHIPPED, OrderStatus, RefundStatus, ReturnStatus
+from connectors.errors import NotAllowed
+from connectors.orders import can_cancel, return_deadline, returnable_lines, same_email
 
 CANCELLABLE = NOT_SHIPPED  # paid or not, but not handed to a carrier
 REFUND_METHOD = "original payment method"
@@ -30,56 +32,6 @@ _STATE_TEXT: dict[str, str] = {
     OrderStatus.RETURNED: "has been delivered and returned",
     OrderStatus.REFUNDED: "has been refunded",
 }
-
-
-class NotAllowed(Exception):
-    """The shop's rules forbid this change; `reason` is a sentence for the shopper."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class TrackingInfo:
-    status: str
-    carrier: str | None
-    tracking_number: str | None
-    tracking_url: str | None
-    eta: date | None
-    shipped_at: datetime | None
-    delivered_at: datetime | None
-
-
-@dataclass(frozen=True)
-class CancellationResult:
-    order_number: str
-    fee_cents: int
-    refund: Refund | None  # pending; None when nothing had been paid
-
-
-@dataclass(frozen=True)
-class RefundInfo:
-    amount_cents: int
-    status: str  # pending, processed
-    method: str
-    created_at: datetime
-    processed_at: datetime | None
-    return_number: str | None  # None: the refund of a cancellation
-
-
-@dataclass(frozen=True)
-class InvoiceInfo:
-    number: str
-    issued_at: datetime
-    amount_cents: int
-
-
-def _same_email(stored: str, typed: str) -> bool:
-    """Case- and space-insensitive, in constant time (bytes: compare_digest wants ASCII str)."""
-    return hmac.compare_digest(
-        stored.strip().lower().encode("utf-8"), typed.strip().lower().encode("utf-8")
-    )
 
 
 def verify_order(session: Session, number: str, email: str) -> Order | None:
@@ -96,7 +48,7 @@ def verify_order(session: Session, number: str, email: str) -> Order | None:
         .where(Order.number == normalised)
     ).first()
     order_id, stored = (row[0], str(row[1] or "")) if row is not None else (None, "")
-    if not _same_email(stored, email) or order_id is None:
+    if not same_email(stored, email) or order_id is None:
         return None
     return session.scalar(select(Order).where(Order.id == order_id).options(*ORDER_WITH_DETAILS))
 
@@ -108,50 +60,9 @@ def find_customer(session: Session, email: str) -> Customer | None:
     return session.scalar(select(Customer).where(func.lower(Customer.email) == wanted))
 
 
-def _latest_shipment(order: Order) -> Shipment | None:
-    shipments = sorted(order.shipments, key=lambda s: (s.shipped_at or datetime.min, s.id))
-    return shipments[-1] if shipments else None
-
-
-def tracking(order: Order) -> TrackingInfo:
-    """Where the order's latest parcel is; carrier fields are None before it ships."""
-    shipment = _latest_shipment(order)
-    if shipment is None:
-        return TrackingInfo(order.status, None, None, None, None, None, None)
-    number = shipment.tracking_number
-    return TrackingInfo(
-        status=order.status,
-        carrier=shipment.carrier,
-        tracking_number=number,
-        tracking_url=tracking_url(shipment.carrier, number) if number else None,
-        eta=shipment.eta,
-        shipped_at=shipment.shipped_at,
-        delivered_at=shipment.delivered_at,
-    )
-
-
-def shipping_address(order: Order) -> Address | None:
-    """The address the order ships to; None for an order stored without one."""
-    if not (order.ship_street and order.ship_city and order.ship_region and order.ship_postcode):
-        return None
-    return Address(
-        name=order.ship_name or "",
-        street=order.ship_street,
-        city=order.ship_city,
-        region=order.ship_region,
-        postcode=order.ship_postcode,
-        country=order.ship_country or SHIPPING_COUNTRY,
-    )
-
-
-def can_cancel(order: Order) -> bool:
-    """Only until the parcel is handed to a carrier."""
-    return order.status in CANCELLABLE and not order.shipments
-
-
 def _require_unshipped(order: Order, consequence: str) -> None:
     """NotAllowed, saying why and what follows, once the order has left the warehouse."""
-    if can_cancel(order):
+    if can_cancel(order_view(order)):
         return
     state = _STATE_TEXT.get(order.status, f"has the status “{order.status}”")
     if order.status in CANCELLABLE:  # a parcel exists although the status lags behind
@@ -161,8 +72,9 @@ def _require_unshipped(order: Order, consequence: str) -> None:
 
 def cancel_order(
     session: Session, order: Order, now: datetime, fee_cents: int = 0
-) -> CancellationResult:
-    """Cancel before shipping; what was paid, less `fee_cents`, becomes a pending refund."""
+) -> Refund | None:
+    """Cancel before shipping; what was paid, less `fee_cents`, becomes a pending refund
+    (returned; None when nothing had been paid)."""
     if order.status == OrderStatus.CANCELLED:
         raise NotAllowed(f"Order {order.number} is already cancelled.")
     _require_unshipped(order, "it can no longer be cancelled")
@@ -181,7 +93,7 @@ def cancel_order(
         )
         order.refunds.append(refund)
     session.flush()
-    return CancellationResult(order.number, fee_cents, refund)
+    return refund
 
 
 def change_shipping_address(
@@ -201,19 +113,6 @@ def change_shipping_address(
     session.flush()
 
 
-def _delivered_on(order: Order) -> date | None:
-    if order.status == OrderStatus.CANCELLED:
-        return None
-    days = [s.delivered_at.date() for s in order.shipments if s.delivered_at is not None]
-    return max(days) if days else None
-
-
-def return_deadline(order: Order, window_days: int) -> date | None:
-    """The last day a return may be asked for (inclusive); None before delivery."""
-    delivered = _delivered_on(order)
-    return delivered + timedelta(days=window_days) if delivered else None
-
-
 def _returned_qty(order: Order, line: OrderLine) -> int:
     return sum(
         r.qty
@@ -222,20 +121,13 @@ def _returned_qty(order: Order, line: OrderLine) -> int:
     )
 
 
-def returnable_lines(order: Order, today: date, window_days: int) -> list[OrderLine]:
-    """Lines of a delivered order, within the window, not already returned in full."""
-    deadline = return_deadline(order, window_days)
-    if deadline is None or today > deadline:
-        return []
-    return [line for line in order.lines if _returned_qty(order, line) < line.qty]
-
-
 def create_return(
     session: Session, order: Order, line: OrderLine, reason: str, now: datetime, window_days: int
 ) -> Return:
     """A return request for what is left of `line`, numbered R<order number>-<n>."""
-    if line not in returnable_lines(order, now.date(), window_days):
-        deadline = return_deadline(order, window_days)
+    view = order_view(order)
+    if str(line.id) not in {x.line_id for x in returnable_lines(view, now.date(), window_days)}:
+        deadline = return_deadline(view, window_days)
         if line not in order.lines:
             why = f"“{line.name}” is not part of order {order.number}"
         elif deadline is None:
@@ -261,25 +153,3 @@ def create_return(
     order.updated_at = now
     session.flush()
     return request
-
-
-def refund_status(order: Order) -> list[RefundInfo]:
-    """Every refund of the order, oldest first."""
-    return [
-        RefundInfo(
-            amount_cents=refund.amount_cents,
-            status=refund.status,
-            method=refund.method,
-            created_at=refund.created_at,
-            processed_at=refund.processed_at,
-            return_number=refund.return_.number if refund.return_ else None,
-        )
-        for refund in sorted(order.refunds, key=lambda r: (r.created_at, r.id))
-    ]
-
-
-def invoices(order: Order) -> list[InvoiceInfo]:
-    return [
-        InvoiceInfo(invoice.number, invoice.issued_at, invoice.amount_cents)
-        for invoice in sorted(order.invoices, key=lambda i: (i.issued_at, i.id))
-    ]

@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog.models import Category, Product, ProductAttribute, ProductImage, Variant
 from catalog.text import plain_text, slugify
+from connectors.products import SHOP_CURRENCY, ProductRecord, VariantRecord
 
 log = logging.getLogger(__name__)
 
-SHOP_CURRENCY = "USD"
 CHUNK = 500  # SKUs per IN (...) query
 PROGRESS_EVERY = 1000
 
@@ -109,39 +109,6 @@ class ImportReport:
         data = asdict(self)
         data["products"] = self.products
         return data
-
-
-@dataclass(kw_only=True)
-class VariantRecord:
-    sku: str
-    size: str | None = None
-    color: str | None = None
-    qty: int = 0
-    line: int | None = None  # where the variant's own row is, if it has one
-
-
-@dataclass(kw_only=True)
-class ProductRecord:
-    """One product as an importer read it, already cleaned and validated field by field."""
-
-    sku: str
-    name: str
-    price_cents: int
-    file: str
-    line: int
-    description: str = ""
-    currency: str = SHOP_CURRENCY
-    special_price_cents: int | None = None
-    special_from: date | None = None
-    special_to: date | None = None
-    url_key: str = ""
-    image: str | None = None
-    images: list[str] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)  # paths: "Men/Tops/Jackets"
-    gender: str | None = None
-    brand: str | None = None
-    attributes: list[tuple[str, str]] = field(default_factory=list)
-    variants: list[VariantRecord] = field(default_factory=list)
 
 
 # --- cleaning -------------------------------------------------------------------------------
@@ -467,6 +434,13 @@ def _wanted(record: ProductRecord, variants: list[VariantRecord], source: str) -
         tuple(sorted(set(record.attributes))),
         tuple((url, position) for position, url in enumerate(_unique(record.images))),
     )  # fmt: skip
+
+
+def wanted_state(record: ProductRecord, source: str) -> tuple[Any, ...]:
+    """What `upsert_products` would store for `record` (all its variants kept), in the layout
+    of a stored product's state: catalog/sync.py compares the two from flat queries to skip
+    unchanged products without loading them."""
+    return _wanted(record, record.variants, source)
 
 
 class _Upsert:

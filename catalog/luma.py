@@ -26,9 +26,7 @@ from catalog.importing import (
     CatalogImportError,
     ImportReport,
     PricePolicy,
-    ProductRecord,
     RowError,
-    VariantRecord,
     category_path,
     clean_text,
     find_products,
@@ -42,6 +40,7 @@ from catalog.importing import (
 from catalog.models import Customer, Order, OrderLine, Product, ProductLink, Review
 from catalog.statuses import OrderStatus
 from catalog.text import slugify
+from connectors.products import ProductRecord, VariantRecord
 
 __all__ = ["CatalogImportError", "ImportReport", "import_luma"]
 
@@ -474,6 +473,14 @@ def _write_orders(session: Session, parsed: _Parsed, report: ImportReport) -> No
             order.lines = [OrderLine(**line_fields)]
         session.add(order)
         report.orders += 1
+
+
+def read_products(
+    data_dir: Path, report: ImportReport, prices: PricePolicy | None = None
+) -> list[ProductRecord]:
+    """Only the products of `data_dir`, checked, nothing written (a catalog sync, which leaves
+    reviews, links and orders to `import_luma`); bad rows go to `report`."""
+    return _read_folder(data_dir, report, prices or PricePolicy()).records
 
 
 def import_luma(

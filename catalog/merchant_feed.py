@@ -36,9 +36,7 @@ from catalog.importing import (
     CatalogImportError,
     ImportReport,
     PricePolicy,
-    ProductRecord,
     RowError,
-    VariantRecord,
     category_path,
     clean_text,
     normalise_gender,
@@ -49,6 +47,7 @@ from catalog.importing import (
     upsert_products,
 )
 from catalog.text import slugify
+from connectors.products import ProductRecord, VariantRecord
 
 log = logging.getLogger(__name__)
 

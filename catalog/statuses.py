@@ -12,45 +12,23 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
+# The order's own states are every connector's (connectors/statuses.py); the order tables
+# store them as they are.
+from connectors.statuses import NOT_SHIPPED, OrderStatus, RefundStatus, ReturnStatus, ShipmentStatus
 
-class OrderStatus(StrEnum):
-    """`orders.status` (catalog.models.Order)."""
-
-    PENDING = "pending"  # awaiting payment
-    PROCESSING = "processing"  # paid, not shipped
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    CANCELLED = "cancelled"
-    RETURNED = "returned"  # a return received, its refund pending
-    REFUNDED = "refunded"
-
-
-# Paid or not, but not handed to a carrier: the order can still be cancelled or redirected.
-NOT_SHIPPED: Final = frozenset({OrderStatus.PENDING, OrderStatus.PROCESSING})
-
-
-class ShipmentStatus(StrEnum):
-    """`shipments.status`."""
-
-    LABEL_CREATED = "label_created"
-    IN_TRANSIT = "in_transit"
-    DELIVERED = "delivered"
-
-
-class ReturnStatus(StrEnum):
-    """`returns.status`."""
-
-    REQUESTED = "requested"
-    RECEIVED = "received"
-    REFUNDED = "refunded"
-    REJECTED = "rejected"
-
-
-class RefundStatus(StrEnum):
-    """`refunds.status`."""
-
-    PENDING = "pending"
-    PROCESSED = "processed"
+__all__ = [
+    "NOT_SHIPPED",
+    "OPEN_HANDOFF",
+    "ComplaintStatus",
+    "ErasureStatus",
+    "HandoffStatus",
+    "OrderStatus",
+    "RefundStatus",
+    "ReturnStatus",
+    "ReviewStatus",
+    "ShipmentStatus",
+    "SupportMessageStatus",
+]  # fmt: skip
 
 
 class ReviewStatus(StrEnum):

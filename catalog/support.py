@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.customer_service import find_customer
 from catalog.models import (
     Complaint,
-    Customer,
     ErasureRequest,
     NewsletterSubscriber,
     Product,
@@ -76,22 +75,26 @@ def record_complaint(
 
 
 def request_erasure(
-    session: Session, customer: Customer, conversation_id: str, now: datetime | None = None
+    session: Session, email: str, conversation_id: str, now: datetime | None = None
 ) -> ErasureRequest:
-    """Ask for the customer's data to be erased; one pending request per customer."""
+    """Ask for the data of the customer with this e-mail to be erased; one pending request per
+    address. The customer row is linked when ShopDesk's own tables have one (the built-in order
+    book); a connected shop's customer lives in the shop, and the request carries the address."""
+    wanted = email.strip().lower()
     existing = session.scalar(
         select(ErasureRequest)
         .where(
-            ErasureRequest.customer_id == customer.id,
+            func.lower(ErasureRequest.email) == wanted,
             ErasureRequest.status == ErasureStatus.PENDING,
         )
         .limit(1)
     )
     if existing is not None:
         return existing
+    customer = find_customer(session, wanted)
     request = ErasureRequest(
-        customer_id=customer.id,
-        email=customer.email,
+        customer_id=customer.id if customer is not None else None,
+        email=customer.email if customer is not None else wanted,
         conversation_id=conversation_id,
         status=ErasureStatus.PENDING,
         requested_at=now or utc_now(),

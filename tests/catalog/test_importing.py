@@ -16,9 +16,7 @@ from catalog.importing import (
     CatalogImportError,
     ImportReport,
     PricePolicy,
-    ProductRecord,
     Rejection,
-    VariantRecord,
     normalise_gender,
     parse_date,
     parse_price,
@@ -28,6 +26,7 @@ from catalog.importing import (
 )
 from catalog.models import Category, Product
 from catalog.settings import LUMA_DATA_DIR
+from connectors.products import ProductRecord, VariantRecord
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES = (

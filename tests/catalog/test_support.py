@@ -92,11 +92,11 @@ def test_a_handoff_is_reused_while_open(shop_url: str) -> None:
 def test_an_erasure_request_is_made_once_while_pending(shop_url: str) -> None:
     with session_scope(shop_url) as session:
         customer = roni(session)
-        first = request_erasure(session, customer, "chat-1", now=NOW)
+        first = request_erasure(session, customer.email, "chat-1", now=NOW)
         assert (first.email, first.status, first.customer_id) == (RONI, "pending", customer.id)
-        assert request_erasure(session, customer, "chat-2").id == first.id
+        assert request_erasure(session, customer.email, "chat-2").id == first.id
         first.status = "done"
-        assert request_erasure(session, customer, "chat-3").id != first.id
+        assert request_erasure(session, customer.email, "chat-3").id != first.id
         assert session.scalar(select(func.count()).select_from(ErasureRequest)) == 2
 
 

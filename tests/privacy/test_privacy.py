@@ -331,7 +331,7 @@ def plant(shop_url: str, tracker_url: str) -> None:
             f"Paid with {CARD}, sent to {NEW_STREET}; write to {EMILY}. Emily Carter",
             "Emily C.", "chat-emily-3", now=NOW,
         )  # fmt: skip
-        request_erasure(session, emily, "chat-emily-2", now=NOW)
+        request_erasure(session, emily.email, "chat-emily-2", now=NOW)
         # She proved who she is where she left her message (the check links it, as
         # actions/verification.py does); its transcript never shows her address.
         subjects.link(session, "chat-emily-3", EMILY, now=NOW)
@@ -879,7 +879,7 @@ def test_cli_erases_the_requests_made_in_the_chat(
 ) -> None:
     shop_url, tracker_url = cli_env
     with session_scope(shop_url) as session:
-        request_erasure(session, customer(session, JAMES), "chat-james", now=NOW)
+        request_erasure(session, customer(session, JAMES).email, "chat-james", now=NOW)
     assert cli.main(["erase", "--pending"]) == 2
     assert capsys.readouterr().out.count("would erase request") == 2
     assert cli.main(["erase", "--pending", "--yes"]) == 0
