@@ -59,6 +59,10 @@ SECRET_RECIPIENTS: dict[str, frozenset[Role]] = {
     "SHOPDESK_ADMIN_PASSWORD": frozenset({"web"}),
     "SHOPDESK_DATABASE_URL": frozenset({"actions", "web", "tool"}),
     "SHOPDESK_TRACKER_DB_URL": frozenset({"rasa", "actions", "web", "tool"}),
+    # the connected shop's API key (connectors/settings.py): orders for the actions, products
+    # for the catalog's sync (the web server's scheduled one, and `python -m catalog.cli sync`)
+    "SHOPDESK_SHOP_API_TOKEN": frozenset({"actions", "web", "tool"}),
+    "SHOPDESK_SHOP_API_TOKEN_FILE": frozenset({"actions", "web", "tool"}),
     # read by the launcher only (launcher/scaled.py), which hands on the two URLs above
     "SHOPDESK_POSTGRES_URL": frozenset(),
     "SHOPDESK_REDIS_URL": frozenset({"rasa"}),

@@ -108,7 +108,7 @@ def replaying(*routes: Route) -> Iterator[ReplayServer]:
     server = ReplayServer(list(routes))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     server.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server
