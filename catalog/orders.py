@@ -11,6 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog.models import Order, Refund, Return
+from connectors.orders import CARRIER_TRACKING_URLS, tracking_url
+
+__all__ = [
+    "CARRIER_TRACKING_URLS", "ORDER_NUMBER_WIDTH", "ORDER_WITH_DETAILS", "PAYMENT_METHODS",
+    "find_order", "normalise_order_number", "tracking_url",
+]  # fmt: skip
 
 ORDER_NUMBER_WIDTH = 9  # Magento increment ids: 000000001
 
@@ -27,18 +33,6 @@ ORDER_WITH_DETAILS: Final = (
 
 # orders.payment_method: Magento's code for check / money order, and two of our own.
 PAYMENT_METHODS = {"checkmo": "check / money order", "card": "credit card", "paypal": "PayPal"}
-
-# Each carrier's public tracking page; {number} is the tracking number.
-CARRIER_TRACKING_URLS = {
-    "UPS": "https://www.ups.com/track?tracknum={number}",
-    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={number}",
-    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
-}
-
-
-def tracking_url(carrier: str, number: str) -> str | None:
-    pattern = CARRIER_TRACKING_URLS.get(carrier)
-    return pattern.format(number=number) if pattern else None
 
 
 def normalise_order_number(text: str) -> str | None:

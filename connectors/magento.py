@@ -48,7 +48,6 @@ import html
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import IntEnum, StrEnum
@@ -145,19 +144,9 @@ SOLD_TYPES: Final = frozenset({ProductType.SIMPLE, ProductType.CONFIGURABLE, Pro
 FIRST_SHOP_LEVEL: Final = 2
 
 
-@dataclass(frozen=True)
-class Carrier:
-    name: str
-    tracking_url: str | None  # {number} is the tracking number
-
-
-# Magento's carrier codes (its shipping modules); any other code shows the track's title.
-CARRIERS: Final[Mapping[str, Carrier]] = {
-    "ups": Carrier("UPS", "https://www.ups.com/track?tracknum={number}"),
-    "fedex": Carrier("FedEx", "https://www.fedex.com/fedextrack/?trknbr={number}"),
-    "usps": Carrier("USPS", "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}"),
-    "dhl": Carrier("DHL", None),
-}
+# Magento's carrier codes (its shipping modules) and the carriers' names, which
+# connectors.orders.tracking_url knows; any other code shows the track's title.
+CARRIERS: Final[Mapping[str, str]] = {"ups": "UPS", "fedex": "FedEx", "usps": "USPS", "dhl": "DHL"}
 
 
 def rest_base(url: str) -> str:
@@ -580,13 +569,12 @@ def _parcels(shipment: Mapping[str, Any]) -> list[orders.Shipment]:
     for track in tracks:
         code = str(track.get("carrier_code") or "").lower()
         number = str(track.get("track_number") or "").strip() or None
-        carrier = CARRIERS.get(code)
-        pattern = carrier.tracking_url if carrier else None
+        carrier = CARRIERS.get(code) or str(track.get("title") or code) or None
         parcels.append(
             orders.Shipment(
-                carrier=carrier.name if carrier else str(track.get("title") or code) or None,
+                carrier=carrier,
                 tracking_number=number,
-                tracking_url=pattern.format(number=number) if pattern and number else None,
+                tracking_url=orders.tracking_url(carrier, number) if carrier and number else None,
                 shipped_at=_time(track.get("created_at")) or shipped_at,
             )
         )

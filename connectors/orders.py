@@ -16,6 +16,18 @@ from datetime import date, datetime, timedelta
 from connectors.statuses import NOT_SHIPPED, OrderStatus, RefundStatus, ReturnStatus
 
 DEFAULT_COUNTRY = "US"
+# Each carrier's public tracking page; {number} is the tracking number. Every connector links a
+# parcel to its carrier's page with `tracking_url`, whatever the platform calls the carrier.
+CARRIER_TRACKING_URLS = {
+    "UPS": "https://www.ups.com/track?tracknum={number}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+}
+
+
+def tracking_url(carrier: str, number: str) -> str | None:
+    pattern = CARRIER_TRACKING_URLS.get(carrier)
+    return pattern.format(number=number) if pattern else None
 
 
 @dataclass(frozen=True)
