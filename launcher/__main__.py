@@ -1,5 +1,6 @@
-"""`python -m launcher run|chat|prepare|stories`: one command that brings ShopDesk up and stops
-it, and one that plays conversation test stories against it."""
+"""`python -m launcher run|chat|prepare|stories|oscar-shop`: one command that brings ShopDesk up
+and stops it, one that plays conversation test stories against it, and one that runs the demo
+Django Oscar shop (launcher/oscar_shop.py) for SHOPDESK_ORDERS=oscar."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import time
 from types import FrameType
 
+from launcher import oscar_shop
 from launcher.chat import repl
 from launcher.stack import (
     PRIVATE_UMASK,
@@ -54,9 +56,20 @@ def main(argv: list[str] | None = None) -> int:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
+    oscar_shop.add_arguments(
+        sub.add_parser(
+            "oscar-shop",
+            help="run the demo Django Oscar shop holding ShopDesk's demo orders",
+            description=oscar_shop.DESCRIPTION,
+        )
+    )
     args = parser.parse_args(argv)
     if args.command == "stories":
         return stories.run(args)
+    if args.command == "oscar-shop":
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)  # stops the shop it started
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        return oscar_shop.run(args)
     try:
         config = StackConfig.from_env()
     except StackError as error:

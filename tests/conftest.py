@@ -18,8 +18,9 @@ collect_ignore = ["bot"] if sys.version_info >= (3, 11) else []
 # The markers that say a test needs something outside its own process (a stack, a server, a
 # browser); each also makes it `live`, so `make test-fast` (`-m "not live"`) leaves it out.
 LIVE_MARKERS: Final = frozenset({"e2e", "postgres", "redis"})
-# Fixtures that start such a thing: chromium (`browser`), the security tests' stack (`live`).
-LIVE_FIXTURES: Final = frozenset({"browser", "live"})
+# Fixtures that start such a thing: chromium (`browser`), the security tests' stack (`live`),
+# the demo Oscar shop (`oscar_shop`, tests/connectors/conftest.py).
+LIVE_FIXTURES: Final = frozenset({"browser", "live", "oscar_shop"})
 # Fixtures that train a classifier adapter for real (a minute or more on 2 cores): their tests
 # are `slow` (as are those marked so by hand), which `make test-fast` leaves out too.
 TRAINING_FIXTURES: Final = frozenset({"trained_small", "current_adapter"})

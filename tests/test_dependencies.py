@@ -35,6 +35,10 @@ LOCAL = {*PACKAGES, "bot", "tests", "benchmarks"}
 OPTIONAL = [Extra.SCALED, Extra.DP]
 LOCK = PROJECT_ROOT / "requirements" / "py311.lock"
 RASA_LOCK = PROJECT_ROOT / "requirements" / "rasa.lock"
+OSCAR_LOCK = PROJECT_ROOT / "requirements" / "oscar.lock"
+# Code in the packages' folders that runs in its own venv, never in ShopDesk's: the demo Oscar
+# shop (a Django project run in .venv-oscar from requirements/oscar.lock; no __init__.py).
+OWN_VENV_DIRS = (PROJECT_ROOT / "connectors" / "oscar_demo",)
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
 
 
@@ -50,7 +54,9 @@ EXTRAS = {
 
 def runtime_files() -> Iterator[Path]:
     for package in PACKAGES:
-        yield from sorted((PROJECT_ROOT / package).rglob("*.py"))
+        for path in sorted((PROJECT_ROOT / package).rglob("*.py")):
+            if not any(path.is_relative_to(folder) for folder in OWN_VENV_DIRS):
+                yield path
 
 
 def is_type_checking(node: ast.AST) -> bool:
@@ -158,6 +164,16 @@ def test_the_rasa_lock_pins_every_requirement_of_the_rasa_venv() -> None:
             if line.strip() and not line.lstrip().startswith("#"):
                 declared.append(line.split("#")[0].strip())
     assert unmet(declared, pins(RASA_LOCK)) == []
+
+
+def test_the_oscar_lock_pins_every_requirement_of_the_demo_shop() -> None:
+    declared = [
+        line.split("#")[0].strip()
+        for line in (PROJECT_ROOT / "requirements" / "oscar.in").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert unmet(declared, pins(OSCAR_LOCK)) == []
+    assert "--hash=sha256:" in OSCAR_LOCK.read_text()
 
 
 def runtime_closure() -> set[str]:

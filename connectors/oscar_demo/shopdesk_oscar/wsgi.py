@@ -1,0 +1,11 @@
+"""The WSGI application waitress serves (launcher/oscar_shop.py)."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopdesk_oscar.settings")
+
+application = get_wsgi_application()
