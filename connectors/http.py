@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 BACKOFF_S: Final = 0.2
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+# A shop (or a proxy in debug mode) may repeat the request in its error: the auth headers'
+# values are blanked out of any answer text put in an error. Shorter parts are not secrets.
+REDACTED: Final = "[redacted]"
+MIN_SECRET_CHARS: Final = 8
 
 
 class ShopClient:
@@ -41,6 +45,7 @@ class ShopClient:
     ) -> None:
         self.name = name
         self.retries = retries
+        self._secrets = _secrets(headers)
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"Accept": "application/json", **headers},
@@ -99,7 +104,7 @@ class ShopClient:
         if response.status_code >= 400:
             raise ShopError(
                 f"{self.name} refused {method} {path}: HTTP {response.status_code} "
-                f"{_short(response.text)}",
+                f"{_short(self._redacted(response.text))}",
                 status=response.status_code,
             )
         if not response.content:
@@ -110,6 +115,23 @@ class ShopClient:
             raise ShopError(
                 f"{self.name} answered {method} {path} with something not JSON"
             ) from None
+
+    def _redacted(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+def _secrets(headers: Mapping[str, str]) -> tuple[str, ...]:
+    """The auth headers' values, whole and without their scheme ("Bearer <token>" and
+    "<token>"), longest first so a whole value is blanked before its part."""
+    found = {
+        part.strip()
+        for value in headers.values()
+        for part in (value, value.rpartition(" ")[2])
+        if len(part.strip()) >= MIN_SECRET_CHARS
+    }
+    return tuple(sorted(found, key=len, reverse=True))
 
 
 def _short(text: str, limit: int = 200) -> str:

@@ -140,10 +140,13 @@ class Cancellation:
 
 def same_email(stored: str, typed: str) -> bool:
     """Case- and space-insensitive, in constant time, so the comparison's time tells nothing
-    (bytes: compare_digest wants ASCII str). Every connector's `find_order` uses this."""
-    return hmac.compare_digest(
-        stored.strip().lower().encode("utf-8"), typed.strip().lower().encode("utf-8")
-    )
+    (bytes: compare_digest wants ASCII str). Every connector's `find_order` uses this.
+
+    An order stored without an e-mail (a guest or point-of-sale order) matches nothing, not
+    even an empty answer: the comparison still runs, so its time does not tell that either."""
+    wanted = stored.strip().lower()
+    matches = hmac.compare_digest(wanted.encode("utf-8"), typed.strip().lower().encode("utf-8"))
+    return matches and bool(wanted)
 
 
 def latest_shipment(order: Order) -> Shipment | None:

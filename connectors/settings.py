@@ -62,8 +62,14 @@ class ConnectorSettings(Section):
         if given:
             return given
         if self.api_token_file is not None:
+            path = self.api_token_file.expanduser()
+            if not path.is_file():  # read_secret_file would raise FileNotFoundError
+                raise SettingsError(
+                    f"SHOPDESK_SHOP_API_TOKEN_FILE names {path}, which is not a file: put the "
+                    "shop's API token in a file only you can read and name that one."
+                )
             return read_secret_file(
-                self.api_token_file.expanduser(),
+                path,
                 "shop API token",
                 MIN_TOKEN_CHARS,
                 if_shared="make a new token in the shop's back office",
