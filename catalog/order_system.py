@@ -30,7 +30,7 @@ from connectors.orders import Address, Cancellation
 from connectors.protocol import Capability, OrderSystem, ProductSource
 from connectors.settings import BUILTIN, MAGENTO, OSCAR, SHOPIFY, ConnectorSettings
 from connectors.statuses import RefundStatus, ReturnStatus
-from core.settings import ShopDeskSettings, settings
+from core.settings import SettingsError, ShopDeskSettings, settings
 
 BUILTIN_NAME: Final = "the built-in order book"
 
@@ -114,10 +114,23 @@ def connect(chosen: ConnectorSettings, database_url: str) -> OrderSystem:
     raise AssertionError(chosen.orders)  # ConnectorSettings allows no other value
 
 
+class OrderSystemNotSetUp(SettingsError, ShopError):
+    """The shop's settings name a connector that cannot be built (no address, no token, an
+    unknown name): a SettingsError, with its sentence, for the operator's commands, and for
+    the actions an order system that cannot answer (they apologise; the sentence is logged)."""
+
+    def __init__(self, message: str) -> None:
+        SettingsError.__init__(self, message)
+        self.status = None
+
+
 def order_system() -> OrderSystem:
     """This process's order system, as the shop's settings choose it (built once per settings:
-    a test that sets other settings gets its own)."""
-    return _connected(settings())
+    a test that sets other settings gets its own); OrderSystemNotSetUp when it cannot be."""
+    try:
+        return _connected(settings())
+    except SettingsError as error:
+        raise OrderSystemNotSetUp(str(error)) from None
 
 
 @lru_cache(maxsize=4)

@@ -6,13 +6,13 @@ from sqlalchemy import select
 
 from actions.returns import ActionSubmitReturn, ValidateReturnForm, chosen_line
 from catalog.db import session_scope
-from catalog.models import OrderLine, Return
+from catalog.models import Return
+from connectors.orders import OrderLine as ShopLine
 from tests.actions.test_orders import run, verified
 
 
-def lines(names: list[str]) -> list[OrderLine]:
-    return [OrderLine(id=n, name=name, qty=1, sku=f"S{n}", price_cents=100) for n, name in
-            enumerate(names, 1)]  # fmt: skip
+def lines(names: list[str]) -> list[ShopLine]:
+    return [ShopLine(str(n), name, 1, f"S{n}", 100) for n, name in enumerate(names, 1)]
 
 
 def test_the_line_by_position_name_or_last() -> None:
