@@ -33,6 +33,7 @@ from catalog.merchant_feed import detect_format, import_merchant_feed
 from catalog.models import Order
 from catalog.search_index import refresh_search
 from catalog.settings import LUMA_DATA_DIR, CatalogSettings
+from catalog.sync_cli import add_sync_parser, run_sync_command
 
 SHOWN_REJECTIONS = 10
 EXIT_OK, EXIT_NOTHING_IMPORTED, EXIT_BAD_ARGUMENTS, EXIT_NO_EMBEDDINGS = 0, 1, 2, 3
@@ -180,6 +181,7 @@ def _parser() -> argparse.ArgumentParser:
         "--list", action="store_true", help="only list the showcase orders; change nothing"
     )
     sub.add_parser("migrate", help="bring the schema to the newest revision")
+    add_sync_parser(sub)
     return parser
 
 
@@ -338,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "orders":
         return _orders(args, settings.database_url)
+    if args.command == "sync":
+        return run_sync_command(args, settings.database_url)
     return _import(args, settings.database_url)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 from tqdm import tqdm
 
+from catalog.listing import listed
 from catalog.models import Product, ProductEmbedding
 from catalog.settings import CatalogSettings
 
@@ -164,7 +165,10 @@ def refresh_embeddings(
     product_ids: Collection[int] | None = None,
 ) -> int:
     """Embeds the products that have no vector or whose text (or model) changed; returns how
-    many. `product_ids` limits the work to those products (tests, partial imports).
+    many. `product_ids` limits the work to those products (tests, partial imports, a sync).
+    Discontinued products lose their vectors (catalog/sync.py drops them at once; this catches
+    any left), so they leave "more like this" and the vector index; relisted, they have none
+    and are embedded again.
 
     The model is loaded only when there is something to embed, so a re-run costs a query.
     """
@@ -172,10 +176,14 @@ def refresh_embeddings(
     model = model_name(path)
     # Products deleted without the database's cascade (foreign keys off) leave orphans.
     session.execute(
-        delete(ProductEmbedding).where(ProductEmbedding.product_id.not_in(select(Product.id)))
+        delete(ProductEmbedding).where(
+            ProductEmbedding.product_id.not_in(select(Product.id).where(listed()))
+        )
     )
-    query = select(Product).options(
-        selectinload(Product.categories), selectinload(Product.attributes)
+    query = (
+        select(Product)
+        .where(listed())
+        .options(selectinload(Product.categories), selectinload(Product.attributes))
     )
     stored = select(ProductEmbedding.product_id, ProductEmbedding.text_hash)
     if product_ids is not None:

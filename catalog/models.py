@@ -87,6 +87,9 @@ class Product(Base):
     rating_avg: Mapped[float | None] = mapped_column(Float)
     review_count: Mapped[int] = mapped_column(Integer, default=0)
     units_sold: Mapped[int] = mapped_column(Integer, default=0)
+    # When a catalog sync found it gone from its source (catalog/sync.py): out of search and
+    # recommendations, still readable by SKU for the orders that refer to it. None: listed.
+    discontinued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     categories: Mapped[list[Category]] = relationship(secondary=product_categories)
     variants: Mapped[list[Variant]] = relationship(

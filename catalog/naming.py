@@ -13,6 +13,7 @@ import re
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from catalog.listing import listed
 from catalog.models import Product, SearchWord
 
 # A word in at most this many products' names, categories or attributes names them.
@@ -43,7 +44,7 @@ def product_named_in(session: Session, text: str) -> Product | None:
         return None
     candidates = session.scalars(
         select(Product)
-        .where(or_(*(func.lower(Product.name).contains(word) for word in sorted(rare))))
+        .where(listed(), or_(*(func.lower(Product.name).contains(word) for word in sorted(rare))))
         .order_by(Product.id)
         .limit(MAX_CANDIDATES)
     ).all()
@@ -61,3 +62,15 @@ def product_named_in(session: Session, text: str) -> Product | None:
     if not scored or (len(scored) > 1 and scored[1][0] == scored[0][0]):
         return None
     return scored[0][1]
+
+
+def product_by_name(session: Session, name: str) -> Product | None:
+    """The listed product with exactly this name (any case): what the entity extractor's
+    product entity names. A discontinued product is not offered by name; by SKU (an order's
+    line) it still reads (catalog.recommend.product_by_sku)."""
+    return session.scalars(
+        select(Product)
+        .where(listed(), func.lower(Product.name) == name.strip().lower())
+        .order_by(Product.id)
+        .limit(1)
+    ).first()

@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from catalog.embeddings import Vectors, load_vectors
+from catalog.listing import listed
 from catalog.models import Order, OrderLine, Product, ProductLink, Variant, product_categories
 
 LINK_KINDS = ("related", "upsell", "crosssell")
@@ -46,24 +47,39 @@ def _in_stock(session: Session, ids: Collection[int]) -> set[int]:
     return set(session.scalars(query))
 
 
-def _products(session: Session, ids: Sequence[int]) -> list[Product]:
-    """The products with these ids, in this order, with what the caller shows loaded."""
-    loaded = {
-        p.id: p
-        for p in session.scalars(
-            select(Product)
-            .where(Product.id.in_(ids))
-            .options(selectinload(Product.variants), selectinload(Product.categories))
-        )
-    }
+def _products(session: Session, ids: Sequence[int], *, listed_only: bool = True) -> list[Product]:
+    """The products with these ids, in this order, with what the caller shows loaded; only
+    those still sold unless `listed_only` is False (what a customer bought, discontinued or
+    not, still says what they like)."""
+    query = (
+        select(Product)
+        .where(Product.id.in_(ids))
+        .options(selectinload(Product.variants), selectinload(Product.categories))
+    )
+    if listed_only:
+        query = query.where(listed())
+    loaded = {p.id: p for p in session.scalars(query)}
     return [loaded[i] for i in ids if i in loaded]
 
 
 def _best(session: Session, scores: dict[int, float], limit: int) -> list[Product]:
-    """Highest scores first, but every product in stock before any with no stock at all."""
+    """Highest scores first, but every product in stock before any with no stock at all;
+    discontinued products never (their vectors are gone, but bought-together counts and a
+    stale vector cache of another process may still name them)."""
+    gone = _discontinued(session, scores)
     stocked = _in_stock(session, scores)
-    ranked = sorted(scores, key=lambda i: (i not in stocked, -scores[i], i))
+    ranked = sorted(
+        (i for i in scores if i not in gone), key=lambda i: (i not in stocked, -scores[i], i)
+    )
     return _products(session, ranked[:limit])
+
+
+def _discontinued(session: Session, ids: Collection[int]) -> set[int]:
+    """Which of `ids` are discontinued; a long list reads them all, as `_in_stock` does."""
+    query = select(Product.id).where(Product.discontinued_at.is_not(None))
+    if len(ids) <= MAX_BOUND_IDS:
+        query = query.where(Product.id.in_(list(ids)))
+    return set(session.scalars(query))
 
 
 def _cosines(vector: Vectors, ids: list[int], matrix: Vectors) -> dict[int, float]:
@@ -100,7 +116,8 @@ def linked_products(
     kind_order = case({kind: n for n, kind in enumerate(kinds)}, value=ProductLink.kind)
     rows = session.execute(
         select(ProductLink.kind, ProductLink.linked_product_id)
-        .where(ProductLink.product_id == product.id, ProductLink.kind.in_(kinds))
+        .join(Product, Product.id == ProductLink.linked_product_id)
+        .where(ProductLink.product_id == product.id, ProductLink.kind.in_(kinds), listed())
         .order_by(ProductLink.position, kind_order, ProductLink.linked_product_id)
         .limit(limit)
     ).all()
@@ -131,7 +148,8 @@ def bought_together(session: Session, sku: str, limit: int = 5) -> list[tuple[Pr
     if product is None:
         return []
     counts = _together_counts(session, [product.id])
-    ranked = sorted(counts, key=lambda i: (-counts[i], i))[:limit]
+    gone = _discontinued(session, counts)
+    ranked = sorted((i for i in counts if i not in gone), key=lambda i: (-counts[i], i))[:limit]
     return [(p, counts[p.id]) for p in _products(session, ranked)]
 
 
@@ -148,7 +166,9 @@ def recommend_for_customer(session: Session, customer_id: int, limit: int = 5) -
         .where(Order.customer_id == customer_id, OrderLine.product_id.is_not(None))
         .distinct()
     )
-    history = _products(session, sorted(pid for pid in bought if pid is not None))
+    history = _products(
+        session, sorted(pid for pid in bought if pid is not None), listed_only=False
+    )
     if not history:
         return []
     owned = {p.id for p in history}
@@ -192,10 +212,14 @@ def recommend_for_customer(session: Session, customer_id: int, limit: int = 5) -
 def popular_products(session: Session, limit: int = 5, gender: str | None = None) -> list[Product]:
     """Best sellers, then the best and most reviewed; `gender` keeps that gender's products and
     those for everyone (unisex or not gendered)."""
-    query = select(Product.id).order_by(
-        Product.units_sold.desc(),
-        (func.coalesce(Product.rating_avg, 0.0) * Product.review_count).desc(),
-        Product.id,
+    query = (
+        select(Product.id)
+        .where(listed())
+        .order_by(
+            Product.units_sold.desc(),
+            (func.coalesce(Product.rating_avg, 0.0) * Product.review_count).desc(),
+            Product.id,
+        )
     )
     if gender is not None:
         query = query.where(

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from catalog import semantic
+from catalog.listing import listed
 from catalog.models import Category, Product, ProductAttribute, Variant
 from catalog.models import product_categories as product_category_table
 from catalog.pricing import effective_price, in_price_order
@@ -379,7 +380,10 @@ def _candidates(
     order, without scoring, up to CANDIDATES, and only those are scored. When fewer match,
     this is every match; when more do, the best sellers among them are ranked.
     """
-    excluded: list[ColumnElement[bool]] = [Product.sku.not_in(exclude)] if exclude else []
+    # Discontinued products are out of every list a shopper sees (catalog/listing.py).
+    excluded: list[ColumnElement[bool]] = [listed()]
+    if exclude:
+        excluded.append(Product.sku.not_in(exclude))
     if session.get_bind().dialect.name == "sqlite":
         found = _candidates_sqlite(
             session,
@@ -575,7 +579,9 @@ def _hybrid(
     # colours before the words found gray hoodies).
     unrelaxed = attempt.filters == request.filters
     if meaning.source and unrelaxed and (meaning.descriptive or attempt.in_description):
-        excluded = [Product.sku.not_in(request.exclude_skus)] if request.exclude_skus else []
+        excluded = [listed()]
+        if request.exclude_skus:
+            excluded.append(Product.sku.not_in(request.exclude_skus))
         conditions = _filter_conditions(session, attempt.filters, today) + excluded
         near = {
             n.product_id: n.similarity

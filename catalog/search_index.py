@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from catalog.listing import listed
 from catalog.models import (
     Category,
     OrderLine,
@@ -77,22 +78,28 @@ def _attribute_words(name: str, value: str) -> str:
     return value.replace("|", " ")
 
 
-def build_documents(session: Session) -> list[SearchDocument]:
-    """One document per product, best sellers first, read with flat queries (fast at 100,000
-    products)."""
+def build_documents(
+    session: Session, product_ids: Collection[int] | None = None
+) -> list[SearchDocument]:
+    """One document per listed product, best sellers first, read with flat queries (fast at
+    100,000 products); only those of `product_ids` when given (a sync's few: at most a few
+    thousand, as each is a bound value)."""
+    ids = None if product_ids is None else sorted(product_ids)
     categories: dict[int, list[str]] = defaultdict(list)
     facets: dict[int, set[str]] = defaultdict(set)
-    for product_id, category_id, path in session.execute(
-        select(product_categories.c.product_id, Category.id, Category.path).join(
-            Category, Category.id == product_categories.c.category_id
-        )
-    ):
+    linked = select(product_categories.c.product_id, Category.id, Category.path).join(
+        Category, Category.id == product_categories.c.category_id
+    )
+    if ids is not None:
+        linked = linked.where(product_categories.c.product_id.in_(ids))
+    for product_id, category_id, path in session.execute(linked):
         categories[product_id].append(path.replace("/", " "))
         facets[product_id].add(facet("cat", category_id))
     keywords: dict[int, set[str]] = defaultdict(set)
-    for product_id, color, size, qty in session.execute(
-        select(Variant.product_id, Variant.color, Variant.size, Variant.qty)
-    ):
+    stock = select(Variant.product_id, Variant.color, Variant.size, Variant.qty)
+    if ids is not None:
+        stock = stock.where(Variant.product_id.in_(ids))
+    for product_id, color, size, qty in session.execute(stock):
         if color:
             keywords[product_id].add(str(color))
         if qty > 0:
@@ -102,17 +109,21 @@ def build_documents(session: Session) -> list[SearchDocument]:
                 facets[product_id].add(facet("s", size))
             if color and size:
                 facets[product_id].add(facet("cs", color, size))
-    for product_id, name, value in session.execute(
-        select(ProductAttribute.product_id, ProductAttribute.name, ProductAttribute.value)
-    ):
+    described = select(ProductAttribute.product_id, ProductAttribute.name, ProductAttribute.value)
+    if ids is not None:
+        described = described.where(ProductAttribute.product_id.in_(ids))
+    for product_id, name, value in session.execute(described):
         keywords[product_id].add(_attribute_words(name, value))
         facets[product_id].add(facet("a", name, value))
     documents = []
+    # Discontinued products are out of the index and of its vocabulary (catalog/listing.py).
     for product_id, name, description, gender, brand, rating in session.execute(
         select(
             Product.id, Product.name, Product.description, Product.gender, Product.brand,
             Product.rating_avg,
-        ).order_by(Product.units_sold.desc(), Product.review_count.desc(), Product.id.desc())
+        )
+        .where(listed(), *([Product.id.in_(ids)] if ids is not None else []))
+        .order_by(Product.units_sold.desc(), Product.review_count.desc(), Product.id.desc())
     ):  # fmt: skip
         extra = [word for word in (gender, brand) if word]
         facets[product_id].add(facet("g", gender or "none"))
@@ -122,7 +133,7 @@ def build_documents(session: Session) -> list[SearchDocument]:
             SearchDocument(
                 product_id=product_id,
                 name=name,
-                categories=" ".join(categories[product_id]),
+                categories=" ".join(sorted(categories[product_id])),  # same for any plan
                 keywords=" ".join(extra + sorted(keywords[product_id])),
                 description=description,
                 facets=" ".join(sorted(facets[product_id])),

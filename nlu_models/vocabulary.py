@@ -90,6 +90,7 @@ def is_browse_leaf(path: str) -> bool:
 
 def build_vocabulary(session: Session) -> Vocabulary:
     """Every colour and size in stock or not, the browse categories and the product names."""
+    from catalog.listing import listed
     from catalog.models import Category, Product, Variant
 
     colors = {c.lower(): c for c in session.scalars(select(Variant.color).distinct()) if c}
@@ -103,7 +104,7 @@ def build_vocabulary(session: Session) -> Vocabulary:
         for alias in _category_aliases(leaf):
             categories.setdefault(alias, leaf)
     products: dict[str, str] = {}
-    for name in session.scalars(select(Product.name)):
+    for name in session.scalars(select(Product.name).where(listed())):  # not discontinued
         products[name.lower()] = name
     # "the Chaz Kangeroo" for "Chaz Kangeroo Hoodie": a name without its last word, if unique.
     shortened: dict[str, list[str]] = {}

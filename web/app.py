@@ -23,7 +23,7 @@ from catalog import handoffs
 from core.clock import utc_now
 from tracker.events import TrackerEvents
 from tracker.store import tracker_url_from_env
-from web import analytics_api, auth, console, housekeeping, newsletter_api, proxies
+from web import analytics_api, auth, catalog_sync, console, housekeeping, newsletter_api, proxies
 from web.agent_feed import AGENT_NAMESPACE
 from web.console.deps import COOKIE
 from web.console.queue import queue_snapshot
@@ -127,6 +127,7 @@ def create_app(
     tracker_url = tracker_url_from_env()
     transcripts = TrackerEvents(tracker_url)
     chores = housekeeping.HousekeepingSettings.from_env()  # masking and retention, scheduled
+    syncing = catalog_sync.CatalogSyncSettings.from_env()  # the shop's products, scheduled
     hub = Hub(
         sio, rasa, database_url, transcripts,
         settings.agent_session_ttl_s, settings.agent_session_max_age_s,
@@ -166,9 +167,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(sweep(hub, settings))
         housekeeper = housekeeping.start(database_url, tracker_url, chores)
+        syncer = catalog_sync.start(database_url, syncing)
         try:
             yield
         finally:
+            await catalog_sync.stop(syncer)
             await housekeeping.stop(housekeeper)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
