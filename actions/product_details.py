@@ -15,7 +15,6 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.catalog_access import apologise_if_catalog_down, catalog_session
@@ -28,7 +27,7 @@ from actions.replies import Reply
 from actions.search_state import ShoppingState, entities_of, entity_values, ordinals
 from catalog.answers import answer_question, summarise_reviews
 from catalog.models import Product
-from catalog.naming import product_named_in
+from catalog.naming import product_by_name, product_named_in
 from catalog.recommend import product_by_sku
 from catalog.search import ProductHit, hits_for_skus
 from core.money import format_money
@@ -46,9 +45,7 @@ def resolve_product(session: Session, tracker: Tracker) -> Product | None:
         sku = state.pick(positions[0])
         return product_by_sku(session, sku) if sku else None
     for name in entity_values(tracker, Entity.PRODUCT):
-        found = session.scalars(
-            select(Product).where(func.lower(Product.name) == str(name).lower()).limit(1)
-        ).first()
+        found = product_by_name(session, str(name))
         if found is not None:
             return found
     named = product_named_in(session, str(tracker.latest_message.get("text") or ""))

@@ -182,17 +182,16 @@ def run_sync(
 def embed_touched(database_url: str, product_ids: list[int]) -> int:
     """Embed the touched products and any listed product still without a vector (a sync
     whose embedding failed before); products whose text did not change cost a hash."""
-    from sqlalchemy import select
+    from sqlalchemy import exists, select
 
     from catalog.embeddings import refresh_embeddings
     from catalog.listing import listed
     from catalog.models import Product, ProductEmbedding
 
     with session_scope(database_url) as session:
-        missing = session.scalars(
-            select(Product.id).where(
-                listed(), Product.id.not_in(select(ProductEmbedding.product_id))
-            )
-        )
+        # NOT EXISTS, an anti-join: PostgreSQL runs a NOT IN (subquery) too big for work_mem
+        # row by row (minutes at 100,000 products).
+        vector = exists().where(ProductEmbedding.product_id == Product.id)
+        missing = session.scalars(select(Product.id).where(listed(), ~vector))
         wanted = set(product_ids) | set(missing)
         return refresh_embeddings(session, progress=False, product_ids=sorted(wanted))
