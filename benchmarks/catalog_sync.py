@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -45,15 +44,10 @@ from sqlalchemy.orm import Session, selectinload
 from benchmarks.measure import add_note_option, machine, peak_rss_mib, say, without_notes
 from benchmarks.synthetic_catalog import SOURCE, generate
 from catalog.models import (
-    Category,
     Product,
-    ProductAttribute,
     ProductEmbedding,
-    ProductImage,
-    Variant,
-    product_categories,
 )
-from catalog.sync import SourceBatch, SyncReport
+from catalog.sync import SourceBatch, SyncReport, related_rows
 from connectors.products import ProductRecord, VariantRecord
 from core.paths import PROJECT_ROOT
 
@@ -74,36 +68,16 @@ VECTOR_BATCH: Final = 2000
 def listed_records(session: Session) -> list[ProductRecord]:
     """The synthetic shop's listed products as a source would give them, read flat."""
     of_source = (Product.source == SOURCE) & Product.discontinued_at.is_(None)
-    categories: dict[int, list[str]] = defaultdict(list)
-    for product_id, path in session.execute(
-        select(product_categories.c.product_id, Category.path)
-        .join(Category, Category.id == product_categories.c.category_id)
-        .join(Product, Product.id == product_categories.c.product_id)
-        .where(of_source)
-    ):
-        categories[product_id].append(path)
-    variants: dict[int, list[VariantRecord]] = defaultdict(list)
-    for product_id, sku, size, color, qty in session.execute(
-        select(Variant.product_id, Variant.sku, Variant.size, Variant.color, Variant.qty)
-        .join(Product, Product.id == Variant.product_id)
-        .where(of_source)
-    ):
-        variants[product_id].append(VariantRecord(sku=sku, size=size, color=color, qty=qty))
-    attributes: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for product_id, name, value in session.execute(
-        select(ProductAttribute.product_id, ProductAttribute.name, ProductAttribute.value)
-        .join(Product, Product.id == ProductAttribute.product_id)
-        .where(of_source)
-    ):
-        attributes[product_id].append((name, value))
-    images: dict[int, list[str]] = defaultdict(list)
-    for product_id, url in session.execute(
-        select(ProductImage.product_id, ProductImage.url)
-        .join(Product, Product.id == ProductImage.product_id)
-        .where(of_source)
-        .order_by(ProductImage.product_id, ProductImage.position)
-    ):
-        images[product_id].append(url)
+    related = related_rows(session.connection(), of_source)
+    categories, attributes = related.categories, related.attributes
+    images = {pid: [url for url, _ in rows] for pid, rows in related.images.items()}
+    variants = {
+        pid: [
+            VariantRecord(sku=sku, size=size, color=color, qty=qty)
+            for sku, size, color, qty in rows
+        ]
+        for pid, rows in related.variants.items()
+    }
     records = []
     for line, p in enumerate(
         session.execute(select(Product).where(of_source).order_by(Product.id)).scalars(), start=1
@@ -114,8 +88,8 @@ def listed_records(session: Session) -> list[ProductRecord]:
                 description=p.description, currency=p.currency,
                 special_price_cents=p.special_price_cents, special_from=p.special_from,
                 special_to=p.special_to, url_key=p.url_key, image=p.image,
-                images=images[p.id], categories=categories[p.id], gender=p.gender,
-                brand=p.brand, attributes=attributes[p.id], variants=variants[p.id],
+                images=images.get(p.id, []), categories=categories[p.id], gender=p.gender,
+                brand=p.brand, attributes=attributes[p.id], variants=variants.get(p.id, []),
             )
         )  # fmt: skip
     session.expunge_all()
@@ -325,10 +299,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks.catalog_sync",
         description="Time a catalog sync of a small change in a large shop.",
     )
-    parser.add_argument("--products", type=int, default=DEFAULT_PRODUCTS)
+    parser.add_argument(
+        "--products", type=int, default=DEFAULT_PRODUCTS,
+        help=f"synthetic products in the shop (default {DEFAULT_PRODUCTS:,})",
+    )  # fmt: skip
     parser.add_argument("--change", type=float, default=DEFAULT_CHANGE, help="share changed")
-    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
+    parser.add_argument(
+        "--runs", type=int, default=DEFAULT_RUNS,
+        help=f"syncs per database; the median is reported (default {DEFAULT_RUNS})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--postgres-url", default=DEFAULT_POSTGRES,
+        help="a PostgreSQL database to measure too (a schema of its own is made and dropped)",
+    )  # fmt: skip
     parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
     parser.add_argument("--no-embeddings", action="store_true", help="time the sync only")
     parser.add_argument("--output", default="catalog-sync", help="results file name")

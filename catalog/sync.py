@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from catalog.importing import ImportReport, Rejection, upsert_products, wanted_state
@@ -142,11 +142,20 @@ class _Stored:
     state: tuple[Any, ...]
 
 
-def stored_states(session: Session, source: str) -> dict[str, _Stored]:
-    """Every product of `source` by SKU, with its state in `wanted_state`'s layout, read with
-    five flat queries (the ORM would load 100,000 products with four relationships each)."""
-    of_source = Product.source == source
-    connection = session.connection()  # Core rows: no ORM row processing for 500,000 of them
+@dataclass(frozen=True)
+class RelatedRows:
+    """Categories, variants, attributes and images of many products, by product id."""
+
+    categories: dict[int, list[str]]
+    variants: dict[int, list[tuple[Any, ...]]]  # (sku, size, color, qty)
+    attributes: dict[int, list[tuple[str, str]]]
+    images: dict[int, list[tuple[str, int]]]  # (url, position), in position order
+
+
+def related_rows(connection: Connection, of_source: ColumnElement[bool]) -> RelatedRows:
+    """What `upsert_products` writes beside each product, for the products `of_source`
+    selects, read with four flat queries (the ORM would load 100,000 products with four
+    relationships each)."""
     categories: dict[int, list[str]] = defaultdict(list)
     for product_id, path in connection.execute(
         select(product_categories.c.product_id, Category.path)
@@ -177,6 +186,17 @@ def stored_states(session: Session, source: str) -> dict[str, _Stored]:
         .order_by(ProductImage.product_id, ProductImage.position)
     ):
         images[product_id].append((url, position))
+    return RelatedRows(categories, variants, attributes, images)
+
+
+def stored_states(session: Session, source: str) -> dict[str, _Stored]:
+    """Every product of `source` by SKU, with its state in `wanted_state`'s layout, read with
+    five flat queries."""
+    of_source = Product.source == source
+    connection = session.connection()  # Core rows: no ORM row processing for 500,000 of them
+    related = related_rows(connection, of_source)
+    categories, variants = related.categories, related.variants
+    attributes, images = related.attributes, related.images
     found: dict[str, _Stored] = {}
     for row in connection.execute(
         select(
