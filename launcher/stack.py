@@ -22,6 +22,7 @@ from typing import Literal
 
 from sqlalchemy.engine import make_url
 
+from connectors.settings import ConnectorSettings
 from core.paths import PROJECT_ROOT, VAR_DIR
 from core.settings import SettingsError
 from launcher.ports import HOST, port_in_use
@@ -343,10 +344,26 @@ def run_step(title: str, command: Sequence[str], config: StackConfig) -> None:
     print(f"    {title}: done in {time.monotonic() - started:.1f}s", flush=True)
 
 
+def check_connector(config: StackConfig) -> None:
+    """Stop before starting anything when the shop's order system is chosen but cannot be
+    reached as set (no API address, no token, a token file others can read): the sentence
+    says which setting, instead of every order question failing later."""
+    try:
+        chosen = ConnectorSettings.from_env(config.env("actions"))
+        if chosen.remote:
+            chosen.url()
+            chosen.token()
+    except SettingsError as error:
+        raise StackError(f"the shop's order system: {error}") from None
+    if chosen.remote:
+        print(f"==> orders from {chosen.orders} at {chosen.api_url}", flush=True)
+
+
 def prepare(config: StackConfig) -> None:
     """Load the catalog, train the classifier and the Rasa model if they are missing or stale;
     in the scaled setup first see that PostgreSQL (its database created) and Redis answer."""
     _warn_tightened(config)
+    check_connector(config)
     if config.deployment == "scaled":
         print("==> PostgreSQL and Redis (the scaled setup)", flush=True)
         try:
