@@ -87,7 +87,9 @@ STRUCTURE_PARAMETER: Final = "structure"  # oscarapi's ProductList filter
 LISTED_STRUCTURES: Final = ("standalone", "parent")  # children come with their parent
 PARENT_STRUCTURE: Final = "parent"
 MAX_NUMBER_CHARS: Final = 128  # oscar's Order.number max_length
-NUMBER_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]*")
+# Oscar's own OrderNumberGenerator makes digits (100000 + the basket's id); a shop whose
+# numbers look otherwise passes its own `number_pattern`.
+NUMBER_PATTERN: Final = re.compile(r"\d+")
 MAX_PAGES: Final = 10_000  # a `next` that never ends is a broken shop, not a big one
 
 HTTP_METHOD_NOT_ALLOWED: Final = 405
@@ -157,6 +159,7 @@ class OscarOrders:
         capabilities: frozenset[Capability] = CHANGES,
         statuses: Mapping[str, OrderStatus] | None = None,
         cancel_status: str = CANCELLED_STATUS,
+        number_pattern: re.Pattern[str] = NUMBER_PATTERN,
     ) -> None:
         """`api_path` is the path of the API root ("/api"): the shop's hyperlinks are read
         relative to it, so the token only ever goes to the configured address."""
@@ -168,6 +171,7 @@ class OscarOrders:
             **{k.casefold(): v for k, v in (statuses or {}).items()},
         }
         self._cancel_status = cancel_status
+        self._number_pattern = number_pattern
         self.skipped: list[SkippedProduct] = []
 
     @classmethod
@@ -195,7 +199,7 @@ class OscarOrders:
     def order_number(self, typed: str) -> str | None:
         """ "#000000100 " -> "000000100"; None for what cannot be an Oscar order number."""
         number = typed.strip().removeprefix("#").strip()
-        if len(number) > MAX_NUMBER_CHARS or not NUMBER_PATTERN.fullmatch(number):
+        if len(number) > MAX_NUMBER_CHARS or not self._number_pattern.fullmatch(number):
             return None
         return number
 

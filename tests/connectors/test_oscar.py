@@ -136,6 +136,7 @@ def test_order_numbers_are_taken_as_typed_without_hash_or_spaces() -> None:
         assert connector.order_number("") is None
         assert connector.order_number("100 OR 1=1") is None
         assert connector.order_number("1" * 129) is None
+        assert connector.order_number("12ab") is None  # Oscar's own numbers are digits
         assert server.requests == []  # nothing is looked up
 
 

@@ -98,13 +98,13 @@ def test_the_built_in_order_books_stories_pass_against_oscar(stack: Stack, shop:
         for story in stories("test_orders.yml", "test_changes.yml", "test_returns.yml")
         if story.name not in NOT_FOR_OSCAR
     ]
-    assert len(played) >= 20
+    assert len(played) >= 15
     failed = [
         (result.story.name, result.failure.as_json())
         for result in map(lambda story: play_story(story, client), played)
         if result.failure is not None
     ]
-    assert failed == []
+    assert failed == [], "\n".join(f"{name}: {failure}" for name, failure in failed)
     # the changes were made in Oscar itself ("cancel an order that has not shipped")
     assert oscar_order(shop, "000000100")["status"] == "Cancelled"
 
