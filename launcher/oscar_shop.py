@@ -77,7 +77,9 @@ class OscarShopError(Exception):
 
 
 def order_numbers() -> tuple[str, ...]:
-    """The orders the demo shop holds: the Luma samples and the showcase."""
+    """The orders the demo shop must hold: the Luma samples and the showcase (it holds the
+    rest of the demo order book too, so every conversation about a demo order is the same
+    against Oscar as against the built-in order book)."""
     return (*LUMA_ORDERS, *(entry.number for entry in showcase()))
 
 
@@ -164,11 +166,12 @@ def _order(order: Order, skus: dict[int, str]) -> dict[str, Any]:
 
 
 def export_demo_data(catalog_url: str, numbers: Iterable[str] | None = None) -> dict[str, Any]:
-    """ShopDesk's products (those still sold) and the sample orders, as the shop loads them.
+    """ShopDesk's products (those still sold) and its orders (`numbers`, default all of
+    them), as the shop loads them.
 
     OscarShopError when the catalog is not there or lacks an order (loaded without its order
     book)."""
-    wanted = tuple(numbers or order_numbers())
+    wanted = tuple(numbers) if numbers else None
     database = make_url(catalog_url).database
     if make_url(catalog_url).get_backend_name() == SQLITE and not Path(database or "").is_file():
         raise OscarShopError(f"there is no catalog at {catalog_url}: {LOAD_FIRST}")
@@ -180,7 +183,7 @@ def export_demo_data(catalog_url: str, numbers: Iterable[str] | None = None) -> 
         ) from None
 
 
-def _exported(catalog_url: str, wanted: tuple[str, ...]) -> dict[str, Any]:
+def _exported(catalog_url: str, wanted: tuple[str, ...] | None) -> dict[str, Any]:
     with session_scope(catalog_url) as session:
         products = session.scalars(
             select(Product)
@@ -188,11 +191,12 @@ def _exported(catalog_url: str, wanted: tuple[str, ...]) -> dict[str, Any]:
             .options(selectinload(Product.categories), selectinload(Product.variants))
             .order_by(Product.sku)
         ).all()
-        orders = session.scalars(
-            select(Order).where(Order.number.in_(wanted)).options(*ORDER_WITH_DETAILS)
-        ).all()
+        chosen = select(Order).options(*ORDER_WITH_DETAILS)
+        if wanted is not None:
+            chosen = chosen.where(Order.number.in_(wanted))
+        orders = session.scalars(chosen).all()
         found = {order.number for order in orders}
-        if missing := [number for number in wanted if number not in found]:
+        if missing := [number for number in wanted or order_numbers() if number not in found]:
             raise OscarShopError(
                 f"the catalog at {catalog_url} lacks orders {', '.join(missing)}: {LOAD_FIRST}"
             )
@@ -410,8 +414,9 @@ def add_arguments(parser: Any) -> None:
 
 
 DESCRIPTION: Final = (
-    "Run the demo Django Oscar shop with ShopDesk's Luma products and sample orders "
-    "(000000001, 000000002, 000000100..000000108), taken from ShopDesk's catalog database, "
+    "Run the demo Django Oscar shop with ShopDesk's Luma products and every order of its "
+    "demo order book (the Luma samples, the showcase 000000100..000000108 and the rest), "
+    "taken from ShopDesk's catalog database, "
     "on 127.0.0.1 until Ctrl-C; it prints the settings that point ShopDesk at it "
     "(SHOPDESK_ORDERS=oscar, SHOPDESK_SHOP_API_URL, SHOPDESK_SHOP_API_TOKEN_FILE). It needs "
     ".venv-oscar (scripts/bootstrap). Each start loads the sample orders afresh."
