@@ -1,5 +1,5 @@
 # ShopDesk: `make run` brings the assistant up and chats; `make test` runs every check.
-.PHONY: help setup lock run chat stories test test-fast lint load scaled learn
+.PHONY: help setup runtime lock run chat stories test test-fast lint load scaled learn
 
 # Rasa would send usage data and crash reports to its servers; a shop sends nothing outside.
 export RASA_TELEMETRY_ENABLED := false
@@ -13,10 +13,13 @@ help:  ## what each target does
 setup:  ## create or update both virtual environments (.venv 3.11, .venv-rasa 3.10)
 	scripts/bootstrap
 
-lock:  ## re-pin requirements/py311.lock and requirements/rasa.lock (uv) after a dependency change
+runtime:  ## only what runs the shop: no test tools, no browser, never apt-get (docs/deployment.md)
+	scripts/bootstrap --runtime
+
+lock:  ## re-pin requirements/*.lock (uv; the runtime locks too) after a dependency change
 	scripts/lock
 
-run: setup  ## load the catalog, train what is missing, start everything, chat; Ctrl-C stops all
+run: runtime  ## load the catalog, train what is missing, start everything, chat; Ctrl-C stops all
 	.venv/bin/python -m launcher run
 
 chat:  ## chat with an assistant that is already running

@@ -56,6 +56,7 @@ class ActionAskDeleteConfirmed(RasaAction):
         dispatcher.utter_message(
             response="utter_confirm_account_deletion",
             account_email=str(tracker.get_slot(Slot.VERIFIED_CUSTOMER_EMAIL)),
+            privacy_page=policies().page("privacy"),  # shop.yml `pages.privacy`
             buttons=YES_NO_BUTTONS,
         )
         return []

@@ -120,6 +120,7 @@ class Slot(StrEnum):
     SEARCH_HITS = "search_hits"
     HANDOFF_REASON = "handoff_reason"
     CONVERSATION_RATING = "conversation_rating"
+    SHOP_NAME = "shop_name"  # shop.yml `name`, the slot's initial value (launcher/shop_domain.py)
 
 
 class Form(StrEnum):

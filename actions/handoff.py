@@ -4,6 +4,10 @@ A handoff is recorded in the shop's database (catalog.support.handoffs.request) 
 conversation is paused: Rasa keeps the shopper's messages but the bot stays silent until the
 agent console (web/, docs/web.md) gives the conversation back, or the web server does when no
 agent takes it in time (action_handoff_timeout then offers to carry on or to leave a message).
+
+Outside the shop's support hours (shop.yml `support.hours_by_day`, catalog/business_hours.py)
+no handoff is made: a person promised at night would never come, so the bot says when
+someone is back and offers to take a message (the leave-message form) or to carry on.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.catalog_access import catalog_session
-from actions.contract import IGNORED_ACTIONS, Action, Entity, Slot
+from actions.contract import IGNORED_ACTIONS, Action, Entity, Intent, Slot
 from actions.forms import (
     REQUESTED_SLOT,
     conversation_id,
@@ -30,9 +34,11 @@ from actions.forms import (
 )
 from actions.inform import as_shopping
 from catalog import handoffs
+from catalog.business_hours import OpeningDay
 from catalog.policies import ShopSettingsError, policies
 from catalog.statuses import HandoffStatus
 from catalog.support import leave_message
+from core.clock import utc_now
 
 OFFER_BUTTONS: Final = [
     {"title": "Yes, please", "payload": "/affirm"},
@@ -70,6 +76,19 @@ HANDOFF_REASONS: Final[dict[str, str]] = {
     Action.ACTION_DELETE_ACCOUNT: NOT_VERIFIED,
 }
 ASKED_FOR_A_PERSON: Final = "asked for a person"
+# The support team is out: when it is back decides the sentence (bot/domain.yml). Back later
+# than tomorrow names the day too ("on Monday at 9:00 PST").
+CLOSED_SOON_REPLIES: Final = {
+    OpeningDay.TODAY: "utter_support_closed_back_today",
+    OpeningDay.TOMORROW: "utter_support_closed_back_tomorrow",
+}
+CLOSED_LATER_REPLY: Final = "utter_support_closed_back_on"
+NO_OPENING_REPLY: Final = "utter_support_closed"
+# After the closed reply: a message for the team (the leave-message form), or the bot.
+MESSAGE_OR_BOT_BUTTONS: Final = [
+    {"title": "Leave a message", "payload": f"/{Intent.LEAVE_MESSAGE}"},
+    {"title": "Carry on with the assistant", "payload": f"/{Intent.CONTINUE_WITH_BOT}"},
+]
 
 
 def in_form(tracker: Tracker) -> bool:
@@ -117,8 +136,38 @@ def handoff_reason(tracker: Tracker) -> str:
     return ASKED_FOR_A_PERSON
 
 
+def said_support_is_closed(dispatcher: CollectingDispatcher) -> bool:
+    """Outside the shop's support hours, say when someone is back and offer a message or the
+    bot, and answer True; inside them (or with no hours set, or unreadable settings) False."""
+    try:
+        hours = policies().support.business_hours
+    except ShopSettingsError:
+        return False
+    now = utc_now()
+    if hours is None or hours.is_open(now):
+        return False
+    opening = hours.next_opening_words(now)
+    if opening is None:
+        dispatcher.utter_message(response=NO_OPENING_REPLY, buttons=MESSAGE_OR_BOT_BUTTONS)
+    elif opening.day in CLOSED_SOON_REPLIES:
+        dispatcher.utter_message(
+            response=CLOSED_SOON_REPLIES[opening.day],
+            buttons=MESSAGE_OR_BOT_BUTTONS,
+            time=opening.time_words,
+        )
+    else:
+        dispatcher.utter_message(
+            response=CLOSED_LATER_REPLY,
+            buttons=MESSAGE_OR_BOT_BUTTONS,
+            day=opening.day_words,
+            time=opening.time_words,
+        )
+    return True
+
+
 class ActionOfferHuman(RasaAction):
-    """The question whose yes or no the rules follow (rules.yml: accept or decline a person)."""
+    """The question whose yes or no the rules follow (rules.yml: accept or decline a person).
+    Outside support hours there is no person to offer: the closed reply replaces it."""
 
     def name(self) -> str:
         return Action.ACTION_OFFER_HUMAN
@@ -126,6 +175,8 @@ class ActionOfferHuman(RasaAction):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if said_support_is_closed(dispatcher):
+            return []
         dispatcher.utter_message(response="utter_offer_human", buttons=OFFER_BUTTONS)
         return []
 
@@ -137,6 +188,9 @@ class ActionHandoff(RasaAction):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if said_support_is_closed(dispatcher):
+            # no handoff recorded: nobody would take it; the form asked in, if any, stops
+            return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
         reason = handoff_reason(tracker)
         try:
             with catalog_session() as session:

@@ -251,7 +251,11 @@ class ActionInvoice(OrderTaskAction):
         self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         if not order.invoices:
-            dispatcher.utter_message(response="utter_no_invoice", order_number=order.number)
+            dispatcher.utter_message(
+                response="utter_no_invoice",
+                order_number=order.number,
+                invoice_note=policies().invoice_note,  # shop.yml `invoices.note`
+            )
             return []
         orders_page = policies().page("orders")
         if len(order.invoices) == 1:

@@ -38,6 +38,10 @@ def misses(hit: ProductHit) -> list[str]:
 
 
 def product_url(hit: ProductHit) -> str:
+    """The product's page: the link its feed gave (a Shopify or WooCommerce URL), else the
+    Magento pattern `<shop URL>/<url_key>.html` the demo shop serves."""
+    if hit.url and hit.url.startswith(("http://", "https://")):
+        return hit.url
     return f"{settings().shop_url}/{hit.url_key}.html"
 
 

@@ -29,7 +29,7 @@ from actions.search_state import (
     entities_of,
     remember,
 )
-from catalog.constraints import describe
+from catalog.constraints import describe, shop_currency
 from catalog.finding import Found, extra_words, find, more, own_words, popular, refine
 from catalog.search import FILTER_LABELS, SearchRequest
 from core.money import format_money
@@ -158,7 +158,7 @@ class ActionSearchProducts(Action):
 def refine_intro(found: Found, previous: SearchRequest) -> Reply:
     """What the refinement changed: cheaper, pricier, more words, or just more that fit."""
     if found.price_reference is not None:
-        currency = found.hits[0].currency if found.hits else "USD"
+        currency = found.hits[0].currency if found.hits else shop_currency()
         price = {"price": format_money(found.price_reference, currency)}
         if found.request.filters.price_max_cents is not None:
             return Reply("utter_refine_cheaper", price)

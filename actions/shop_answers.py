@@ -31,26 +31,49 @@ def _money(p: ShopPolicies, cents: int) -> str:
     return format_money(cents, p.currency)
 
 
+def _listed(names: tuple[str, ...]) -> str:
+    """ "Alaska, Hawaii and Guam": shop.yml's names as one phrase."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+# (weekdays only, a remote surcharge) -> the response that says so; shop.yml picks.
+_DELIVERY_OPTIONS = {
+    (True, True): "utter_answer_delivery_options",
+    (False, True): "utter_answer_delivery_options_every_day",
+    (True, False): "utter_answer_delivery_options_no_remote",
+    (False, False): "utter_answer_delivery_options_every_day_no_remote",
+}
+
+
 def _delivery_options(p: ShopPolicies) -> Reply:
+    """Where, how and from what fee; the remote regions' surcharge only where a shop has one."""
+    delivery = p.delivery
     methods = "; ".join(
-        f"{m.name} ({m.days}) from {_money(p, m.fees_cents[0])}" for m in p.delivery.methods
+        f"{m.name} ({m.days}) from {_money(p, m.fees_cents[0])}" for m in delivery.methods
     )
-    return Reply(
-        "utter_answer_delivery_options",
-        {
-            "ships_to": ", ".join(p.delivery.ships_to),
-            "methods": methods,
-            "first_band": _money(p, p.delivery.bands_cents[0]),
-            "fees_page": p.page("customer_service"),
-            "remote_surcharge": _money(p, p.delivery.remote_surcharge_cents),
-        },
-    )
+    variables: dict[str, Any] = {
+        "ships_to": _listed(delivery.ships_to_names or delivery.ships_to),
+        "methods": methods,
+        "first_band": _money(p, delivery.bands_cents[0]),
+        "fees_page": p.page("customer_service"),
+    }
+    remote = bool(delivery.remote_surcharge_cents and delivery.remote_regions)
+    if remote:
+        variables |= {
+            "remote_regions": _listed(delivery.remote_region_names or delivery.remote_regions),
+            "remote_surcharge": _money(p, delivery.remote_surcharge_cents),
+            # the surcharge applies to the first method (catalog/demo/order_book.py)
+            "remote_method": delivery.methods[0].name,
+        }
+    return Reply(_DELIVERY_OPTIONS[delivery.weekdays_only, remote], variables)
 
 
 def _delivery_period(p: ShopPolicies) -> Reply:
     times = "; ".join(f"{m.name}: {m.days}" for m in p.delivery.methods)
     return Reply(
-        "utter_answer_delivery_period",
+        "utter_answer_delivery_period"
+        if p.delivery.weekdays_only
+        else "utter_answer_delivery_period_every_day",
         {
             "times": times,
             "cutoff": p.delivery.cutoff,

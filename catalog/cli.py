@@ -5,7 +5,9 @@ Each import runs in one transaction together with the search index and ranking s
 invalidates, so shoppers see either the old catalog or the new one, never half of each.
 Embeddings are refreshed after the commit: they are slow, and a failure there must not undo
 a good import. `load` also makes the demo order book when it is missing, in the same
-transaction and before the ranking statistics, since its orders are sales.
+transaction and before the ranking statistics, since its orders are sales. With the demo off
+(`SHOPDESK_DEMO=off`, catalog/own_shop.py) `load` imports no Luma data and makes no demo
+order: it syncs the shop's own product file if the settings name one.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog.backup_cli import COMMANDS as BACKUP_COMMANDS
+from catalog.backup_cli import add_backup_parsers, run_backup_command
 from catalog.db import migrate, session_scope
 from catalog.demo.order_book import OrderBookError, check_sizes, generate_order_book, showcase
 from catalog.embeddings import refresh_embeddings
@@ -31,25 +35,39 @@ from catalog.importing import CatalogImportError, ImportReport, PricePolicy
 from catalog.luma import import_luma
 from catalog.merchant_feed import detect_format, import_merchant_feed
 from catalog.models import Order
+from catalog.own_shop import DEMO_VARIABLE, ShopSetupSettings, own_catalog_source
 from catalog.search_index import refresh_search
 from catalog.settings import LUMA_DATA_DIR, CatalogSettings
+from catalog.shop_csv import CSV_SUFFIX, SHOPIFY_CSV, WOOCOMMERCE_CSV, detect_csv, shop_currency
+from catalog.shopify_csv import import_shopify_csv
+from catalog.sync import DEFAULT_MAX_DISCONTINUE_SHARE
 from catalog.sync_cli import add_sync_parser, run_sync_command
+from catalog.woocommerce_csv import import_woocommerce_csv
+from connectors.products import SHOP_CURRENCY
 
 SHOWN_REJECTIONS = 10
 EXIT_OK, EXIT_NOTHING_IMPORTED, EXIT_BAD_ARGUMENTS, EXIT_NO_EMBEDDINGS = 0, 1, 2, 3
-FORMATS = ("auto", "merchant-tsv", "merchant-xml", "magento-dir")
+FORMATS = ("auto", "merchant-tsv", "merchant-xml", "magento-dir", SHOPIFY_CSV, WOOCOMMERCE_CSV)
 
 EPILOG = """\
 formats:
   magento-dir    a folder of Magento product CSVs, like the Luma demo shop
   merchant-tsv   a Google Merchant Center feed, tab-separated with a header row
   merchant-xml   a Google Merchant Center feed, RSS 2.0 with g: fields
-  auto           a folder is magento-dir; .xml is XML, .tsv/.txt is TSV; else sniffed
+  shopify-csv    a Shopify product CSV (Products > Export); prices in --currency
+  woocommerce-csv  a WooCommerce product CSV (Products > Export); prices in --currency
+  auto           a folder is magento-dir; .xml is XML, .tsv/.txt is TSV; .csv is Shopify's
+                 or WooCommerce's by its header row; else sniffed
 
 An import upserts by SKU: running it again changes nothing. Rows that cannot be used are
 reported as file:line: field: reason and skipped; the rest is imported. A file that cannot be
 read at all imports nothing. Prices must be in the shop's currency (--currency, USD by
-default) unless --rate gives an exchange rate.
+default) unless --rate gives an exchange rate. Shopify and WooCommerce CSVs name no currency:
+their prices are in --currency, by default the shop's (shop.yml `currency`). A Merchant
+feed's product priced in another currency without a --rate keeps its own currency.
+
+`load` with SHOPDESK_DEMO=off imports nothing of Luma and makes no demo orders: it syncs the
+shop's own file (SHOPDESK_CATALOG_SYNC_SOURCE and SHOPDESK_CATALOG_SYNC_PATH), if named.
 
 exit status: 0 imported; 1 nothing imported (unreadable file, or every row rejected);
 2 bad arguments; 3 imported, but the embeddings could not be refreshed.
@@ -126,7 +144,10 @@ def _parser() -> argparse.ArgumentParser:
         "--no-embeddings", action="store_true", help="do not refresh product embeddings"
     )
     common.add_argument(
-        "--currency", type=_currency, default="USD", help="the shop's currency (default USD)"
+        "--currency",
+        type=_currency,
+        default=None,
+        help="the shop's currency (default USD; for a Shopify or WooCommerce CSV the shop's)",
     )
     common.add_argument(
         "--rate",
@@ -139,15 +160,17 @@ def _parser() -> argparse.ArgumentParser:
     load = sub.add_parser(
         "load",
         parents=[common],
-        help="migrate, then import the Luma demo shop",
-        description="Import the Magento Luma demo shop (products, reviews, links, orders).",
+        help="migrate, then import the Luma demo shop (SHOPDESK_DEMO=off: the shop's own file)",
+        description="Import the Magento Luma demo shop (products, reviews, links, orders); "
+        f"with {DEMO_VARIABLE}=off, sync the shop's own product file instead, if one is named.",
     )
     load.add_argument("--data-dir", type=Path, default=LUMA_DATA_DIR, help="folder of Luma CSVs")
     imp = sub.add_parser(
         "import",
         parents=[common],
         help="migrate, then import a product file or folder",
-        description="Import a Google Merchant Center feed or a folder of Magento CSVs.",
+        description="Import a Google Merchant Center feed, a Shopify or WooCommerce product "
+        "CSV, or a folder of Magento CSVs.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -182,11 +205,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("migrate", help="bring the schema to the newest revision")
     add_sync_parser(sub)
+    add_backup_parsers(sub)
     return parser
 
 
 def _importer(args: argparse.Namespace) -> Callable[[Session], ImportReport]:
-    prices = PricePolicy(currency=args.currency, rates=dict(args.rate))
+    prices = PricePolicy(currency=args.currency or SHOP_CURRENCY, rates=dict(args.rate))
     if args.command == "load":
         return lambda session: import_luma(session, args.data_dir, prices)
     path: Path = args.file
@@ -197,8 +221,28 @@ def _importer(args: argparse.Namespace) -> Callable[[Session], ImportReport]:
         return lambda session: import_luma(session, path, prices)
     if not path.is_file():
         raise CatalogImportError(f"{path}: file not found")
+    if kind is None and path.suffix.lower() == CSV_SUFFIX:
+        kind = detect_csv(path)
+        if kind is None:
+            raise CatalogImportError(
+                f"{path.name}: not a Shopify or WooCommerce product CSV (its first line names "
+                "neither Handle and Title nor Name and Regular price); say which with --format"
+            )
+    if kind in (SHOPIFY_CSV, WOOCOMMERCE_CSV):
+        return _csv_importer(kind, path, args)
     feed = kind or detect_format(path)
     return lambda session: import_merchant_feed(session, path, feed, prices)
+
+
+def _csv_importer(
+    kind: str, path: Path, args: argparse.Namespace
+) -> Callable[[Session], ImportReport]:
+    """A Shopify or WooCommerce CSV's import: prices in --currency, else the shop's."""
+    prices = PricePolicy(currency=args.currency or shop_currency(), rates=dict(args.rate))
+    if kind == SHOPIFY_CSV:
+        shop_url = CatalogSettings.from_env().shop_url
+        return lambda session: import_shopify_csv(session, path, prices, shop_url)
+    return lambda session: import_woocommerce_csv(session, path, prices)
 
 
 def _print_report(report: ImportReport) -> None:
@@ -269,6 +313,29 @@ def _build_vector_index(url: str) -> None:
     print(f"catalog: semantic search uses {index.kind if index else 'no vectors'}")
 
 
+def _load_own_shop(args: argparse.Namespace, url: str) -> int:
+    """`load` with the demo off: the shop's own product file synced, or nothing at all."""
+    source = own_catalog_source()
+    if source is None:
+        print(
+            f"catalog: the demo is off ({DEMO_VARIABLE}=off) and no product file is named "
+            "(SHOPDESK_CATALOG_SYNC_SOURCE, SHOPDESK_CATALOG_SYNC_PATH): nothing imported"
+        )
+        return EXIT_OK
+    print(f"catalog: the demo is off; syncing the shop's own {source.kind} {source.path}")
+    sync = argparse.Namespace(
+        source=[str(source.kind), str(source.path)],
+        currency=args.currency or shop_currency(),
+        dry_run=False,
+        json=False,
+        progress=False,
+        no_embeddings=args.no_embeddings,
+        max_discontinue=DEFAULT_MAX_DISCONTINUE_SHARE,
+        allow_mass_discontinue=False,
+    )
+    return run_sync_command(sync, url)
+
+
 def _load_order_book(session: Session) -> None:
     """The default order book, if missing; a shop too small for one is imported without it."""
     try:
@@ -334,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_ARGUMENTS
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = CatalogSettings.from_env()
+    if args.command in BACKUP_COMMANDS:  # the database as it is: no migration first
+        return run_backup_command(args, settings.database_url)
     migrate(settings.database_url)
     if args.command == "migrate":
         print("catalog: schema is up to date")
@@ -342,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
         return _orders(args, settings.database_url)
     if args.command == "sync":
         return run_sync_command(args, settings.database_url)
+    if args.command == "load" and not ShopSetupSettings.from_env().demo_on:
+        return _load_own_shop(args, settings.database_url)
     return _import(args, settings.database_url)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from catalog.policies import ShopSettingsError, policies
 from catalog.pricing import ORDER_PRICE_HIGH, ORDER_PRICE_LOW
 from catalog.search import (
     ProductHit,
@@ -18,6 +19,7 @@ from catalog.search import (
     SearchRequest,
 )
 from catalog.terms import describe_query
+from connectors.products import SHOP_CURRENCY
 from core.money import format_money
 
 GENDER_WORDS = {"Men": "men's", "Women": "women's"}
@@ -89,6 +91,15 @@ def fitting_first(hits: Sequence[ProductHit], kinds: Sequence[str] = ()) -> list
     return exact if exact and not kinds else fits
 
 
+def shop_currency() -> str:
+    """The shop's currency (shop.yml): what a shopper's "under 50" is in, so the summary of
+    the search says "up to €50.00" in a euro shop; the default when shop.yml is unreadable."""
+    try:
+        return policies().currency
+    except ShopSettingsError:
+        return SHOP_CURRENCY
+
+
 def describe(request: SearchRequest) -> str:
     """The request in the shopper's terms, filters included: "cheapest men's black hoodie,
     size XL, under $60.00". The words alone would lose what became a filter."""
@@ -105,10 +116,11 @@ def describe(request: SearchRequest) -> str:
     if filters.size:
         extras.append(f"size {filters.size}")
     low, high = filters.price_min_cents, filters.price_max_cents
+    currency = shop_currency() if low is not None or high is not None else SHOP_CURRENCY
     if low is not None and high is not None:
-        extras.append(f"{format_money(low)} to {format_money(high)}")
+        extras.append(f"{format_money(low, currency)} to {format_money(high, currency)}")
     elif high is not None:
-        extras.append(f"up to {format_money(high)}")
+        extras.append(f"up to {format_money(high, currency)}")
     elif low is not None:
-        extras.append(f"from {format_money(low)}")
+        extras.append(f"from {format_money(low, currency)}")
     return ", ".join([text, *extras]) if text else ", ".join(extras)

@@ -13,6 +13,14 @@ How the feed maps onto the catalog:
   `mpn`, `google_product_category`, `age_group` and `link` are stored as attributes.
 - Stock: a `quantity` column if the feed has one, else 100 for in_stock and 0 for
   out_of_stock, preorder and backorder (the feed says nothing more, and those cannot ship now).
+- Currency: each product keeps its feed's currency ("12.00 EUR" is stored and shown as
+  EUR), so a shop selling in euros never shows "$12.00". A price in the shop's currency, or
+  in one the import has an exchange rate for, is stored in the shop's currency; any other is
+  kept as it is, and a group whose items are priced in different currencies is refused item
+  by item (one product has one currency).
+- `link` is the product's page as the shop itself serves it (Shopify's /products/..., a
+  WooCommerce permalink): it is stored as the `link` attribute and the bot links to it
+  rather than rebuilding "<shop URL>/<url_key>.html" (catalog/search.py `ProductHit.url`).
 
 XML is parsed with the standard library's expat, and a document with a DOCTYPE or ENTITY
 declaration is refused outright, so no entity expansion or external fetch can happen.
@@ -54,6 +62,7 @@ log = logging.getLogger(__name__)
 SOURCE = "merchant"
 FeedFormat = Literal["auto", "merchant-tsv", "merchant-xml"]
 REQUIRED = {"id", "title", "price"}
+LINK_ATTRIBUTE = "link"  # the attribute the product's own page is stored in
 AVAILABILITY = {"in_stock", "out_of_stock", "preorder", "backorder"}
 IN_STOCK_QTY = 100
 MULTI_VALUED = {"additional_image_link", "product_type"}  # comma-separated in TSV
@@ -61,6 +70,9 @@ ATTRIBUTES = ("material", "pattern", "gtin", "mpn", "google_product_category", "
 SPLIT_ON_SLASH = {"material", "pattern"}
 ITEM_TAGS = {"item", "entry"}
 _FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+# The currency a price names (importing.PricePolicy's forms): a code or symbol before or after.
+_CURRENCY_MARK = re.compile(r"^\s*(US\$|[A-Za-z]{3}|[$€£])|([A-Za-z]{3}|[$€£])\s*$")
+_CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP"}
 
 
 @dataclass
@@ -179,11 +191,29 @@ def read_xml(path: Path) -> list[FeedItem]:
     return handlers.items
 
 
-def _price(item: FeedItem, name: str, prices: PricePolicy) -> int:
+def named_currency(text: str) -> str | None:
+    """The ISO code a price names ("12.00 EUR", "€12", "USD 5"), or None when it names none."""
+    match = _CURRENCY_MARK.search(text.strip())
+    if match is None:
+        return None
+    mark = match.group(1) or match.group(2)
+    return _CURRENCY_SYMBOLS.get(mark) or mark.upper()
+
+
+def _price(item: FeedItem, name: str, prices: PricePolicy) -> tuple[int, str]:
+    """(cents, currency): in the shop's currency when it is that or can be converted to it,
+    else in the currency the feed names (the product keeps it)."""
+    text = item.get(name)
     try:
-        return prices.parse(item.get(name))[0]
+        return prices.parse(text)
     except ValueError as error:
-        raise RowError(name, str(error)) from error
+        own = named_currency(text)
+        if own is None or own == prices.currency or own in prices.rates:
+            raise RowError(name, str(error)) from error
+        try:
+            return PricePolicy(currency=own).parse(text)
+        except ValueError as again:
+            raise RowError(name, str(again)) from again
 
 
 def _sale_dates(item: FeedItem) -> tuple[date | None, date | None]:
@@ -227,6 +257,7 @@ class _Checked:
     sku: str
     title: str
     price: int
+    currency: str
     sale: int | None
     sale_from: date | None
     sale_to: date | None
@@ -240,10 +271,14 @@ def _check(item: FeedItem, prices: PricePolicy) -> _Checked:
     title = clean_text(item.get("title"))
     if not title:
         raise RowError("title", "empty")
-    price = _price(item, "price", prices)
-    sale = _price(item, "sale_price", prices) if item.get("sale_price") else None
+    price, currency = _price(item, "price", prices)
+    sale: int | None = None
+    if item.get("sale_price"):
+        sale, sale_currency = _price(item, "sale_price", prices)
+        if sale_currency != currency:
+            raise RowError("sale_price", f"in {sale_currency}, but the price is in {currency}")
     sale_from, sale_to = _sale_dates(item)
-    return _Checked(item, sku, title, price, sale, sale_from, sale_to, _quantity(item))
+    return _Checked(item, sku, title, price, currency, sale, sale_from, sale_to, _quantity(item))
 
 
 def _group_name(items: Sequence[_Checked]) -> str:
@@ -287,12 +322,13 @@ def _record(file: str, sku: str, items: list[_Checked]) -> ProductRecord:
     name = _group_name(items)
     link = first.item.get("link")
     if link:
-        attributes.append(("link", link))
+        attributes.append((LINK_ATTRIBUTE, link))
     return ProductRecord(
         sku=sku,
         name=name,
         description=clean_text(next((d for c in items if (d := c.item.get("description"))), "")),
         price_cents=min(c.price for c in items),
+        currency=first.currency,
         special_price_cents=with_sale.sale if with_sale else None,
         special_from=with_sale.sale_from if with_sale else None,
         special_to=with_sale.sale_to if with_sale else None,
@@ -336,8 +372,16 @@ def feed_records(
                 f"{checked.sku} appears again (first on line {first_line[checked.sku]})",
             )  # fmt: skip
             continue
+        group = groups.setdefault(item.get("item_group_id") or checked.sku, [])
+        if group and group[0].currency != checked.currency:
+            report.reject(
+                file, item.line_of("price"), "price",
+                f"in {checked.currency}, but {group[0].sku} of the same product is in "
+                f"{group[0].currency}",
+            )  # fmt: skip
+            continue
         first_line[checked.sku] = item.line
-        groups.setdefault(item.get("item_group_id") or checked.sku, []).append(checked)
+        group.append(checked)
     return [_record(file, sku, members) for sku, members in groups.items()]
 
 

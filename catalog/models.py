@@ -32,6 +32,8 @@ from catalog.statuses import (
     ComplaintStatus,
     ErasureStatus,
     HandoffStatus,
+    InboxStatus,
+    ReturnStatus,
     ReviewStatus,
     SupportMessageStatus,
 )
@@ -316,6 +318,12 @@ class Shipment(Base):
     order: Mapped[Order] = relationship(back_populates="shipments")
 
 
+def _return_inbox_status(context: Any) -> str | None:
+    """A requested return waits for an agent (new); any other is history for the inbox."""
+    requested = context.get_current_parameters().get("status") == ReturnStatus.REQUESTED
+    return InboxStatus.NEW if requested else None
+
+
 class Return(Base):
     """A return of some of an order's items (a request, then its progress)."""
 
@@ -331,6 +339,9 @@ class Return(Base):
     reason: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[str] = mapped_column(String(32))  # a ReturnStatus
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where an agent is with the request (an InboxStatus, the console's inbox); None for a
+    # return nobody has to look at: one the order book records as already received.
+    inbox_status: Mapped[str | None] = mapped_column(String(16), default=_return_inbox_status)
 
     order: Mapped[Order] = relationship(back_populates="returns")
     line: Mapped[OrderLine | None] = relationship()
@@ -456,6 +467,25 @@ class AgentSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     agent: Mapped[Agent] = relationship()
+
+
+class AgentPasswordLink(Base):
+    """A one-time link an admin gives an agent to set their password (a new account, or a
+    reset: web/password_links.py). Only the token's SHA-256 is kept; it works once, until
+    `expires_at`. A new link for an agent replaces the old one, so there is one row at most."""
+
+    __tablename__ = "agent_password_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # web.password_links.LinkPurpose
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agent: Mapped[Agent] = relationship(foreign_keys=[agent_id])
 
 
 class AuditEntry(Base):
@@ -584,6 +614,16 @@ class OutboxEmail(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class InboxWatermark(Base):
+    """The newest row of one kind (catalog/inbox.py `NoticeKind`) the web server has told the
+    shop's support address about, so a restart mails nothing twice and misses nothing."""
+
+    __tablename__ = "inbox_watermarks"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ConversationSubject(Base):

@@ -20,7 +20,8 @@ ORDER_CANCELLED = "order_cancelled"
 ADDRESS_CHANGED = "address_changed"
 ERASURE_REQUESTED = "erasure_requested"
 NEWSLETTER_CONFIRM = "newsletter_confirm"
-KINDS = (ORDER_CANCELLED, ADDRESS_CHANGED, ERASURE_REQUESTED, NEWSLETTER_CONFIRM)
+AGENT_NOTICE = "agent_notice"  # to the shop's support address: new items for agents (inbox)
+KINDS = (ORDER_CANCELLED, ADDRESS_CHANGED, ERASURE_REQUESTED, NEWSLETTER_CONFIRM, AGENT_NOTICE)
 
 
 def enqueue(

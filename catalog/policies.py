@@ -6,18 +6,58 @@ not a wrong answer to a shopper later.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
+from catalog.business_hours import (
+    ALL_DAY,
+    WEEKDAY_KEYS,
+    BusinessHours,
+    BusinessHoursError,
+    parse_business_hours,
+)
 from catalog.settings import CatalogSettings
+
+DEFAULT_HANDOFF_WAIT_MINUTES: Final = 5
+# Every key shop.yml may hold, by section: anything else is refused at load as a likely typo,
+# and tests/catalog/test_shop_settings_keys.py checks that each is read by some code.
+# fmt: off
+TOP_KEYS: Final = frozenset({
+    "name", "currency", "support", "pages", "delivery", "returns", "cancellation",
+    "promotions", "accounts", "payment", "invoices",
+})
+SECTION_KEYS: Final[dict[str, frozenset[str]]] = {
+    "support": frozenset({
+        "email", "phone", "hours", "handoff_wait_minutes", "time_zone", "hours_by_day",
+        "holidays",
+    }),
+    "delivery": frozenset({
+        "weekdays_only", "cutoff", "processing_note", "remote_surcharge_cents",
+        "remote_regions", "ships_to", "methods", "bands_cents",
+    }),
+    "delivery.methods[]": frozenset({"name", "days", "fees_cents"}),
+    "returns": frozenset({
+        "window_days", "processing_days", "conditions", "reasons", "refund_to", "exchanges",
+    }),
+    "cancellation": frozenset({"fee_cents"}),
+    "promotions": frozenset({
+        "entry_field", "entry_pages", "codes_per_order", "not_valid_on",
+        "minimum_spend_cents", "expiry", "added_after_order",
+    }),
+    "accounts": frozenset({"lockout_failures", "lockout_minutes"}),
+    "payment": frozenset({"methods", "problems"}),
+    "invoices": frozenset({"note"}),
+}
+# fmt: on
 
 
 class ShopSettingsError(ValueError):
-    """shop.yml is missing, unreadable or lacks a field."""
+    """shop.yml is missing, unreadable, lacks a field, or has a value or key it can't have."""
 
 
 @dataclass(frozen=True)
@@ -29,13 +69,17 @@ class DeliveryMethod:
 
 @dataclass(frozen=True)
 class Delivery:
+    weekdays_only: bool  # deliveries on weekdays only, or every day
     cutoff: str
     processing_note: str
     remote_surcharge_cents: int
-    remote_regions: tuple[str, ...]
-    ships_to: tuple[str, ...]
+    remote_regions: tuple[str, ...]  # region codes, as addresses hold them
+    ships_to: tuple[str, ...]  # country codes
     methods: tuple[DeliveryMethod, ...]
     bands_cents: tuple[int, ...]
+    # How the answers name them ("Alaska"); the code itself where shop.yml gives no name.
+    remote_region_names: tuple[str, ...] = ()
+    ships_to_names: tuple[str, ...] = ()
 
     def fee_cents(self, method: str, merchandise_cents: int) -> int:
         """The charge for a method and merchandise total, by the shop's fee bands."""
@@ -50,8 +94,10 @@ class Delivery:
 class Support:
     email: str
     phone: str
-    hours: str
-    handoff_wait_minutes: int
+    hours: str  # the shop's own words for its hours, quoted by the contact answer
+    handoff_wait_minutes: int  # the web server's handoff timeout (web/settings.py)
+    # None: no hours given, so a person is always offered (as before business hours existed).
+    business_hours: BusinessHours | None = None
 
 
 @dataclass(frozen=True)
@@ -130,8 +176,70 @@ def _flag(data: dict[str, Any], key: str, where: str) -> bool:
     return value
 
 
+def _known(data: object, section: str) -> dict[str, Any]:
+    """`data` as a mapping holding only the keys shop.yml may have there."""
+    where = f"`{section}`" if section else "the top level"
+    if not isinstance(data, Mapping):
+        raise ShopSettingsError(f"shop settings: {where} must be a mapping of settings")
+    allowed = SECTION_KEYS[section] if section else TOP_KEYS
+    unknown = sorted(str(key) for key in data if str(key) not in allowed)
+    if unknown:
+        raise ShopSettingsError(
+            f"shop settings: unknown key {', '.join(unknown)} in {where} "
+            f"(known: {', '.join(sorted(allowed))})"
+        )
+    return {str(key): value for key, value in data.items()}
+
+
+def _named(value: object, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Codes and how the answers name them: a list of codes, or a mapping code -> name."""
+    if isinstance(value, Mapping):
+        if any(isinstance(code, bool) for code in value):
+            # YAML reads a bare NO (Norway) or ON as true or false
+            raise ShopSettingsError(f'shop settings: quote the codes in `{where}` ("NO": Norway)')
+        return tuple(str(k) for k in value), tuple(str(v) for v in value.values())
+    if isinstance(value, list):
+        codes = tuple(str(code) for code in value)
+        return codes, codes
+    raise ShopSettingsError(
+        f"shop settings: `{where}` must be a list of codes or a mapping of code to name"
+    )
+
+
+def _support(data: object) -> Support:
+    where = "support."
+    support = _known(data, "support")
+    hours = None
+    if "hours_by_day" in support:
+        try:
+            hours = parse_business_hours(
+                support["hours_by_day"],
+                _require(support, "time_zone", where),
+                support.get("holidays"),
+                where,
+            )
+        except BusinessHoursError as error:
+            raise ShopSettingsError(f"shop settings: {error}") from None
+    elif "time_zone" in support or "holidays" in support:
+        raise ShopSettingsError(
+            f"shop settings: `{where}time_zone` and `{where}holidays` need `{where}hours_by_day`"
+        )
+    return Support(
+        email=str(_require(support, "email", where)),
+        phone=str(_require(support, "phone", where)),
+        hours=str(_require(support, "hours", where)),
+        handoff_wait_minutes=(
+            _whole(support, "handoff_wait_minutes", where, 1)
+            if "handoff_wait_minutes" in support
+            else DEFAULT_HANDOFF_WAIT_MINUTES
+        ),
+        business_hours=hours,
+    )
+
+
 def _promotions(data: dict[str, Any], pages: dict[str, str]) -> Promotions:
     where = "promotions."
+    data = _known(data, "promotions")
     entry_pages = tuple(str(p) for p in _require(data, "entry_pages", where))
     unknown = [p for p in entry_pages if p not in pages]
     if not entry_pages or unknown:
@@ -151,11 +259,12 @@ def _promotions(data: dict[str, Any], pages: dict[str, str]) -> Promotions:
 
 
 def parse_policies(data: dict[str, Any], shop_url: str) -> ShopPolicies:
+    data = _known(data, "")
     support = _require(data, "support", "")
-    delivery = _require(data, "delivery", "")
-    returns = _require(data, "returns", "")
-    payment = _require(data, "payment", "")
-    accounts = _require(data, "accounts", "")
+    delivery = _known(_require(data, "delivery", ""), "delivery")
+    returns = _known(_require(data, "returns", ""), "returns")
+    payment = _known(_require(data, "payment", ""), "payment")
+    accounts = _known(_require(data, "accounts", ""), "accounts")
     pages = {str(k): str(v) for k, v in _require(data, "pages", "").items()}
     methods = tuple(
         DeliveryMethod(
@@ -163,29 +272,36 @@ def parse_policies(data: dict[str, Any], shop_url: str) -> ShopPolicies:
             days=str(_require(m, "days", "delivery.methods[].")),
             fees_cents=tuple(int(f) for f in _require(m, "fees_cents", "delivery.methods[].")),
         )
-        for m in _require(delivery, "methods", "delivery.")
+        for m in (
+            _known(method, "delivery.methods[]")
+            for method in _require(delivery, "methods", "delivery.")
+        )
     )
     bands = tuple(int(b) for b in _require(delivery, "bands_cents", "delivery."))
     if any(len(m.fees_cents) != len(bands) + 1 for m in methods):
         raise ShopSettingsError("shop settings: each delivery method needs one fee per band + 1")
+    remote_regions, remote_names = _named(
+        delivery.get("remote_regions", []), "delivery.remote_regions"
+    )
+    ships_to, ships_to_names = _named(
+        _require(delivery, "ships_to", "delivery."), "delivery.ships_to"
+    )
     return ShopPolicies(
         name=str(_require(data, "name", "")),
         shop_url=shop_url,
-        support=Support(
-            email=str(_require(support, "email", "support.")),
-            phone=str(_require(support, "phone", "support.")),
-            hours=str(_require(support, "hours", "support.")),
-            handoff_wait_minutes=int(support.get("handoff_wait_minutes", 5)),
-        ),
+        support=_support(support),
         pages=pages,
         delivery=Delivery(
+            weekdays_only=_flag(delivery, "weekdays_only", "delivery."),
             cutoff=str(_require(delivery, "cutoff", "delivery.")),
             processing_note=str(delivery.get("processing_note", "")),
             remote_surcharge_cents=int(delivery.get("remote_surcharge_cents", 0)),
-            remote_regions=tuple(str(r) for r in delivery.get("remote_regions", [])),
-            ships_to=tuple(str(c) for c in _require(delivery, "ships_to", "delivery.")),
+            remote_regions=remote_regions,
+            ships_to=ships_to,
             methods=methods,
             bands_cents=bands,
+            remote_region_names=remote_names,
+            ships_to_names=ships_to_names,
         ),
         returns=Returns(
             window_days=int(_require(returns, "window_days", "returns.")),
@@ -200,10 +316,12 @@ def parse_policies(data: dict[str, Any], shop_url: str) -> ShopPolicies:
             lockout_failures=_whole(accounts, "lockout_failures", "accounts.", 1),
             lockout_minutes=_whole(accounts, "lockout_minutes", "accounts.", 1),
         ),
-        cancellation_fee_cents=int(_require(data, "cancellation", "").get("fee_cents", 0)),
+        cancellation_fee_cents=int(
+            _known(_require(data, "cancellation", ""), "cancellation").get("fee_cents", 0)
+        ),
         payment_methods=tuple(str(m) for m in _require(payment, "methods", "payment.")),
         payment_problems=str(_require(payment, "problems", "payment.")),
-        invoice_note=str(_require(data, "invoices", "").get("note", "")),
+        invoice_note=str(_known(_require(data, "invoices", ""), "invoices").get("note", "")),
         currency=str(data.get("currency", "USD")).upper(),
     )
 
@@ -218,6 +336,19 @@ def load_policies(path: Path | None = None, shop_url: str | None = None) -> Shop
     if not isinstance(data, dict):
         raise ShopSettingsError(f"shop settings: {path} is not a mapping")
     return parse_policies(data, shop_url or CatalogSettings.from_env().shop_url)
+
+
+def write_always_open(source: Path, target: Path) -> Path:
+    """A copy of the shop settings `source` whose support is in at every hour, for stacks of
+    their own (tests, stories, benchmarks): what a handoff does must not depend on the hour
+    they happen to run at. Everything else stays the shop's."""
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    support = data.get("support") if isinstance(data, dict) else None
+    if isinstance(support, dict) and "hours_by_day" in support:
+        support["hours_by_day"] = dict.fromkeys(WEEKDAY_KEYS, ALL_DAY)
+        support["holidays"] = []
+    target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+    return target
 
 
 @cache

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from catalog import semantic
 from catalog.listing import listed
+from catalog.merchant_feed import LINK_ATTRIBUTE
 from catalog.models import Category, Product, ProductAttribute, Variant
 from catalog.models import product_categories as product_category_table
 from catalog.pricing import effective_price, in_price_order
@@ -148,6 +149,9 @@ class ProductHit:
     # What this product breaks of the shopper's request, as the shopper reads it
     # ("$56.00, over your $50.00"); set by catalog/constraints.py, empty when it fits.
     misses: tuple[str, ...] = ()
+    # The product's own page as its feed gives it (the `link` attribute: a Shopify or
+    # WooCommerce URL); None when the catalog has none and the shop's URL pattern is used.
+    url: str | None = None
 
 
 class Candidate(NamedTuple):
@@ -477,6 +481,14 @@ def product_hits(
         .where(product_category_table.c.product_id.in_(ids))
     ):
         paths[product_id].append(path)
+    links: dict[int, str] = {
+        product_id: link
+        for product_id, link in session.execute(
+            select(ProductAttribute.product_id, ProductAttribute.value).where(
+                ProductAttribute.product_id.in_(ids), ProductAttribute.name == LINK_ATTRIBUTE
+            )
+        )
+    }
     hits = []
     for product_id, score in ranked:
         row = rows.get(product_id)
@@ -501,6 +513,7 @@ def product_hits(
                 categories=tuple(sorted(paths[product_id])),
                 score=round(score, 4),
                 gender=row.gender,
+                url=links.get(product_id),
             )
         )
     return hits

@@ -22,6 +22,7 @@ __all__ = [
     "ComplaintStatus",
     "ErasureStatus",
     "HandoffStatus",
+    "InboxStatus",
     "OrderStatus",
     "RefundStatus",
     "ReturnStatus",
@@ -36,12 +37,26 @@ class ReviewStatus(StrEnum):
 
     APPROVED = "approved"
     PENDING = "pending"  # written in the chat, waiting for a moderator
+    REJECTED = "rejected"  # a moderator turned it down (console); kept, never shown
+
+
+class InboxStatus(StrEnum):
+    """Where an agent is with an item of the console's inbox (catalog/inbox.py): a message
+    left for the team, a complaint, a return request. One vocabulary for the three, so the
+    console filters and counts them alike; the per-table enums below take its values."""
+
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
 
 
 class ComplaintStatus(StrEnum):
-    """`complaints.status`."""
+    """`complaints.status`: the inbox's statuses (migration 0009 renamed "open" to "new")."""
 
-    OPEN = "open"
+    NEW = InboxStatus.NEW.value
+    IN_PROGRESS = InboxStatus.IN_PROGRESS.value
+    DONE = InboxStatus.DONE.value
+    OPEN = NEW  # the name before 0009: a complaint just taken is new
 
 
 class HandoffStatus(StrEnum):
@@ -59,9 +74,11 @@ OPEN_HANDOFF: Final = (HandoffStatus.WAITING, HandoffStatus.TAKEN)
 
 
 class SupportMessageStatus(StrEnum):
-    """`support_messages.status`."""
+    """`support_messages.status`: the inbox's statuses."""
 
-    NEW = "new"
+    NEW = InboxStatus.NEW.value
+    IN_PROGRESS = InboxStatus.IN_PROGRESS.value
+    DONE = InboxStatus.DONE.value
 
 
 class ErasureStatus(StrEnum):

@@ -11,9 +11,16 @@ from typing import Any, Final
 
 from tqdm import tqdm
 
-from catalog.importing import CatalogImportError
+from catalog.importing import CatalogImportError, PricePolicy
 from catalog.sync import DEFAULT_MAX_DISCONTINUE_SHARE, SyncRefused
-from catalog.sync_run import SourceKind, SyncOptions, SyncSource, read_source, run_sync
+from catalog.sync_run import (
+    FILE_KINDS,
+    SourceKind,
+    SyncOptions,
+    SyncSource,
+    read_source,
+    run_sync,
+)
 
 EXIT_OK, EXIT_NOTHING_SYNCED, EXIT_BAD_ARGUMENTS, EXIT_NO_EMBEDDINGS = 0, 1, 2, 3
 EXIT_REFUSED: Final = 4
@@ -23,6 +30,8 @@ SYNC_EPILOG = f"""\
 sources:
   luma [FOLDER]          the Magento Luma demo folder (default: the packaged one)
   merchant-feed FILE     a Google Merchant Center feed (TSV or RSS XML)
+  shopify-csv FILE       a Shopify product CSV (Products > Export), prices in --currency
+  woocommerce-csv FILE   a WooCommerce product CSV (Products > Export), prices in --currency
   connector              the connected shop (SHOPDESK_ORDERS: oscar, shopify, magento)
 
 A sync upserts the source's new and changed products by SKU and marks the products of that
@@ -50,6 +59,12 @@ def _percent(text: str) -> float:
     return value / PERCENT
 
 
+def _currency(text: str) -> str:
+    if len(text) != 3 or not text.isalpha():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a three-letter currency code")
+    return text.upper()
+
+
 def add_sync_parser(sub: Any) -> None:
     """The `sync` subparser, on catalog/cli.py's subparsers."""
     sync = sub.add_parser(
@@ -65,7 +80,15 @@ def add_sync_parser(sub: Any) -> None:
         nargs="+",
         required=True,
         metavar=("KIND", "PATH"),
-        help="luma [FOLDER] | merchant-feed FILE | connector",
+        help="luma [FOLDER] | merchant-feed FILE | shopify-csv FILE | woocommerce-csv FILE "
+        "| connector",
+    )
+    sync.add_argument(
+        "--currency",
+        type=_currency,
+        default=None,
+        help="the currency of prices that name none; a CSV's default to the shop's "
+        "(shop.yml `currency`)",
     )
     sync.add_argument(
         "--dry-run", action="store_true", help="report what would change; write nothing"
@@ -105,8 +128,8 @@ def _source(values: list[str]) -> SyncSource:
         raise ValueError(
             f"--source {kind} takes {'no' if kind is SourceKind.CONNECTOR else 'one'} path"
         )
-    if kind is SourceKind.MERCHANT_FEED and not rest:
-        raise ValueError("--source merchant-feed needs the feed's FILE")
+    if kind in FILE_KINDS and not rest:
+        raise ValueError(f"--source {kind} needs the feed's FILE")
     return SyncSource(kind, Path(rest[0]) if rest else None)
 
 
@@ -157,7 +180,7 @@ def run_sync_command(args: argparse.Namespace, database_url: str) -> int:
     )
     bar = _Bar(args.progress or sys.stderr.isatty())
     try:
-        batch = read_source(chosen)
+        batch = read_source(chosen, PricePolicy(currency=args.currency) if args.currency else None)
         report = run_sync(database_url, batch, options, progress=bar)
     except CatalogImportError as error:
         message = f"nothing synced: {error}"

@@ -2,7 +2,8 @@
 schedule run it: read the source, sync it in one transaction (catalog/sync.py), then refresh
 the embeddings of what changed.
 
-Sources: the Luma demo folder (`luma`), a Google Merchant feed (`merchant-feed FILE`) and the
+Sources: the Luma demo folder (`luma`), a Google Merchant feed (`merchant-feed FILE`), a
+Shopify or WooCommerce product CSV (`shopify-csv FILE`, `woocommerce-csv FILE`) and the
 connected shop (`connector`: the connector `SHOPDESK_ORDERS` chooses, through
 `catalog.order_system.product_source`). A source that cannot be read raises
 `CatalogImportError` before anything is written; so does a shop that cannot be reached.
@@ -39,6 +40,14 @@ class SourceKind(StrEnum):
     LUMA = "luma"
     MERCHANT_FEED = "merchant-feed"
     CONNECTOR = "connector"
+    SHOPIFY_CSV = "shopify-csv"
+    WOOCOMMERCE_CSV = "woocommerce-csv"
+
+
+FILE_KINDS = frozenset(
+    {SourceKind.MERCHANT_FEED, SourceKind.SHOPIFY_CSV, SourceKind.WOOCOMMERCE_CSV}
+)
+"""The sources read from a file the command line must name."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,23 @@ def read_merchant_feed(path: Path, prices: PricePolicy) -> SourceBatch:
     return SourceBatch(SOURCE, report.source, records, report.rejected, listed)
 
 
+def read_shop_csv(kind: SourceKind, path: Path, prices: PricePolicy | None) -> SourceBatch:
+    """A Shopify or WooCommerce product CSV's products, in `prices`' currency (else the
+    shop's: the file names none); products it lists as drafts or hidden count as gone."""
+    from catalog import shopify_csv, woocommerce_csv
+    from catalog.settings import catalog_settings
+    from catalog.shop_csv import shop_prices
+
+    prices = prices or shop_prices()
+    if kind is SourceKind.SHOPIFY_CSV:
+        read = shopify_csv.read_shopify_csv(path, prices, catalog_settings().shop_url)
+        source = shopify_csv.SOURCE
+    else:
+        read = woocommerce_csv.read_woocommerce_csv(path, prices)
+        source = woocommerce_csv.SOURCE
+    return SourceBatch(source, read.report.source, read.records, read.report.rejected, read.listed)
+
+
 def read_connector() -> SourceBatch:
     """Every product of the connected shop; CatalogImportError for the built-in order book
     (its products come from the importers) or a shop that cannot be read."""
@@ -100,6 +126,10 @@ def read_connector() -> SourceBatch:
 
 
 def read_source(chosen: SyncSource, prices: PricePolicy | None = None) -> SourceBatch:
+    if chosen.kind in {SourceKind.SHOPIFY_CSV, SourceKind.WOOCOMMERCE_CSV}:
+        if chosen.path is None:
+            raise CatalogImportError(f"--source {chosen.kind} needs the CSV FILE")
+        return read_shop_csv(chosen.kind, chosen.path, prices)
     prices = prices or PricePolicy()
     if chosen.kind is SourceKind.LUMA:
         return read_luma(chosen.path or LUMA_DATA_DIR, prices)
@@ -120,9 +150,9 @@ def _minutes(value: object) -> float:
 class CatalogSyncSettings(Section):
     """The running stack's scheduled sync (web/catalog_sync.py): every
     `SHOPDESK_CATALOG_SYNC_MINUTES` (0, the default, is off: the demo's catalog is the Luma
-    data) from `SHOPDESK_CATALOG_SYNC_SOURCE` (connector, merchant-feed or luma), the feed file
-    or Luma folder being `SHOPDESK_CATALOG_SYNC_PATH`; SettingsError, with a sentence, for a
-    bad one."""
+    data) from `SHOPDESK_CATALOG_SYNC_SOURCE` (connector, merchant-feed, shopify-csv,
+    woocommerce-csv or luma), the feed or CSV file or Luma folder being
+    `SHOPDESK_CATALOG_SYNC_PATH`; SettingsError, with a sentence, for a bad one."""
 
     minutes: Annotated[float, BeforeValidator(_minutes)] = var("SHOPDESK_CATALOG_SYNC_MINUTES", 0)
     kind: Annotated[str, BeforeValidator(choice(*SourceKind))] = var(

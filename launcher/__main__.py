@@ -1,6 +1,8 @@
 """`python -m launcher run|chat|prepare|stories|oscar-shop`: one command that brings ShopDesk up
 and stops it, one that plays conversation test stories against it, and one that runs the demo
-Django Oscar shop (launcher/oscar_shop.py) for SHOPDESK_ORDERS=oscar."""
+Django Oscar shop (launcher/oscar_shop.py) for SHOPDESK_ORDERS=oscar. For a shop's server:
+`systemd` writes unit files (launcher/systemd.py), `backup` and `restore` copy both SQLite
+databases while running (launcher/backup.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,10 @@ import argparse
 import os
 import signal
 import sys
-import time
 from types import FrameType
 
-from launcher import oscar_shop
+from launcher import backup, oscar_shop, systemd
+from launcher import init as shop_init
 from launcher.chat import repl
 from launcher.stack import (
     PRIVATE_UMASK,
@@ -23,6 +25,7 @@ from launcher.stack import (
     stack_settings,
 )
 from launcher.stories import cli as stories
+from launcher.supervise import Supervisor, Watcher, interrupt_self
 
 
 def fail(message: str) -> int:
@@ -63,7 +66,38 @@ def main(argv: list[str] | None = None) -> int:
             description=oscar_shop.DESCRIPTION,
         )
     )
+    systemd.add_arguments(
+        sub.add_parser(
+            "systemd",
+            help="write systemd units for the processes (secrets in 0600 environment files)",
+        )
+    )
+    backup.add_arguments(
+        sub.add_parser(
+            "backup",
+            help="copy the catalog and the conversations (SQLite) while running",
+            description=backup.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        ),
+        sub.add_parser(
+            "restore",
+            help="put a backup back (refused while ShopDesk runs, unless --force)",
+            description=backup.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        ),
+    )
+    shop_init.add_arguments(
+        sub.add_parser(
+            "init",
+            help="the shop's own settings: name, currency, product feed; the demo off",
+            description=shop_init.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     args = parser.parse_args(argv)
+    if args.command == "init":
+        return shop_init.run(args)
+    shop_init.apply_settings_file()  # `init`'s settings; the environment wins over them
     if args.command == "stories":
         return stories.run(args)
     if args.command == "oscar-shop":
@@ -78,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "chat":
         repl(config.chat_url)
         return 0
+    if args.command == "systemd":
+        return systemd.run(args, config)
+    if args.command in ("backup", "restore"):
+        return backup.run(args, config)
     if missing := missing_environments(config):
         return fail("missing " + ", ".join(missing))
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -85,11 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     # by a non-interactive shell inherits it ignored, and Python then leaves it so).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     stack = Stack(config)
+    watcher: Watcher | None = None
     try:
         prepare(config)
         if args.command == "prepare":
             return 0
         ready = stack.start()
+        # a process that dies is restarted (launcher/supervise.py), in the background of the chat
+        watcher = Watcher(Supervisor(stack), on_give_up=interrupt_self).start()
         print(
             f"\nShopDesk is up ({', '.join(f'{n} {s:.1f}s' for n, s in ready.items())}). "
             f"Logs: {config.log_dir}\n"
@@ -98,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             "`python -m web agents add`)\n"
             f"  chat here, or run `make chat` in another terminal, or POST "
             f'{{"sender": "me", "message": "hi"}} to {config.chat_url}\n'
-            "  Ctrl-C stops every process.\n"
+            "  A process that stops is restarted; Ctrl-C stops every process.\n"
             + (
                 ""
                 if stack_settings().rasa_token
@@ -110,16 +151,17 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_chat and sys.stdin.isatty():
             repl(config.chat_url)
         else:
-            while all(
-                s.process is None or s.process.poll() is None for s in stack.services.values()
-            ):
-                time.sleep(1)
-            return fail("a process stopped; see the logs in " + str(config.log_dir))
+            watcher.wait()
+            return fail(watcher.message)
     except StackError as error:
         return fail(str(error))
     except KeyboardInterrupt:
+        if watcher is not None and watcher.message:  # it gave up: not the user's Ctrl-C
+            return fail(watcher.message)
         print("\nstopping…", flush=True)
     finally:
+        if watcher is not None:
+            watcher.close()
         stack.stop()
     return 0
 

@@ -22,6 +22,7 @@ from typing import Literal
 
 from sqlalchemy.engine import make_url
 
+from catalog.settings import CatalogSettings
 from connectors.settings import ConnectorSettings
 from core.paths import PROJECT_ROOT, VAR_DIR
 from core.settings import SettingsError
@@ -35,6 +36,7 @@ from launcher.scaled import (
     ensure_database,
 )
 from launcher.settings import StackSettings
+from launcher.shop_domain import ShopDomainError, write_domain
 
 ROOT = PROJECT_ROOT  # the name launcher code and its tests use
 # The shop's data (databases, logs with shoppers' messages, the session key) is its owner's
@@ -46,6 +48,9 @@ PRIVATE_FILE_MODE = 0o600
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 # web/settings.py's key that signs shoppers' session ids (kept here: no import of web/).
 WEB_SECRET_FILE = VAR_DIR / "web_secret.key"
+# In the log folder: the launcher's restart counts, which the web server's /health shows
+# (launcher/supervise.py writes it, web/restarts.py reads it).
+RESTARTS_FILE_NAME = "restarts.json"
 
 # What each process is: it decides which secrets its environment holds.
 Role = Literal["classifier", "actions", "rasa", "web", "tool"]
@@ -190,6 +195,10 @@ class StackConfig:
         return "bot/endpoints.scaled.yml" if self.deployment == "scaled" else "bot/endpoints.yml"
 
     @property
+    def restarts_file(self) -> Path:
+        return self.log_dir / RESTARTS_FILE_NAME
+
+    @property
     def nlu_url(self) -> str:
         return f"http://{HOST}:{self.nlu_port}"
 
@@ -201,10 +210,11 @@ class StackConfig:
     def chat_url(self) -> str:
         return f"{self.rasa_url}/webhooks/rest/webhook"
 
-    def env(self, role: Role = "tool") -> dict[str, str]:
-        """The environment of a process of this kind: the user's harmless variables, the
-        stack's settings, and only the secrets that this kind of process uses."""
-        env = passed_environment(os.environ)
+    def env(self, role: Role = "tool", environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment of a process of this kind: the user's harmless variables (of
+        `environ`, default os.environ), the stack's settings, and only the secrets that this
+        kind of process uses."""
+        env = passed_environment(os.environ if environ is None else environ)
         env.update(
             {
                 "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bot")]),
@@ -221,6 +231,7 @@ class StackConfig:
                 "SHOPDESK_INTERNAL_TOKEN": self.internal_token,
                 "SHOPDESK_WEB_HOST": HOST,
                 "SHOPDESK_WEB_PORT": str(self.web_port),
+                "SHOPDESK_RESTARTS_FILE": str(self.restarts_file),
                 "SANIC_HOST": HOST,  # rasa_sdk binds to 0.0.0.0 unless told
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 # Rasa's telemetry would send usage data and crash reports (with tracebacks) to
@@ -386,7 +397,7 @@ def prepare(config: StackConfig) -> None:
             "--config",
             "config.yml",
             "--domain",
-            "bot/domain.yml",
+            str(shop_domain(config)),
             "--data",
             "bot/data",
             "--out",
@@ -396,6 +407,17 @@ def prepare(config: StackConfig) -> None:
         ],
         config,
     )
+
+
+def shop_domain(config: StackConfig) -> Path:
+    """bot/domain.yml with the shop's name from its shop.yml (launcher/shop_domain.py),
+    beside the Rasa model folder; StackError when shop.yml cannot be read."""
+    shop_file = in_root(CatalogSettings.from_env(config.env()).shop_settings)
+    target = config.rasa_model_dir.with_name(f"{config.rasa_model_dir.name}_domain")
+    try:
+        return write_domain(ROOT, shop_file, target / "domain.yml")
+    except ShopDomainError as error:
+        raise StackError(f"the shop's name for the greeting: {error}") from None
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:

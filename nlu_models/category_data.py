@@ -1,6 +1,8 @@
 """Training data of the product-category adapter: the catalog's own products plus shopper queries.
 
-Labels are the leaves of the shop's browse tree ("Men/Tops/Jackets", "Gear/Bags"). Each product
+Labels are the leaves of the shop's own taxonomy (nlu_models/vocabulary.py `browse_leaves`:
+"Men/Tops/Jackets", "Gear/Bags", or a feed's "Home/Kitchen/Mugs"), so a new taxonomy changes
+the examples, hence the data hash, and `ensure` retrains the adapter. Each product
 gives its name, its name with its gender, and the first sentence of its description, which
 names its material and activity; `data/category_queries.yml` adds how shoppers ask.
 """
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from nlu_models.data import DataError, Example, deduplicated
-from nlu_models.vocabulary import is_browse_leaf
+from nlu_models.vocabulary import browse_leaves
 
 QUERIES_FILE = Path(__file__).resolve().parent / "data" / "category_queries.yml"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
@@ -29,12 +31,13 @@ def written_queries(path: Path = QUERIES_FILE) -> list[Example]:
 
 
 def product_examples(session: Session) -> list[Example]:
-    from catalog.models import Product
+    from catalog.models import Category, Product
 
+    taxonomy = browse_leaves(session.scalars(select(Category.path)))
     examples: list[Example] = []
     products = session.scalars(select(Product).options(selectinload(Product.categories)))
     for product in products:
-        leaves = sorted(c.path for c in product.categories if is_browse_leaf(c.path))
+        leaves = sorted(c.path for c in product.categories if c.path in taxonomy)
         if not leaves:
             continue
         label = leaves[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 VOCABULARY_FILE = "vocabulary.json"
-BROWSE_DEPTH = {"Men": 3, "Women": 3, "Gear": 2}  # Men/Tops/Jackets, Gear/Bags: the leaves
+# Top categories that group products for merchandising, not by kind (Luma's "Collections/Eco
+# Friendly", "Promotions/Men Sale"): a shopper asks for a hoodie, not for a promotion, so
+# their leaves are no category labels. Every other tree is the shop's own taxonomy.
+MERCHANDISING_TOPS: frozenset[str] = frozenset(
+    {"collections", "promotions", "sale", "sales", "new", "what's new", "new arrivals", "offers"}
+)
 
 # Shopper words for the catalog's category names; the key is a word of a category name.
 CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -79,13 +85,32 @@ def _category_aliases(name: str) -> list[str]:
         aliases.append(part)
         aliases += CATEGORY_SYNONYMS.get(part, ())
     aliases += CATEGORY_SYNONYMS.get(lowered, ())
-    return aliases
+    return aliases + [singular(a) for a in aliases if singular(a) != a]
 
 
-def is_browse_leaf(path: str) -> bool:
-    """A leaf of the shop's browse trees; collections and promotions are not product kinds."""
-    parts = path.split("/")
-    return BROWSE_DEPTH.get(parts[0]) == len(parts)
+def singular(word: str) -> str:
+    """A shop's plural category word as a shopper asks for one item ("mugs" → "mug", "glasses"
+    is left alone); English only, like the rest of the vocabulary. Its last word only."""
+    head, _, last = word.rpartition(" ")
+    if len(last) < 4 or not last.endswith("s") or last.endswith("ss"):
+        return word
+    if last.endswith("ies"):
+        last = last[:-3] + "y"
+    elif last.endswith(("ches", "shes", "xes")):
+        last = last[:-2]
+    else:
+        last = last[:-1]
+    return f"{head} {last}" if head else last
+
+
+def browse_leaves(paths: Iterable[str]) -> frozenset[str]:
+    """The leaves of the shop's own taxonomy among `paths`: the category paths with no child
+    path, outside the merchandising trees ("Men/Tops/Jackets", "Gear/Bags", and for another
+    shop "Home/Kitchen/Mugs"). Computed from the catalog, not fixed to one shop's top
+    categories, so a feed's own `product_type` tree becomes the classifier's labels."""
+    known = {p for p in paths if p and p.split("/")[0].lower() not in MERCHANDISING_TOPS}
+    parents = {p.rsplit("/", 1)[0] for p in known if "/" in p}
+    return frozenset(known - parents)
 
 
 def build_vocabulary(session: Session) -> Vocabulary:
@@ -97,9 +122,9 @@ def build_vocabulary(session: Session) -> Vocabulary:
     colors |= {alias: value for alias, value in COLOR_ALIASES.items() if value in colors.values()}
     sizes = sorted({s for s in session.scalars(select(Variant.size).distinct()) if s})
     categories: dict[str, str] = {}
-    for path in session.scalars(select(Category.path)):
-        if not is_browse_leaf(path):
-            continue
+    paths = list(session.scalars(select(Category.path)))
+    leaves = browse_leaves(paths)
+    for path in (p for p in paths if p in leaves):  # the database's order, as always
         leaf = path.split("/")[-1]
         for alias in _category_aliases(leaf):
             categories.setdefault(alias, leaf)

@@ -26,11 +26,13 @@ from tracker.store import tracker_url_from_env
 from web import analytics_api, auth, catalog_sync, console, housekeeping, newsletter_api, proxies
 from web.agent_feed import AGENT_NAMESPACE
 from web.console.deps import COOKIE
+from web.console.inbox import InboxWatcher
 from web.console.queue import queue_snapshot
 from web.gate import Gate
 from web.hub import Hub
 from web.limits import ShopperChannelSettings, SlidingWindow
 from web.rasa_client import RasaClient
+from web.restarts import RestartSettings, restart_counts
 from web.settings import WebSettings
 from web.shopper import register
 
@@ -87,6 +89,7 @@ async def sweep(hub: Hub, settings: WebSettings) -> None:
     """Time out waiting handoffs, push the queue to the agents when it changed, and drop the
     console sockets whose session ended (signed out, disabled from the command line, expired)."""
     last: list[dict[str, Any]] | None = None
+    watcher = InboxWatcher()  # the back office's notices (web/console/inbox.py)
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(hub.queue_changes.wait(), settings.sweep_interval_s)
@@ -111,6 +114,10 @@ async def sweep(hub: Hub, settings: WebSettings) -> None:
                 last = shape
         except Exception:  # the sweep must outlive a database or Rasa hiccup
             log.exception("the handoff sweep failed; trying again")
+        try:
+            await watcher.check(hub)
+        except Exception:  # like the handoffs: the next sweep looks again
+            log.exception("looking for new inbox items failed; trying again")
 
 
 def create_app(
@@ -128,6 +135,7 @@ def create_app(
     transcripts = TrackerEvents(tracker_url)
     chores = housekeeping.HousekeepingSettings.from_env()  # masking and retention, scheduled
     syncing = catalog_sync.CatalogSyncSettings.from_env()  # the shop's products, scheduled
+    restarts = RestartSettings.from_env()  # the launcher's restarts of each process, for /health
     hub = Hub(
         sio, rasa, database_url, transcripts,
         settings.agent_session_ttl_s, settings.agent_session_max_age_s,
@@ -229,7 +237,11 @@ def create_app(
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "rasa": await rasa.healthy()}
+        return {
+            "status": "ok",
+            "rasa": await rasa.healthy(),
+            "restarts": restart_counts(restarts),
+        }
 
     # socket.io answers /socket.io/ before FastAPI sees it: its limit and the headers go in front
     gate = Gate(

@@ -18,6 +18,7 @@ from catalog.models import AuditEntry
 ACTIONS = (
     "login", "login_failed", "logout", "take", "reply", "note", "hand_back", "close",
     "create_agent", "disable_agent", "read_transcript", "export_csv",
+    "enable_agent", "password_link", "password_set",  # the console's accounts admin
 )  # fmt: skip
 MAX_RECENT = 1000
 __all__ = ["ACTIONS", "recent", "record"]

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Final, cast
 
 from pydantic import BeforeValidator, SecretStr, field_validator
 
+from catalog.policies import DEFAULT_HANDOFF_WAIT_MINUTES, ShopSettingsError, policies
 from core.paths import VAR_DIR
 from core.settings import (
     Section,
@@ -26,6 +27,7 @@ DEFAULT_SECRET_FILE: Final = VAR_DIR / "web_secret.key"
 # module makes is 64 characters (token_urlsafe(48)).
 MIN_SECRET_CHARS: Final = 32
 DEFAULT_RASA_URLS: Final = ("http://127.0.0.1:5005",)
+HANDOFF_TIMEOUT_VAR: Final = "SHOPDESK_HANDOFF_TIMEOUT_S"
 DEFAULT_AGENT_SESSION_MAX_AGE_S: Final = 12 * 3600.0
 SHARED_REMEDY: Final = (
     "anyone who read it can forge shoppers' sessions. Delete it (a new key is made at the "
@@ -35,6 +37,17 @@ SHORT_REMEDY: Final = (
     "delete it and a new key is made at the next start (signing shoppers out), or set "
     "SHOPDESK_WEB_SECRET."
 )
+
+
+def shop_handoff_wait_s() -> float:
+    """shop.yml's `support.handoff_wait_minutes`, in seconds: what the bot tells a shopper to
+    expect is what the server waits. Unreadable shop settings (the action server reports them)
+    leave the default wait."""
+    try:
+        minutes = policies().support.handoff_wait_minutes
+    except ShopSettingsError:
+        minutes = DEFAULT_HANDOFF_WAIT_MINUTES
+    return minutes * 60.0
 
 
 def _port(value: object) -> int:
@@ -103,8 +116,11 @@ class WebSettings(Section):
     )
     rasa_token: Text = var("SHOPDESK_RASA_TOKEN", "")
     # A waiting handoff that no agent takes within this time is given back to the bot, which
-    # offers to carry on or to take a message.
-    handoff_timeout_s: Annotated[float, at_least(1)] = var("SHOPDESK_HANDOFF_TIMEOUT_S", 180.0)
+    # offers to carry on or to take a message. shop.yml's `support.handoff_wait_minutes`
+    # unless SHOPDESK_HANDOFF_TIMEOUT_S overrides it (tests, a shop trying a value).
+    handoff_timeout_s: Annotated[float, at_least(1)] = var(
+        HANDOFF_TIMEOUT_VAR, default_factory=shop_handoff_wait_s
+    )
     # idle: a sign-in nobody uses ends after this
     agent_session_ttl_s: Annotated[float, at_least(60)] = var(
         "SHOPDESK_AGENT_SESSION_TTL_S", 8 * 3600.0

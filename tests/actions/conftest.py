@@ -1,7 +1,8 @@
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from rasa_sdk import Action, Tracker
@@ -110,3 +111,14 @@ def order_book_env(
     yield url
     catalog_access.settings.cache_clear()
     policies.cache_clear()
+
+
+# Issue 21 (business hours): a handoff's reply depends on the shop's support hours, so the
+# actions' tests run at a fixed moment inside the shipped shop.yml's hours (a Wednesday, 10:00
+# in Los Angeles) unless a test sets its own (tests/actions/test_handoff_hours.py).
+SUPPORT_IN: Final = datetime(2026, 12, 9, 18, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def support_is_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("actions.handoff.utc_now", lambda: SUPPORT_IN)

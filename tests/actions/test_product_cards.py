@@ -133,3 +133,15 @@ def test_nothing_to_show_is_only_the_sentence() -> None:
     for metadata in (WIDGET, None):
         [only] = answer(metadata, hits=[])
         assert only["text"] == INTRO and not only.get("custom")
+
+
+def test_a_card_links_to_the_page_the_feed_gave_else_the_shop_s_pattern() -> None:
+    from actions.product_cards import card, text_line
+
+    own = hit("KC-9", "Cast Iron Teapot", 4800, currency="EUR",
+              url="https://kitchen-corner.example/products/cast-iron-teapot")  # fmt: skip
+    assert card(own)["url"] == "https://kitchen-corner.example/products/cast-iron-teapot"
+    assert card(own)["price"] == "€48.00"
+    assert text_line(1, own).startswith("1. Cast Iron Teapot — €48.00")
+    assert card(HITS[0])["url"] == "https://shop.test/mh01.html"
+    assert card(hit("X", "X", 100, url="javascript:alert(1)"))["url"] == "https://shop.test/x.html"

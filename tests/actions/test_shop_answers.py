@@ -128,3 +128,42 @@ def test_other_answers_carry_no_buttons(order_book_env, tracker_from) -> None:
     ActionShopAnswer().run(dispatcher, tracker, {})
     [message] = [with_text(m) for m in dispatcher.messages]
     assert message["text"].startswith("Enter a discount code") and message["buttons"] == []
+
+
+def test_the_delivery_answer_follows_weekdays_only() -> None:
+    """shop.yml `delivery.weekdays_only` (issue 21: it was read by nothing)."""
+    assert "on weekdays" in said("delivery_options") and "weekdays only" in said("delivery_period")
+    every_day = dataclasses.replace(
+        POLICIES, delivery=dataclasses.replace(POLICIES.delivery, weekdays_only=False)
+    )
+    for intent in ("delivery_options", "delivery_period"):
+        text = said(intent, every_day)
+        assert "every day of the week" in text and "weekday" not in text, intent
+
+
+def test_the_delivery_answer_names_the_shops_own_countries_and_regions() -> None:
+    """No US territory, "$" or "Standard" is written into the answer: shop.yml says them."""
+    shipped = said("delivery_options")
+    assert "within the United States" in shipped
+    assert "Alaska, Hawaii, Puerto Rico and Guam add $5.00 to Standard." in shipped
+    german = dataclasses.replace(
+        POLICIES,
+        currency="EUR",
+        delivery=dataclasses.replace(
+            POLICIES.delivery,
+            ships_to=("DE", "AT"),
+            ships_to_names=("Germany", "Austria"),
+            remote_regions=(),
+            remote_region_names=(),
+            methods=tuple(
+                dataclasses.replace(m, name=name)
+                for m, name in zip(
+                    POLICIES.delivery.methods, ("DHL", "Express", "Kurier"), strict=True
+                )
+            ),
+        ),
+    )
+    text = said("delivery_options", german)
+    assert "within Germany and Austria" in text and "DHL (5 to 7 business days) from €16.00" in text
+    for foreign in ("$", "Alaska", "Guam", "Standard", "United States"):
+        assert foreign not in text

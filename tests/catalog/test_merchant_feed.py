@@ -117,7 +117,7 @@ def test_bad_tsv_rows_are_rejected_with_line_and_field(db: str, tmp_path: Path) 
     feed = tsv_with(
         tmp_path,
         ("Trailhead Organic Tee - Black / L", ""),  # line 3: no title
-        ("26.00 USD", "26.00 EUR"),  # line 4: wrong currency
+        ("26.00 USD", "26.00 EUR"),  # line 4: another currency than its product's
         ("2026-11-01T00:00-0800/", "2026-13-01T00:00-0800/"),  # line 5: bad date
         ("USD 19.99", "19.99.99"),  # line 6: bad price
     )
@@ -133,8 +133,7 @@ def test_bad_tsv_rows_are_rejected_with_line_and_field(db: str, tmp_path: Path) 
             "feed.tsv",
             4,
             "price",
-            "price '26.00 EUR' is in EUR but the shop sells in USD and no exchange rate for "
-            "EUR is configured",
+            "in EUR, but TEE-01-BLK-M of the same product is in USD",
         ),
         Rejection(
             "feed.tsv", 5, "sale_price_effective_date", "not a date: '2026-13-01T00:00-0800'"
@@ -223,3 +222,40 @@ def test_a_broken_feed_changes_nothing(
         import_merchant_feed(session, path)
     assert name in str(error.value)
     assert catalog_content(db) == before
+
+
+OWN_FEED = Path(__file__).parents[1] / "e2e" / "fixtures" / "own_shop_feed.tsv"
+
+
+def test_a_product_keeps_its_feed_s_currency(db: str, tmp_path: Path) -> None:
+    """A "12.00 EUR" item is stored in EUR, never as dollars, in a USD shop without a rate."""
+    with session_scope(db) as session:
+        report = import_merchant_feed(session, OWN_FEED)  # the default policy: a USD shop
+    assert (report.products, report.rejected) == (29, [])
+    mug = products(db)["KC-001"]
+    assert (mug.price_cents, mug.currency) == (1200, "EUR")
+
+
+def test_a_rate_still_converts_to_the_shop_s_currency(db: str) -> None:
+    from decimal import Decimal
+
+    from catalog.importing import PricePolicy
+
+    policy = PricePolicy(currency="USD", rates={"EUR": Decimal("1.10")})
+    with session_scope(db) as session:
+        import_merchant_feed(session, OWN_FEED, prices=policy)
+    mug = products(db)["KC-001"]
+    assert (mug.price_cents, mug.currency) == (1320, "USD")
+
+
+def test_search_links_to_the_page_the_feed_names(db: str) -> None:
+    from catalog.search import SearchRequest, search
+    from catalog.search_index import refresh_search
+
+    with session_scope(db) as session:
+        import_merchant_feed(session, OWN_FEED)
+        refresh_search(session)
+    with session_scope(db) as session:
+        hits = search(session, SearchRequest("cast iron teapot")).hits
+    assert hits[0].url == "https://kitchen-corner.example/products/cast-iron-teapot"
+    assert hits[0].currency == "EUR"

@@ -44,6 +44,7 @@ from tests.security.conftest import ADMIN, AGENT
 NONE, SHOPPER, AGENT_ROLE, ADMIN_ROLE = "none", "shopper", "agent", "admin"
 ROLES = (NONE, SHOPPER, AGENT_ROLE, ADMIN_ROLE)
 CONVERSATION = "/agent/api/conversations/{conversation_id}"
+AGENT_ACCOUNT = "/agent/api/agents/{agent_id}"
 # The matrix speaks from its own loopback address, so that the limits per address (HTTP
 # requests, socket connects) that other live tests use up do not decide its cells.
 ADDRESS = "127.0.0.21"
@@ -93,6 +94,23 @@ HTTP_EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("DELETE", f"{CONVERSATION}/corrections/{{seq}}"): console(200, 200),
     ("POST", f"{CONVERSATION}/hand_back"): console(200, 200),
     ("POST", f"{CONVERSATION}/close"): console(200, 200),
+    # agent accounts (web/console/agents_admin.py): each role's {agent_id} is its own account,
+    # so the admin's cells change nothing that other cells need (disabling oneself: 400)
+    ("GET", "/agent/api/agents"): console(403, 200),
+    ("POST", "/agent/api/agents"): console(403, 201),
+    ("POST", f"{AGENT_ACCOUNT}/password-link"): console(403, 200),
+    ("POST", f"{AGENT_ACCOUNT}/disable"): console(403, 400),
+    ("POST", f"{AGENT_ACCOUNT}/enable"): console(403, 200),
+    # a one-time link's page and routes: no session needed; a made-up token is refused
+    ("GET", "/agent/set-password"): everyone(200),
+    ("POST", "/agent/api/password-link/check"): everyone(410),
+    ("POST", "/agent/api/password-link"): everyone(410),
+    # the back office (web/console/inbox.py): every agent; item and review 0 never exist, so
+    # a signed-in change reaches the route past sign-in and CSRF and changes nothing (404)
+    ("GET", "/agent/api/inbox"): console(200, 200),
+    ("POST", "/agent/api/inbox/{kind}/{item_id}/status"): console(404, 404),
+    ("GET", "/agent/api/reviews/pending"): console(200, 200),
+    ("POST", "/agent/api/reviews/{review_id}/moderate"): console(404, 404),
     ("POST", "/agent/api/logout"): console(200, 200),
 }
 
@@ -399,6 +417,12 @@ def request_for(role: Role, method: str, template: str) -> tuple[str, dict[str, 
             return str(typed_message(role) if role.csrf else 0)
         if name == "path":
             return "console.css"
+        if name == "agent_id":  # the role's own account; any number for those without one
+            return str(role.http.get("/agent/api/me").json()["agent"]["id"]) if role.csrf else "1"
+        if name == "kind":
+            return "message"
+        if name in ("item_id", "review_id"):
+            return "0"
         raise AssertionError(f"no sample value for the path parameter {name!r} of {template}")
 
     path = fill_path(template, value)
@@ -419,6 +443,14 @@ def body_for(role: Role, template: str) -> dict[str, Any]:
         return {"text": "Written by the access matrix test."}
     if template.endswith("/corrections"):
         return {"seq": typed_message(role) if role.csrf else 0, "new_intent": NEW_INTENT}
+    if template == "/agent/api/agents":
+        return {"username": f"matrix-{secrets.token_hex(4)}", "display_name": "Access matrix"}
+    if template.endswith("/status"):
+        return {"status": "in_progress"}
+    if template.endswith("/moderate"):
+        return {"decision": "approve"}
+    if template.startswith("/agent/api/password-link"):
+        return {"token": secrets.token_urlsafe(32), "password": "a long enough new password"}
     return {}
 
 

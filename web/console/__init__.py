@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from web.console import admin, conversations, queue, sign_in
+from web.console import admin, agents_admin, conversations, inbox, queue, sign_in
 from web.console.deps import API_PREFIX
 from web.console.errors import install_handlers
 from web.hub import Hub
@@ -25,5 +25,8 @@ def install(app: FastAPI, hub: Hub, settings: WebSettings, *routers: APIRouter) 
     api = APIRouter(prefix=API_PREFIX)
     for part in (sign_in.router, queue.router, conversations.router, admin.router, *routers):
         api.include_router(part)
+    api.include_router(agents_admin.router)  # accounts, for admins (docs/agent-console.md)
+    api.include_router(inbox.router)  # the back office: inbox, reviews (docs/agent-console.md)
     app.include_router(api)
+    app.include_router(agents_admin.pages)  # the one-time link's page, /agent/set-password
     install_handlers(app)

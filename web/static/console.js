@@ -9,15 +9,19 @@
  *   c.conv       conversation.js  the open conversation (transcript.js, misread.js, actions.js)
  *   c.live       live.js          the socket, the poll and the tick
  *   c.analytics  analytics.js     the admins' analytics view (charts.js, numbers.js)
+ *   c.agents     agents.js        the admins' agent accounts view
+ *   c.inbox      inbox.js         the back office: inbox, reviews, notices (every agent)
  *
  * Two hooks let lower modules reach higher ones without importing them: c.expired() (a 401:
  * back to the sign-in form, signin.js) and c.refreshQueue() (after an action).
  */
 
+import { AGENTS_HASH, createAgentsState, onAddAgent, onCopyLink, openAgents } from "./console/agents.js";
 import { onClose, onCloseCancel, onCloseConfirm, onHandBack, onNote, onReply, onTake, submitOnEnter } from "./console/actions.js";
 import { createAnalyticsState, loadAnalytics, openAnalytics, quickRange, showConsole } from "./console/analytics.js";
 import { createApi } from "./console/api.js";
 import { createConversationState, idFromHash, openConversation, refetchConversation } from "./console/conversation.js";
+import { INBOX_HASH, createInboxState, installInbox, openInbox } from "./console/inbox.js";
 import { $ } from "./console/dom.js";
 import { createLiveState } from "./console/live.js";
 import { clearError } from "./console/notices.js";
@@ -35,6 +39,8 @@ function createConsole() {
     conv: createConversationState(),
     live: createLiveState(),
     analytics: createAnalyticsState(),
+    agents: createAgentsState(),
+    inbox: createInboxState(),
     expired: null,
     refreshQueue: null,
   };
@@ -67,6 +73,10 @@ function init() {
   on("note-input", "keydown", submitOnEnter($("note-form")));
   on("tab-console", "click", () => showConsole(c, true));
   on("tab-analytics", "click", () => openAnalytics(c, true));
+  on("tab-agents", "click", () => openAgents(c, true));
+  installInbox(c); // the inbox view's own controls
+  on("agent-add-form", "submit", (event) => onAddAgent(c, event));
+  on("agent-link-copy", "click", onCopyLink);
   on("range-form", "submit", function (event) {
     event.preventDefault();
     loadAnalytics(c);
@@ -82,8 +92,16 @@ function init() {
       if (isAdmin(c.session) && $("analytics-view").hidden) openAnalytics(c, false);
       return;
     }
+    if (location.hash === INBOX_HASH) {
+      if ($("inbox-view").hidden) openInbox(c, false);
+      return;
+    }
+    if (location.hash === AGENTS_HASH) {
+      if (isAdmin(c.session) && $("agents-view").hidden) openAgents(c, false);
+      return;
+    }
     const id = idFromHash();
-    if (id && !$("analytics-view").hidden) showView(c, "console");
+    if (id && $("console-view").hidden) showView(c, "console");
     if (id && id !== c.conv.openId) openConversation(c, id, false);
   });
 

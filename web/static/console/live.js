@@ -4,6 +4,7 @@
 
 import { $ } from "./dom.js";
 import { holdingOpen, onLiveMessage, refetchConversation } from "./conversation.js";
+import { onInboxNotice, refreshInboxCounts } from "./inbox.js";
 import { handleError } from "./notices.js";
 import { applyQueue, refreshQueue, tick } from "./queue.js";
 
@@ -19,6 +20,7 @@ export function createLiveState() {
 export function startLive(c) {
   stopLive(c);
   refreshQueue(c);
+  refreshInboxCounts(c, false);
   c.live.pollTimer = setInterval(poll, POLL_MS, c);
   c.live.tickTimer = setInterval(tick, TICK_MS, c);
   connectSocket(c);
@@ -94,6 +96,7 @@ function connectSocket(c) {
   });
   socket.on("queue", (data) => applyQueue(c, data));
   socket.on("message", (data) => onLiveMessage(c, data));
+  socket.on("inbox", (data) => onInboxNotice(c, data)); // something new for the team
 }
 
 function socketLive(c) {
@@ -102,6 +105,7 @@ function socketLive(c) {
 
 function poll(c) {
   refreshQueue(c, true);
+  if (!socketLive(c)) refreshInboxCounts(c, true); // without the socket, a rise is the notice
   // The socket brings the messages of the conversations this agent holds, and only those;
   // any other open conversation (every one, without the socket) is read again here.
   if (c.conv.openId && (!socketLive(c) || !holdingOpen(c)) && !c.conv.busy) refetchConversation(c);

@@ -1,8 +1,10 @@
 /* Signing in and out: the sign-in form, who is signed in, and what happens when the session
  * ends (any 401 comes here through the context's `expired` hook). */
 
+import { AGENTS_HASH, openAgents, resetAgents } from "./agents.js";
 import { resetAnalytics, openAnalytics } from "./analytics.js";
 import { closeConversation, idFromHash, openConversation } from "./conversation.js";
+import { INBOX_HASH, openInbox, resetInbox } from "./inbox.js";
 import { $ } from "./dom.js";
 import { startLive, stopLive } from "./live.js";
 import { EXPIRED_TEXT, clearError, showError } from "./notices.js";
@@ -14,6 +16,8 @@ function resetConsole(c) {
   resetQueue(c);
   closeConversation(c);
   resetAnalytics(c);
+  resetAgents(c);
+  resetInbox(c);
 }
 
 export function showSignin(c, message) {
@@ -53,6 +57,14 @@ export function signedIn(c, data) {
   startLive(c);
   if (location.hash === "#analytics" && isAdmin(session)) {
     openAnalytics(c, false);
+    return;
+  }
+  if (location.hash === INBOX_HASH) {
+    openInbox(c, false);
+    return;
+  }
+  if (location.hash === AGENTS_HASH && isAdmin(session)) {
+    openAgents(c, false);
     return;
   }
   const wanted = idFromHash();
