@@ -267,6 +267,15 @@ def test_an_unknown_account_is_a_404(admin: TestClient) -> None:
     assert answer.status_code == 404 and set(answer.json()) == {"error"}
 
 
+@pytest.mark.parametrize("agent", ["999999999999999999999", "0", "-1"])
+@pytest.mark.parametrize("change", ["disable", "enable", "password-link"])
+def test_a_number_no_account_can_have_is_refused_without_reaching_the_database(
+    admin: TestClient, agent: str, change: str
+) -> None:
+    answer = admin.post(f"{API}/agents/{agent}/{change}")
+    assert 400 <= answer.status_code < 500, answer.text
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [

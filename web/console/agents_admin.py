@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, field_validator
 from sqlalchemy.orm import Session
@@ -40,6 +41,9 @@ from web.password_links import LinkRefused
 MANAGE: Final = "manage agent accounts"
 LINK_PAGE: Final = "set-password.html"
 LINK_GONE: Final = 410  # the link existed or may have: it cannot be used any more
+# An agent's number in a path: a positive 64-bit row id; anything larger is refused (422)
+# before it reaches the database driver, which cannot bind it.
+AgentId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 STATIC_DIR: Final = Path(__file__).resolve().parent.parent / "static"
 
 
@@ -143,7 +147,7 @@ async def add_agent(
 
 
 @router.post("/agents/{agent_id}/password-link")
-async def reset_password(who: ChangingAdmin, hub: HubDep, agent_id: int) -> dict[str, Any]:
+async def reset_password(who: ChangingAdmin, hub: HubDep, agent_id: AgentId) -> dict[str, Any]:
     def reset(session: Session) -> dict[str, Any]:
         agent, link = password_links.reset_link(session, agent_id, agent_row(session, who))
         return {"agent": password_links.as_json(agent), "link": link.as_json()}
@@ -163,12 +167,12 @@ async def _set_active(who: SignedIn, hub: Any, agent_id: int, active: bool) -> d
 
 
 @router.post("/agents/{agent_id}/disable")
-async def disable(who: ChangingAdmin, hub: HubDep, agent_id: int) -> dict[str, Any]:
+async def disable(who: ChangingAdmin, hub: HubDep, agent_id: AgentId) -> dict[str, Any]:
     return await _set_active(who, hub, agent_id, False)
 
 
 @router.post("/agents/{agent_id}/enable")
-async def enable(who: ChangingAdmin, hub: HubDep, agent_id: int) -> dict[str, Any]:
+async def enable(who: ChangingAdmin, hub: HubDep, agent_id: AgentId) -> dict[str, Any]:
     return await _set_active(who, hub, agent_id, True)
 
 
