@@ -262,23 +262,15 @@ def items(
 
 def new_counts(session: Session) -> dict[str, int]:
     """How many of each kind are new, and of reviews how many wait for moderation."""
+    waiting = {
+        InboxKind.MESSAGE: (SupportMessage.id, SupportMessage.status == InboxStatus.NEW),
+        InboxKind.COMPLAINT: (Complaint.id, Complaint.status == InboxStatus.NEW),
+        InboxKind.RETURN: (Return.id, Return.inbox_status == InboxStatus.NEW),
+        NoticeKind.REVIEW: (Review.id, Review.status == ReviewStatus.PENDING),
+    }
     return {
-        InboxKind.MESSAGE: session.scalar(
-            select(func.count(SupportMessage.id)).where(SupportMessage.status == InboxStatus.NEW)
-        )
-        or 0,
-        InboxKind.COMPLAINT: session.scalar(
-            select(func.count(Complaint.id)).where(Complaint.status == InboxStatus.NEW)
-        )
-        or 0,
-        InboxKind.RETURN: session.scalar(
-            select(func.count(Return.id)).where(Return.inbox_status == InboxStatus.NEW)
-        )
-        or 0,
-        NoticeKind.REVIEW: session.scalar(
-            select(func.count(Review.id)).where(Review.status == ReviewStatus.PENDING)
-        )
-        or 0,
+        kind: session.scalar(select(func.count(key)).where(condition)) or 0
+        for kind, (key, condition) in waiting.items()
     }
 
 
